@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages tillroll needs: Tesseract (second OCR engine), fonts for the
+# synthetic generator and sample receipt, Chromium for the review-UI browser tests.
+set -euo pipefail
+pkgs=(tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
+if [ "${TILLROLL_WITH_BROWSER:-0}" = "1" ]; then pkgs+=(chromium chromium-driver); fi
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "Installing Debian packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

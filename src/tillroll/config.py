@@ -1,0 +1,75 @@
+"""Options of the extraction pipeline, with defaults, in one dataclass.
+
+Front ends (CLI, server, batch) build a `PipelineConfig` and hand it to
+`tillroll.pipeline.build_pipeline`; nothing reads options from elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+MODELS = ("rules", "neural", "joint")
+PREPROCESS_MODES = ("none", "auto")
+
+
+def user_data_dir() -> Path:
+    """Where tillroll keeps per-user state (entity database, review DB) unless told otherwise.
+
+    `TILLROLL_HOME` overrides it (tests and servers point it at their own folder).
+    """
+    env = os.environ.get("TILLROLL_HOME")
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir as _udd
+
+    return Path(_udd("tillroll", appauthor=False))
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """Guards against hostile or accidental huge inputs."""
+
+    max_pixels: int = 60_000_000  # per page, after decoding (decompression bombs)
+    max_pages: int = 20  # PDF / multi-page TIFF
+    max_bytes: int = 50 * 1024 * 1024
+    pdf_dpi: float = 200.0  # receipt text is small; 200 dpi reads well without huge pages
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    ocr: str = "rapidocr"
+    model: str = "joint"
+    preprocess: str = "none"
+    limits: LoadLimits = field(default_factory=LoadLimits)
+    # Joint policy (paper 6.5): a model label at or above this confidence is kept by the
+    # line-item processor; below it, the rules may replace it.
+    replace_threshold: float = 0.6
+    entity_db: Path | None = None  # None: <user data dir>/entities.sqlite3
+    model_dir: Path | None = None  # None: the model shipped inside the package
+    # Hints for normalisation where the receipt itself is ambiguous (e.g. "MY", "MT", "GB").
+    country_hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.preprocess not in PREPROCESS_MODES:
+            raise ConfigError(f"unknown preprocess mode {self.preprocess!r}; choose one of {', '.join(PREPROCESS_MODES)}")
+        if not 0.0 <= self.replace_threshold <= 1.0:
+            raise ConfigError("replace_threshold must be between 0 and 1")
+
+    def with_(self, **changes: Any) -> PipelineConfig:
+        return replace(self, **changes)
+
+    def resolved_entity_db(self) -> Path:
+        return Path(self.entity_db) if self.entity_db else user_data_dir() / "entities.sqlite3"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["entity_db"] = str(self.entity_db) if self.entity_db else None
+        d["model_dir"] = str(self.model_dir) if self.model_dir else None
+        return d

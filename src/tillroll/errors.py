@@ -1,0 +1,99 @@
+"""The exception hierarchy of tillroll.
+
+Every error a user can cause is a `TillrollError` whose message says what went
+wrong *and what to do*. Front ends turn them into exit codes (CLI), 4xx
+responses (server) or error records (batch) using `code` and `http_status`;
+nothing else should reach a user as a traceback.
+
+    TillrollError
+    ├── InputError                      the file the user gave us is the problem
+    │   ├── InputNotFoundError
+    │   ├── EmptyInputError
+    │   ├── UnsupportedFormatError
+    │   ├── CorruptInputError
+    │   ├── ImageTooLargeError
+    │   ├── EncryptedPDFError
+    │   └── TooManyPagesError
+    ├── EngineUnavailableError          an OCR engine / optional dependency is not installed
+    ├── ModelError                      model weights missing or unreadable
+    ├── ConfigError                     bad option value
+    └── DataError                       a dataset or annotation file is malformed
+"""
+
+from __future__ import annotations
+
+
+class TillrollError(Exception):
+    """Base class: `code` is a stable machine-readable name, `http_status` the matching status."""
+
+    code: str = "tillroll_error"
+    http_status: int = 500
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        self.source = source
+        self.message = message
+        super().__init__(f"{source}: {message}" if source else message)
+
+    def to_record(self) -> dict[str, str | None]:
+        """Error record as written by batch and returned by the server."""
+        return {"error": self.code, "type": type(self).__name__, "message": self.message, "source": self.source}
+
+
+class InputError(TillrollError):
+    code = "bad_input"
+    http_status = 422
+
+
+class InputNotFoundError(InputError):
+    code = "not_found"
+    http_status = 404
+
+
+class EmptyInputError(InputError):
+    code = "empty_file"
+    http_status = 422
+
+
+class UnsupportedFormatError(InputError):
+    code = "unsupported_format"
+    http_status = 415
+
+
+class CorruptInputError(InputError):
+    code = "corrupt_file"
+    http_status = 422
+
+
+class ImageTooLargeError(InputError):
+    code = "image_too_large"
+    http_status = 413
+
+
+class EncryptedPDFError(InputError):
+    code = "encrypted_pdf"
+    http_status = 422
+
+
+class TooManyPagesError(InputError):
+    code = "too_many_pages"
+    http_status = 413
+
+
+class EngineUnavailableError(TillrollError):
+    code = "engine_unavailable"
+    http_status = 503
+
+
+class ModelError(TillrollError):
+    code = "model_error"
+    http_status = 503
+
+
+class ConfigError(TillrollError):
+    code = "bad_config"
+    http_status = 400
+
+
+class DataError(TillrollError):
+    code = "bad_data"
+    http_status = 422

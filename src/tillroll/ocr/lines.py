@@ -1,0 +1,52 @@
+"""Group OCR words into printed lines and put them in reading order.
+
+Receipts print "TOTAL ........ 12.30" with wide gaps; those words still share a
+line, so grouping is by vertical overlap only, never by horizontal distance.
+Slightly rotated photos are handled by comparing a word with the line's word
+nearest to it in x, not with the line's first word.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..document import Word
+
+
+def _vertical_overlap(a: Word, b: Word) -> float:
+    """Overlap of the two y-intervals as a fraction of the shorter height."""
+    inter = min(a.y1, b.y1) - max(a.y0, b.y0)
+    shorter = max(1e-6, min(a.height, b.height))
+    return inter / shorter
+
+
+def group_lines(words: Sequence[Word], min_overlap: float = 0.5) -> list[list[Word]]:
+    """Return lines (lists of words, left to right), top to bottom."""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.cy, w.x0)):
+        best, best_score = None, min_overlap
+        for line in lines:
+            nearest = min(line, key=lambda o: abs(o.cx - w.cx))
+            if any(o.x0 < w.x1 and w.x0 < o.x1 and _vertical_overlap(o, w) > 0.3 for o in line):
+                continue  # overlaps a word of this line horizontally: it is a different line
+            score = _vertical_overlap(nearest, w)
+            if score > best_score:
+                best, best_score = line, score
+        if best is None:
+            lines.append([w])
+        else:
+            best.append(w)
+    for line in lines:
+        line.sort(key=lambda w: w.x0)
+    lines.sort(key=lambda line: (sum(w.cy for w in line) / len(line)))
+    return lines
+
+
+def assign_lines(words: list[Word], first_line_id: int = 0) -> list[Word]:
+    """Set `line` on each word and return the words in reading order (ids untouched)."""
+    ordered: list[Word] = []
+    for i, line in enumerate(group_lines(words), start=first_line_id):
+        for w in line:
+            w.line = i
+            ordered.append(w)
+    return ordered

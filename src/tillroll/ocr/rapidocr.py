@@ -1,0 +1,69 @@
+"""RapidOCR (PP-OCR models in ONNX, bundled in the wheel): tillroll's default engine.
+
+RapidOCR detects text *lines*; with `return_word_box=True` it also splits each
+line into words with their own boxes, which is the granularity the classifier
+labels. No model is downloaded: the wheel ships the ONNX files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EngineUnavailableError
+from .base import OcrWord
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
+
+
+def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) for p in quad]
+    ys = [float(p[1]) for p in quad]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+class RapidOcrEngine:
+    name = "rapidocr"
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EngineUnavailableError(
+                "the rapidocr engine needs the packages rapidocr and onnxruntime: pip install 'rapidocr==3.10.*' onnxruntime"
+            ) from exc
+        # RapidOCR logs every model path at INFO; users only need warnings.
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        threads = threads or int(os.environ.get("TILLROLL_OCR_THREADS", "0")) or None
+        params: dict[str, Any] = {"Global.log_level": "warning"}
+        if threads:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
+            params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+        try:
+            self._ocr = RapidOCR(params=params)
+        except Exception:  # older/newer releases may not know the log_level key
+            params.pop("Global.log_level", None)
+            self._ocr = RapidOCR(params=params)
+        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+
+    def read(self, image: Image.Image) -> list[OcrWord]:
+        import numpy as np
+
+        rgb = np.asarray(image.convert("RGB"))
+        # RapidOCR expects OpenCV's BGR channel order for arrays.
+        result = self._ocr(rgb[:, :, ::-1].copy(), return_word_box=True)
+        if result is None or getattr(result, "txts", None) is None:
+            return []
+        words: list[OcrWord] = []
+        word_results = getattr(result, "word_results", None) or ()
+        for line_index, line_text in enumerate(result.txts):
+            line_words = word_results[line_index] if line_index < len(word_results) else ()
+            if line_words:
+                for text, score, quad in line_words:
+                    if str(text).strip():
+                        words.append(OcrWord(str(text), _quad_to_box(quad), float(score)))
+            else:  # no word split for this line: keep the line as one word
+                words.append(OcrWord(str(line_text), _quad_to_box(result.boxes[line_index]), float(result.scores[line_index])))
+        return words
