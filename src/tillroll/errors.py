@@ -12,12 +12,14 @@ nothing else should reach a user as a traceback.
     │   ├── UnsupportedFormatError
     │   ├── CorruptInputError
     │   ├── ImageTooLargeError
+    │   ├── FileTooLargeError
     │   ├── EncryptedPDFError
     │   └── TooManyPagesError
     ├── EngineUnavailableError          an OCR engine / optional dependency is not installed
     ├── ModelError                      model weights missing or unreadable
     ├── ConfigError                     bad option value
-    └── DataError                       a dataset or annotation file is malformed
+    ├── DataError                       a dataset or annotation file is malformed
+    └── BatchError                      a whole batch cannot go on (not one bad receipt)
 """
 
 from __future__ import annotations
@@ -69,6 +71,13 @@ class ImageTooLargeError(InputError):
     http_status = 413
 
 
+class FileTooLargeError(InputError):
+    """The file has more bytes than `LoadLimits.max_bytes` allows."""
+
+    code = "file_too_large"
+    http_status = 413
+
+
 class EncryptedPDFError(InputError):
     code = "encrypted_pdf"
     http_status = 422
@@ -97,3 +106,12 @@ class ConfigError(TillrollError):
 class DataError(TillrollError):
     code = "bad_data"
     http_status = 422
+
+
+class BatchError(TillrollError):
+    """A batch as a whole cannot continue: workers cannot build the pipeline, the output
+    file belongs to another format, a cluster cannot be reached. One bad receipt is
+    never a BatchError: it becomes an error record and the batch goes on."""
+
+    code = "batch_failed"
+    http_status = 500
