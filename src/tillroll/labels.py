@@ -26,6 +26,23 @@ LABELS: Final[tuple[str, ...]] = (
 )
 LABEL_TO_ID: Final[dict[str, int]] = {label: i for i, label in enumerate(LABELS)}
 MISC: Final[str] = "misc"
+# One name per label, so code that emits labels (rules, the synthetic generator)
+# refers to them without spelling strings; unpacking fails loudly if LABELS changes.
+(
+    SHOP_NAME,
+    ADDRESS,
+    TELEPHONE,
+    VAT_INFO,
+    DATE_TIME,
+    LINE_ITEM,
+    UNIT_PRICE,
+    QUANTITY,
+    AMOUNT,
+    TOTAL,
+    VAT_INCLUDED,
+    _MISC_AGAIN,
+) = LABELS
+assert _MISC_AGAIN == MISC
 
 # Labels that describe one column of the line-item table.
 LINE_ITEM_LABELS: Final[frozenset[str]] = frozenset({"line_item", "unit_price", "quantity", "amount"})
