@@ -115,3 +115,41 @@ class BatchError(TillrollError):
 
     code = "batch_failed"
     http_status = 500
+
+
+# ---- raised by the HTTP service and the review store (tillroll.server) --------
+
+
+class AuthenticationError(TillrollError):
+    """A request to a token-protected server came without the right token."""
+
+    code = "unauthorized"
+    http_status = 401
+
+
+class ReceiptNotFoundError(TillrollError):
+    """A review-store id that does not exist (or was deleted)."""
+
+    code = "receipt_not_found"
+    http_status = 404
+
+
+class ConflictError(TillrollError):
+    """Someone else saved the receipt since it was loaded; reload and re-apply the edits."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class ServerBusyError(TillrollError):
+    """Every worker is busy and the wait queue is full; retry after a moment."""
+
+    code = "server_busy"
+    http_status = 503
+
+
+class ProcessingTimeoutError(TillrollError):
+    """Extraction did not finish within the server's per-request time limit."""
+
+    code = "timeout"
+    http_status = 504
