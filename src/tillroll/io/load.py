@@ -1,0 +1,424 @@
+"""Turn a file (path or bytes) into a `Document` whose pages hold RGB images.
+
+Supported: JPEG, PNG, TIFF (every page), WebP, BMP and PDF. The format is
+sniffed from the first bytes, never trusted from the file name, because users
+rename files and uploads arrive without names.
+
+Two rules matter to the rest of tillroll:
+
+- Raster pages are decoded as `ImageOps.exif_transpose(img).convert("RGB")` and
+  never resized. The OCR cache keys on pixels, and word boxes are reported in
+  the pixels of the page as loaded, so any silent rescale here would break both.
+- A PDF page that carries a text layer (a digital invoice) gets its words and
+  boxes straight from the PDF, in the pixel coordinates of the rendered page,
+  and is marked `text_source="pdf_text_layer"` so the OCR stage skips it.
+
+Every way a file can be bad ends in a typed `InputError` naming the file and
+what to do about it; a tiny or blank image is not bad, it simply has no words.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import LoadLimits
+from ..document import Document, Page
+from ..errors import (
+    CorruptInputError,
+    EmptyInputError,
+    EncryptedPDFError,
+    FileTooLargeError,
+    ImageTooLargeError,
+    InputError,
+    InputNotFoundError,
+    TooManyPagesError,
+    UnsupportedFormatError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
+
+    from ..ocr.base import OcrWord
+
+Source = str | Path | bytes
+
+SUPPORTED_FORMATS = ("jpeg", "png", "tiff", "webp", "bmp", "pdf")
+_SUPPORTED_TEXT = "JPEG, PNG, TIFF, WebP, BMP or PDF"
+
+# Formats users commonly try that we recognise, so the message can say what they are.
+_KNOWN_UNSUPPORTED: tuple[tuple[bytes, int, str], ...] = (
+    (b"GIF8", 0, "GIF"),
+    (b"PK\x03\x04", 0, "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", 0, "a gzip archive"),
+    (b"ftypheic", 4, "HEIC (iPhone photo)"),
+    (b"ftypheix", 4, "HEIC (iPhone photo)"),
+    (b"ftypmif1", 4, "HEIF"),
+    (b"ftypavif", 4, "AVIF"),
+    (b"<svg", 0, "SVG"),
+    (b"<?xml", 0, "XML/SVG"),
+)
+
+
+# ---------------------------------------------------------------------------
+# format sniffing
+
+
+def sniff_format(data: bytes) -> str | None:
+    """Return one of SUPPORTED_FORMATS from the magic bytes, or None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[:2] == b"BM" and len(data) >= 26:
+        return "bmp"
+    # The PDF spec lets "%PDF-" sit anywhere in the first 1024 bytes (some
+    # producers prepend junk); pdfium accepts such files, so do we.
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    return None
+
+
+def _describe_unknown(data: bytes) -> str:
+    for magic, offset, what in _KNOWN_UNSUPPORTED:
+        if data[offset : offset + len(magic)] == magic:
+            return what
+    head = data[:512]
+    try:
+        head.decode("utf-8")
+        return "text, not an image"
+    except UnicodeDecodeError:
+        return "an unknown binary format"
+
+
+# ---------------------------------------------------------------------------
+# public entry point
+
+
+def load_document(source: Source, limits: LoadLimits | None = None, name: str | None = None) -> Document:
+    """Load `source` (a path or the file's bytes) into a Document with one Page per page.
+
+    `name` is what errors and `Document.source` call the input (defaults to the
+    path; bytes without a name are called "<bytes>" in messages).
+    Raises an `InputError` subclass for every kind of bad input.
+    """
+    limits = limits or LoadLimits()
+    data, label = _read_source(source, limits, name)
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise UnsupportedFormatError(
+            f"this is {_describe_unknown(data)}; tillroll reads {_SUPPORTED_TEXT} files, so convert it to one of those",
+            source=label,
+        )
+    if fmt == "pdf":
+        pages = _load_pdf(data, limits, label)
+    else:
+        pages = _load_raster(data, fmt, limits, label)
+    doc = Document(source=name if name is not None else (None if isinstance(source, bytes) else str(source)))
+    doc.meta["input_format"] = fmt
+    for page, words in pages:
+        doc.pages.append(page)
+        if words:
+            from ..ocr.stage import words_to_document
+
+            words_to_document(doc, page.index, words)
+    return doc
+
+
+def _read_source(source: Source, limits: LoadLimits, name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        label = name or "<bytes>"
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        label = name or str(path)
+        if not path.exists():
+            raise InputNotFoundError("no such file; check the path (and quote names with spaces)", source=label)
+        if path.is_dir():
+            raise InputError("this is a folder, not a file; pass the image or PDF files inside it", source=label)
+        try:
+            size = path.stat().st_size
+            if size > limits.max_bytes:
+                raise FileTooLargeError(_too_many_bytes(size, limits), source=label)
+            data = path.read_bytes()
+        except PermissionError as exc:
+            raise InputError("permission denied; make the file readable for this user", source=label) from exc
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror or exc}); check the path and the disk", source=label) from exc
+    else:
+        raise InputError(f"expected a file path or bytes, got {type(source).__name__}", source=name)
+    if not data:
+        raise EmptyInputError("the file is empty (0 bytes); it was probably cut off while copying or uploading, send it again", source=label)
+    if len(data) > limits.max_bytes:
+        raise FileTooLargeError(_too_many_bytes(len(data), limits), source=label)
+    return data, label
+
+
+def _too_many_bytes(size: int, limits: LoadLimits) -> str:
+    return (
+        f"the file is {size / 1e6:.1f} MB, more than the limit of {limits.max_bytes / 1e6:.1f} MB; "
+        "send a smaller scan (receipts read well at 200-300 dpi) or raise LoadLimits.max_bytes"
+    )
+
+
+def _too_many_pixels(width: int, height: int, limits: LoadLimits) -> str:
+    return (
+        f"the image is {width}x{height} = {width * height / 1e6:.1f} megapixels, more than the limit of "
+        f"{limits.max_pixels / 1e6:.1f} megapixels (a guard against decompression bombs); "
+        "scale it down or raise LoadLimits.max_pixels"
+    )
+
+
+# ---------------------------------------------------------------------------
+# raster images
+
+
+def _allow_pixels(max_pixels: int) -> None:
+    """Make sure Pillow's own decompression-bomb guard never fires before ours.
+
+    Pillow refuses images over 2 x `Image.MAX_IMAGE_PIXELS` at open time, before
+    we can read the size; our limit (`LoadLimits.max_pixels`) is checked right
+    after open on the header's size. Pillow's threshold is only ever raised, never
+    lowered, so concurrent loads with different limits stay safe.
+    """
+    from PIL import Image
+
+    current = Image.MAX_IMAGE_PIXELS
+    if current is not None and 2 * current < max_pixels:
+        Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """EXIF-upright RGB pixels, exactly as the dataset readers and the OCR cache expect.
+
+    Transparent images are flattened onto white, since receipts are dark ink on
+    light paper and a plain convert would turn transparent paper black. 16-bit and
+    float greyscale (scanner TIFFs) are scaled to 8 bits rather than clipped.
+    """
+    from PIL import Image, ImageOps
+
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        import numpy as np
+
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr * (255.0 / top), 0, 255).astype(np.uint8), "L")
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def _load_raster(data: bytes, fmt: str, limits: LoadLimits, label: str) -> list[tuple[Page, list[OcrWord]]]:
+    from PIL import Image, UnidentifiedImageError
+
+    _allow_pixels(limits.max_pixels)
+    with warnings.catch_warnings():
+        # Our own limit applies below; Pillow's warning at its lower default threshold is noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            img = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLargeError(f"{exc}; scale it down or raise LoadLimits.max_pixels", source=label) from exc
+        except UnidentifiedImageError as exc:
+            raise CorruptInputError(
+                f"it starts like a {fmt.upper()} file but cannot be decoded; it is damaged, re-export or re-scan it",
+                source=label,
+            ) from exc
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise CorruptInputError(f"the {fmt.upper()} data is damaged ({exc}); re-export or re-scan it", source=label) from exc
+
+        n_frames = getattr(img, "n_frames", 1) if fmt == "tiff" else 1
+        if n_frames > limits.max_pages:
+            raise TooManyPagesError(
+                f"the TIFF has {n_frames} pages, more than the limit of {limits.max_pages}; "
+                "split it into one file per receipt or raise LoadLimits.max_pages",
+                source=label,
+            )
+        pages: list[tuple[Page, list[OcrWord]]] = []
+        for index in range(n_frames):
+            try:
+                if n_frames > 1:
+                    img.seek(index)
+                width, height = img.size
+                if width * height > limits.max_pixels:
+                    raise ImageTooLargeError(_too_many_pixels(width, height, limits), source=label)
+                img.load()
+                rgb = to_rgb(img)
+            except InputError:
+                raise
+            except Image.DecompressionBombError as exc:
+                raise ImageTooLargeError(f"{exc}; scale it down or raise LoadLimits.max_pixels", source=label) from exc
+            except (OSError, ValueError, SyntaxError, EOFError) as exc:
+                where = f"page {index + 1} of the " if n_frames > 1 else "the "
+                raise CorruptInputError(
+                    f"{where}{fmt.upper()} image is truncated or damaged ({exc}); the file was probably cut off, "
+                    "copy or upload it again",
+                    source=label,
+                ) from exc
+            pages.append((Page(index=index, width=rgb.width, height=rgb.height, image=rgb), []))
+        return pages
+
+
+# ---------------------------------------------------------------------------
+# PDF
+
+# pdfium error codes (FPDF_GetLastError) that mean "needs a password".
+_PDFIUM_ERR_PASSWORD = 4
+_PDFIUM_ERR_SECURITY = 5
+# A scanned page whose text layer is only a page number or a stamp must still be
+# OCR'd: trust the text layer unless it is this sparse on a page that is mostly picture.
+_MIN_WORDS_OVER_A_SCAN = 5
+
+
+def _load_pdf(data: bytes, limits: LoadLimits, label: str) -> list[tuple[Page, list[OcrWord]]]:
+    try:
+        import pypdfium2 as pdfium
+    except ImportError as exc:  # pragma: no cover - core dependency
+        from ..errors import EngineUnavailableError
+
+        raise EngineUnavailableError("reading PDFs needs pypdfium2: pip install pypdfium2", source=label) from exc
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        err = getattr(exc, "err_code", None)
+        text = str(exc).lower()
+        if err in (_PDFIUM_ERR_PASSWORD, _PDFIUM_ERR_SECURITY) or "password" in text or "security" in text:
+            raise EncryptedPDFError(
+                "the PDF is password-protected; remove the password (e.g. print it to a new PDF) and try again",
+                source=label,
+            ) from exc
+        raise CorruptInputError(f"the PDF is damaged and cannot be opened ({exc}); re-export or re-download it", source=label) from exc
+    try:
+        n_pages = len(pdf)
+        if n_pages == 0:
+            raise EmptyInputError("the PDF has no pages", source=label)
+        if n_pages > limits.max_pages:
+            raise TooManyPagesError(
+                f"the PDF has {n_pages} pages, more than the limit of {limits.max_pages}; "
+                "split it into one file per receipt or raise LoadLimits.max_pages",
+                source=label,
+            )
+        pages = []
+        for index in range(n_pages):
+            try:
+                pages.append(_load_pdf_page(pdf[index], index, limits, label))
+            except pdfium.PdfiumError as exc:
+                raise CorruptInputError(
+                    f"page {index + 1} of the PDF cannot be rendered ({exc}); re-export or re-download it", source=label
+                ) from exc
+        return pages
+    finally:
+        pdf.close()
+
+
+def _load_pdf_page(page: Any, index: int, limits: LoadLimits, label: str) -> tuple[Page, list[OcrWord]]:
+    width_pt, height_pt = page.get_size()  # already accounts for the page's /Rotate
+    dpi = float(limits.pdf_dpi)
+    # A poster-sized page at OCR resolution could exceed the pixel limit; render it
+    # at the highest resolution that fits instead of refusing a legitimate file.
+    pixels = (width_pt * dpi / 72) * (height_pt * dpi / 72)
+    if pixels > limits.max_pixels:
+        dpi = dpi * (limits.max_pixels / pixels) ** 0.5 * 0.999
+    scale = dpi / 72.0
+    image = page.render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
+    words = _text_layer_words(page, image.width, image.height)
+    if words and len(words) < _MIN_WORDS_OVER_A_SCAN and _mostly_picture(page, width_pt * height_pt):
+        words = []
+    result = Page(
+        index=index,
+        width=image.width,
+        height=image.height,
+        coordinates="pdf",
+        text_source="pdf_text_layer" if words else "ocr",
+        dpi=round(dpi, 2),
+        image=image,
+    )
+    return result, words
+
+
+def _mostly_picture(page: Any, page_area: float) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    covered = 0.0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = obj.get_pos()
+        covered += max(0.0, right - left) * max(0.0, top - bottom)
+    return covered >= 0.5 * page_area
+
+
+def _text_layer_words(page: Any, width_px: int, height_px: int) -> list[OcrWord]:
+    """Words of the page's text layer with boxes in the rendered image's pixels.
+
+    pdfium reports character boxes in PDF user space (points, origin bottom-left,
+    before /Rotate and crop box); FPDF_PageToDevice maps them onto the bitmap
+    exactly as rendering did, so the boxes line up with the picture whatever the
+    page's rotation or crop box.
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    from ..ocr.base import OcrWord
+
+    textpage = page.get_textpage()
+    try:
+        n_chars = textpage.count_chars()
+        if n_chars <= 0:
+            return []
+        raw_page = page.raw
+        dev_x, dev_y = ctypes.c_int(), ctypes.c_int()
+
+        def to_pixels(x: float, y: float) -> tuple[float, float]:
+            pdfium_c.FPDF_PageToDevice(raw_page, 0, 0, width_px, height_px, 0, x, y, dev_x, dev_y)
+            return float(dev_x.value), float(dev_y.value)
+
+        words: list[OcrWord] = []
+        # Characters are grouped into words in PDF user space, where a line of
+        # text runs along x whatever the page's /Rotate; only finished words are
+        # mapped to pixels. Loose boxes (font ascent to descent) keep "12.30" one
+        # word: the tight box of "." would not overlap its neighbours vertically.
+        chars: list[tuple[str, tuple[float, float, float, float]]] = []
+
+        def flush() -> None:
+            text = "".join(c for c, _ in chars).strip()
+            if text:
+                left = min(b[0] for _, b in chars)
+                bottom = min(b[1] for _, b in chars)
+                right = max(b[2] for _, b in chars)
+                top = max(b[3] for _, b in chars)
+                corners = [to_pixels(x, y) for x in (left, right) for y in (bottom, top)]
+                xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+                words.append(OcrWord(text, (min(xs), min(ys), max(xs), max(ys)), 1.0))
+            chars.clear()
+
+        for i in range(n_chars):
+            ch = textpage.get_text_range(i, 1)
+            if not ch or ch.isspace() or ch in ("\x00", "\ufffe", "\uffff"):
+                flush()
+                continue
+            box = tuple(float(v) for v in textpage.get_charbox(i, loose=True))
+            if chars:
+                # Some producers place words without a space character between
+                # them: split on a jump to another line or a wide horizontal gap.
+                prev = chars[-1][1]
+                h = max(1.0, prev[3] - prev[1], box[3] - box[1])
+                same_line = min(prev[3], box[3]) - max(prev[1], box[1]) > 0.5 * h
+                gap = box[0] - prev[2]
+                if not same_line or gap > 0.5 * h or gap < -2 * h:
+                    flush()
+            chars.append((ch, box))  # type: ignore[arg-type]
+        flush()
+        return words
+    finally:
+        textpage.close()
