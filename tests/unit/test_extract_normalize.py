@@ -1,0 +1,249 @@
+"""Parsers of tillroll.extract.normalize: examples users rely on, and properties over random input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tillroll.extract.normalize import (
+    NoMatch,
+    ParsedAmount,
+    ParsedDate,
+    ParsedPhone,
+    ParsedTime,
+    ParsedVat,
+    detect_currency,
+    find_phones,
+    fix_digits,
+    malta_vat_checksum_ok,
+    parse_amount,
+    parse_date,
+    parse_phone,
+    parse_quantity,
+    parse_time,
+    parse_vat_number,
+)
+
+# ---- examples ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, iso",
+    [
+        ("Date: 14/03/2018", "2018-03-14"),
+        ("14-MAR-18", "2018-03-14"),
+        ("March 14, 2018", "2018-03-14"),
+        ("2018-03-14 12:45", "2018-03-14"),
+        ("1st Jan 2019", "2019-01-01"),
+        ("12 Ottubru 2020", "2020-10-12"),  # Maltese month name
+        ("3 ta' Diċembru 2021".replace(" ta'", ""), "2021-12-03"),
+        ("2O18-O3-14", "2018-03-14"),  # OCR read zeros as letter O
+        ("25.12.2017 10:30", "2017-12-25"),
+        ("14MAR2018", "2018-03-14"),
+        ("0CT 5, 2019", "2019-10-05"),
+    ],
+)
+def test_normalize_parse_date_examples(text: str, iso: str) -> None:
+    result = parse_date(text)
+    assert isinstance(result, ParsedDate), result
+    assert result.iso == iso
+
+
+def test_normalize_parse_date_flags_ambiguous_order_and_honours_hints() -> None:
+    plain = parse_date("03/04/2018")
+    assert isinstance(plain, ParsedDate) and plain.ambiguous and plain.iso == "2018-04-03"
+    us = parse_date("03/04/2018", country="US")
+    assert isinstance(us, ParsedDate) and not us.ambiguous and us.iso == "2018-03-04"
+    forced = parse_date("03/04/2018", day_first=False)
+    assert isinstance(forced, ParsedDate) and forced.iso == "2018-03-04"
+    # A day above 12 settles the order whatever the hint says.
+    assert parse_date("12/25/2018", day_first=True).iso == "2018-12-25"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["Total 27.55", "31/02/2018", "TEL 03-3271 9872", "", "INV 123/45"])
+def test_normalize_parse_date_rejects_non_dates(text: str) -> None:
+    assert isinstance(parse_date(text), NoMatch)
+
+
+@pytest.mark.parametrize(
+    "text, iso",
+    [("12:45 PM", "12:45:00"), ("10:30:12", "10:30:12"), ("9.15am", "09:15:00"), ("12:05 AM", "00:05:00"), ("TIME 23:59:59", "23:59:59")],
+)
+def test_normalize_parse_time_examples(text: str, iso: str) -> None:
+    result = parse_time(text)
+    assert isinstance(result, ParsedTime) and result.iso == iso
+
+
+@pytest.mark.parametrize("text", ["1.50", "25:10", "13:00 PM", "12.50"])
+def test_normalize_parse_time_rejects_amounts_and_bad_times(text: str) -> None:
+    assert isinstance(parse_time(text), NoMatch)
+
+
+@pytest.mark.parametrize(
+    "text, value, currency",
+    [
+        ("RM 1,234.50", "1234.50", "MYR"),
+        ("1.234,50", "1234.50", None),
+        ("12,50", "12.50", None),
+        ("€4.20", "4.20", "EUR"),
+        ("£ 3", "3.00", "GBP"),
+        ("-3.00", "-3.00", None),
+        ("3.00-", "-3.00", None),
+        ("(3.00)", "-3.00", None),
+        ("TOTAL: 27.55", "27.55", None),
+        ("l2.5O", "12.50", None),
+        ("RM9.OO", "9.00", "MYR"),
+        ("0.125", "0.125", None),
+    ],
+)
+def test_normalize_parse_amount_examples(text: str, value: str, currency: str | None) -> None:
+    result = parse_amount(text)
+    assert isinstance(result, ParsedAmount), result
+    assert (result.text, result.currency) == (value, currency)
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [("RM27.55", "MYR"), ("€ 4", "EUR"), ("S$ 12", "SGD"), ("USD 5", "USD"), ("EUR", "EUR"), ("£1", "GBP")],
+)
+def test_normalize_detect_currency_examples(text: str, code: str) -> None:
+    result = detect_currency(text)
+    assert result and result.code == code  # type: ignore[union-attr]
+
+
+def test_normalize_detect_currency_ignores_codes_inside_words_and_reads_dollar_by_country() -> None:
+    assert isinstance(detect_currency("FARM FRESH"), NoMatch)
+    assert detect_currency("$5", country="SG").code == "SGD"  # type: ignore[union-attr]
+    assert detect_currency("$5").code == "USD"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "text, country, value",
+    [
+        ("TEL: 03-3271 9872", "MY", "+60332719872"),
+        ("+356 2123 4567", None, "+35621234567"),
+        ("00356 79123456", None, "+35679123456"),
+        ("Tel 2123 4567", "MT", "+35621234567"),
+        ("(555) 123-4567", "US", "+15551234567"),
+        ("+44 (0)20 7946 0958", None, "+442079460958"),
+    ],
+)
+def test_normalize_parse_phone_e164(text: str, country: str | None, value: str) -> None:
+    result = parse_phone(text, country)
+    assert isinstance(result, ParsedPhone) and result.e164 and result.value == value
+
+
+def test_normalize_parse_phone_without_country_keeps_digits_and_finds_several() -> None:
+    result = parse_phone("TEL 03-3271 9872")
+    assert isinstance(result, ParsedPhone) and not result.e164 and result.value == "0332719872"
+    both = find_phones("Tel 2123 4567 / 7912 3456", country="MT")
+    assert [p.value for p in both] == ["+35621234567", "+35679123456"]
+
+
+@pytest.mark.parametrize(
+    "text, value, scheme",
+    [
+        ("VAT No. MT1234-5678", "MT12345678", "eu_vat"),
+        ("VAT REG NO: MI 1505-3015", "MT15053015", "eu_vat"),  # OCR read MT as MI
+        ("GST No.: 000689913856", "000689913856", "my_gst"),
+        ("GST REG NO: 000306-020352", "000306020352", "my_gst"),
+        ("EX0 No. 1234", "EXO1234", "mt_exo"),
+        ("SST No: W10-1808-32000112", "W10180832000112", "my_sst"),
+        ("USt-IdNr DE123456789", "DE123456789", "eu_vat"),
+        ("NL123456789B01", "NL123456789B01", "eu_vat"),
+        ("TAX ID 12-3456789", "123456789", "generic"),
+    ],
+)
+def test_normalize_parse_vat_number_examples(text: str, value: str, scheme: str) -> None:
+    result = parse_vat_number(text)
+    assert isinstance(result, ParsedVat), result
+    assert (result.value, result.scheme) == (value, scheme)
+
+
+@pytest.mark.parametrize("text", ["Total 12.00", "THANK YOU", "TEL 03-3271 9872", ""])
+def test_normalize_parse_vat_number_rejects_other_numbers(text: str) -> None:
+    assert isinstance(parse_vat_number(text), NoMatch)
+
+
+def test_normalize_malta_vat_checksum() -> None:
+    # Build a number whose check digits are right by construction, then break it.
+    first6 = "123456"
+    weighted = sum(w * int(d) for w, d in zip((3, 4, 6, 7, 8, 9), first6))
+    check = (37 - weighted % 37) % 37
+    good = f"{first6}{check:02d}"
+    assert malta_vat_checksum_ok(good)
+    bad = f"{first6}{(check + 1) % 100:02d}"
+    assert not malta_vat_checksum_ok(bad)
+    result = parse_vat_number(f"VAT MT{good}")
+    assert isinstance(result, ParsedVat) and result.checksum_ok is True
+
+
+@pytest.mark.parametrize("text, value", [("2", "2"), ("x2", "2"), ("2 x", "2"), ("0,456 kg", "0.456"), ("3 PCS", "3")])
+def test_normalize_parse_quantity_examples(text: str, value: str) -> None:
+    result = parse_quantity(text)
+    assert result and result.text == value  # type: ignore[union-attr]
+
+
+def test_normalize_fix_digits_only_touches_numeric_runs() -> None:
+    assert fix_digits("2O18") == "2018"
+    assert fix_digits("SOLD IS") == "SOLD IS"
+    assert fix_digits("9.OO") == "9.00"
+
+
+# ---- properties -------------------------------------------------------------
+
+ANY_TEXT = st.one_of(st.text(max_size=60), st.text(alphabet="0123456789/-.:, OoIlS$€RMTELVATGSTNOxX+()", max_size=40))
+ANY_INPUT = st.one_of(ANY_TEXT, st.none(), st.integers(), st.floats(), st.binary(max_size=10))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_INPUT)
+def test_normalize_parsers_never_raise(value: object) -> None:
+    for parser in (parse_date, parse_time, parse_amount, detect_currency, parse_phone, parse_vat_number, parse_quantity):
+        result = parser(value)  # type: ignore[operator]
+        assert result is not None
+        if isinstance(result, NoMatch):
+            assert not result
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=dt.date(1971, 1, 1), max_value=dt.date(2098, 12, 31)), st.sampled_from(["/", "-", "."]))
+def test_normalize_parse_date_roundtrips_printed_dates(date: dt.date, sep: str) -> None:
+    dmy = f"{date.day:02d}{sep}{date.month:02d}{sep}{date.year}"
+    mdy = f"{date.month:02d}{sep}{date.day:02d}{sep}{date.year}"
+    ymd = f"{date.year}{sep}{date.month:02d}{sep}{date.day:02d}"
+    assert parse_date(dmy, day_first=True).value == date  # type: ignore[union-attr]
+    assert parse_date(mdy, day_first=False).value == date  # type: ignore[union-attr]
+    assert parse_date(ymd).value == date  # type: ignore[union-attr]
+    assert parse_date(f"DATE: {date.day} {date.strftime('%b')} {date.year}").value == date  # type: ignore[union-attr]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=Decimal("-99999.99"), max_value=Decimal("99999.99"), places=2))
+def test_normalize_parse_amount_roundtrips_printed_amounts(amount: Decimal) -> None:
+    printed_en = f"{amount:,.2f}"
+    printed_eu = printed_en.replace(",", "_").replace(".", ",").replace("_", ".")
+    for printed in (printed_en, printed_eu, f"RM {printed_en}"):
+        result = parse_amount(printed)
+        assert isinstance(result, ParsedAmount), printed
+        assert result.value == amount, printed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"0[1-9][0-9]{7,8}", fullmatch=True), st.sampled_from(["", " ", "-"]))
+def test_normalize_parse_phone_malaysian_numbers_are_e164(national: str, sep: str) -> None:
+    printed = national[:3] + sep + national[3:]
+    result = parse_phone(f"TEL: {printed}", country="MY")
+    assert isinstance(result, ParsedPhone) and result.value == "+60" + national[1:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[0-9]{8}", fullmatch=True))
+def test_normalize_parse_vat_number_malta_roundtrip(digits: str) -> None:
+    result = parse_vat_number(f"VAT No: MT {digits[:4]}-{digits[4:]}")
+    assert isinstance(result, ParsedVat) and result.value == "MT" + digits
+    assert result.checksum_ok == malta_vat_checksum_ok(digits)
