@@ -1,0 +1,193 @@
+"""`tillroll batch`: extract many receipts into one resumable results file."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
+
+# Exit status after Ctrl-C, as shells report a process ended by SIGINT.
+EXIT_INTERRUPTED = 130
+# Without a terminal (logs, CI, a cluster job) the bar is replaced by one line this often.
+PLAIN_PROGRESS_EVERY_S = 10.0
+
+
+def _runtime_env(value: str | None) -> dict[str, Any] | None:
+    """--ray-runtime-env: inline JSON, or a path to a JSON/YAML file."""
+    if not value:
+        return None
+    from ..errors import ConfigError
+
+    path = Path(value)
+    try:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            if path.suffix.lower() in (".yaml", ".yml"):
+                import yaml
+
+                data = yaml.safe_load(text)
+            else:
+                data = json.loads(text)
+        else:
+            data = json.loads(value)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"--ray-runtime-env must be JSON or a JSON/YAML file: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError('--ray-runtime-env must be an object, e.g. \'{"pip": ["tillroll[ray]"]}\'')
+    return data
+
+
+def _fmt_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@app.command()
+def batch(
+    inputs: list[str] = typer.Argument(..., metavar="INPUT...", help="Folders (recursive), quoted globs ('scans/**/*.jpg'), list files (*.txt, one path per line; - for stdin) or files."),
+    out: Path = typer.Option(..., "--out", "-o", help="Results file: results.jsonl, results.csv (+ results.line_items.csv) or results.parquet (a folder of parts). Re-running resumes it."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (local) or actors (ray). Default: one per CPU."),
+    engine: str = typer.Option("local", "--engine", help="local: a process pool on this machine; ray: Ray Data, locally or on a cluster."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Join a running Ray cluster (e.g. ray://head:10001 or auto); default: start a private local Ray."),
+    ray_runtime_env: Optional[str] = typer.Option(None, "--ray-runtime-env", help='Ray runtime_env as JSON or a JSON/YAML file, e.g. \'{"pip": ["tillroll[ray]"]}\'.'),
+    ocr: str = typer.Option("rapidocr", "--ocr", help="OCR engine."),
+    model: str = typer.Option("rules", "--model", help="rules, neural or joint."),
+    preprocess: str = typer.Option("none", "--preprocess", help="none or auto (deskew/crop photos)."),
+    threads_per_worker: int = typer.Option(1, "--threads-per-worker", min=1, help="Threads per worker for OCR and the model; workers x threads should not exceed the CPUs."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from the --out suffix)."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="Process again the inputs that have an error record in the output (the record is replaced)."),
+    rows_per_part: int = typer.Option(500, "--rows-per-part", min=1, help="Parquet only: receipts per part file."),
+    stats_json: Optional[Path] = typer.Option(None, "--stats-json", help="Also write the summary as JSON to this file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; the summary is still printed."),
+) -> None:
+    """Extract every receipt of INPUT... into one results file, in parallel, resumably.
+
+    Each result is written the moment it is ready; a receipt that fails becomes an
+    error record {source, error, type, message} and the batch goes on. Run the same
+    command again after a crash or Ctrl-C and it continues where it stopped.
+    Exit status: 0 all succeeded, 1 some inputs have error records, 2 usage error.
+    """
+    from rich.console import Console
+
+    from ..config import PipelineConfig
+    from ..errors import TillrollError
+    from ..batch.runner import BatchJob
+
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        config = PipelineConfig(ocr=ocr, model=model, preprocess=preprocess)
+        job = BatchJob(
+            inputs,
+            out,
+            config=config,
+            engine=engine,
+            workers=workers,
+            threads_per_worker=threads_per_worker,
+            fmt=fmt,
+            retry_failed=retry_failed,
+            ray_address=ray_address,
+            ray_runtime_env=_runtime_env(ray_runtime_env),
+            rows_per_part=rows_per_part,
+        )
+        stats = job.prepare()
+    except TillrollError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+    if stats.already_done:
+        retry_hint = " (add --retry-failed to process them again)" if stats.already_failed and not retry_failed else ""
+        err.print(f"resuming {job.out}: {stats.already_done} of {stats.total} already done, {stats.already_failed} of them failed{retry_hint}")
+    interrupted = False
+    error: TillrollError | None = None
+    try:
+        if quiet:
+            job.run()
+        elif err.is_terminal:
+            _run_with_bar(job, err)
+        else:
+            _run_with_lines(job, err)
+    except KeyboardInterrupt:
+        interrupted = True
+    except TillrollError as exc:
+        error = exc
+
+    _print_summary(job, err, interrupted)
+    if stats_json:
+        stats_json.write_text(json.dumps(job.stats.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if error is not None:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(EXIT_USAGE)
+    if interrupted:
+        err.print("interrupted: run the same command again to continue")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_INPUT_FAILED if job.stats.any_failed else EXIT_OK)
+
+
+def _run_with_bar(job: Any, console: Any) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.2f} receipts/s" if speed else "-- receipts/s", style="progress.data.speed")
+
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("[red]{task.fields[failed]} failed"),
+    )
+    with Progress(*columns, console=console, speed_estimate_period=120) as progress:
+        task = progress.add_task(f"{job.engine_name}", total=job.stats.to_do, failed=0)
+
+        def on_result(record: dict[str, Any], stats: Any) -> None:
+            progress.update(task, advance=1, failed=stats.failed)
+
+        job.run(on_result)
+
+
+def _run_with_lines(job: Any, console: Any) -> None:
+    last = [time.monotonic()]
+
+    def on_result(record: dict[str, Any], stats: Any) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PLAIN_PROGRESS_EVERY_S:
+            last[0] = now
+            left = stats.to_do - stats.finished
+            eta = _fmt_duration(left / stats.throughput) if stats.throughput else "?"
+            console.print(f"batch: {stats.finished}/{stats.to_do} done, {stats.failed} failed, {stats.throughput:.2f} receipts/s, ETA {eta}", highlight=False)
+
+    job.run(on_result)
+
+
+def _print_summary(job: Any, console: Any, interrupted: bool) -> None:
+    st = job.stats
+    head = "interrupted after" if interrupted else "done:"
+    console.print(
+        f"{head} {st.processed} processed, {st.failed} failed, {st.already_done} already done "
+        f"(of {st.total}) in {_fmt_duration(st.elapsed_s)}; {st.throughput:.2f} receipts/s "
+        f"with {job.engine_name} engine",
+        highlight=False,
+    )
+    if st.worker_peak_rss_mb:
+        console.print(f"workers: {len(st.worker_peak_rss_mb)}, peak memory per worker: {st.max_worker_rss_mb:.0f} MiB", highlight=False)
+    for record in st.failures[:5]:
+        console.print(f"  failed: {record['source']}: {record['error']}: {record['message']}", highlight=False, soft_wrap=True)
+    if st.failed > 5:
+        console.print(f"  ... and {st.failed - 5} more: error records are in {job.out}", highlight=False)
+    console.print(f"results: {job.out}", highlight=False)
+    sys.stderr.flush()
