@@ -1,0 +1,99 @@
+"""Normalised and comparable forms of field values, for gold annotations and for scoring.
+
+Gold values go through the same parsers (`tillroll.extract.normalize`) as the
+pipeline's own fields, so "exact" field scores compare like with like: an ISO
+date with an ISO date, "27.55" with "27.55". Lenient comparison forgives what
+a reader would forgive: case, spacing and punctuation in names and addresses,
+"RM 9.00" against "9.0", a date printed in another format.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..extract import normalize as nz
+
+AMOUNT_FIELDS = frozenset({"subtotal", "vat_included", "total", "amount", "unit_price"})
+_SPACE = re.compile(r"\s+")
+
+
+def squash(text: str) -> str:
+    """Collapse runs of whitespace and trim: the form of text fields as stored."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def canon(text: str) -> str:
+    """Case-, space- and punctuation-insensitive form of a text."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def normalise_value(field: str, text: str, country: str | None = None) -> tuple[str, str | None]:
+    """(value, currency) for a printed field text; text fields keep the text, whitespace squashed.
+
+    When the parser finds nothing (an annotator wrote "N/A", OCR noise) the
+    squashed text is the value, so nothing is silently dropped from scoring.
+    """
+    text = squash(text)
+    if field in AMOUNT_FIELDS:
+        amount = nz.parse_amount(text, country=country)
+        return (amount.text, amount.currency) if amount else (text, None)
+    if field == "date":
+        date = nz.parse_date(text, country=country)
+        return (date.iso, None) if date else (text, None)
+    if field == "time":
+        time = nz.parse_time(text)
+        return (time.iso, None) if time else (text, None)
+    if field == "telephone":
+        phone = nz.parse_phone(text, country=country)
+        return (phone.value, None) if phone else (text, None)
+    if field == "vat_info":
+        vat = nz.parse_vat_number(text, country=country)
+        return (vat.value, None) if vat else (text, None)
+    if field == "quantity":
+        quantity = nz.parse_quantity(text)
+        return (format(quantity.value.normalize(), "f"), None) if quantity else (text, None)
+    return text, None
+
+
+def exact_match(gold_value: str | None, pred_value: str | None) -> bool:
+    """Normalised values equal (both present)."""
+    return gold_value is not None and pred_value is not None and squash(gold_value) == squash(pred_value)
+
+
+def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> bool:
+    """Same value once case, spacing, punctuation, number format and date format are forgiven.
+
+    `gold` and `pred` are (text, value) pairs; either form may match the other's.
+    """
+    (gold_text, gold_value), (pred_text, pred_value) = gold, pred
+    if exact_match(gold_value, pred_value):
+        return True
+    if field in AMOUNT_FIELDS:
+        g = _amount(gold_value) or _amount(gold_text)
+        p = _amount(pred_value) or _amount(pred_text)
+        return g is not None and g == p
+    if field == "date":
+        g_iso = {d.iso for t in (gold_value, gold_text) if (d := nz.parse_date(t))}
+        p_iso = {d.iso for t in (pred_value, pred_text) if (d := nz.parse_date(t))}
+        if g_iso & p_iso:
+            return True
+    if field == "time":
+        g_hm = {t.iso[:5] for s in (gold_value, gold_text) if (t := nz.parse_time(s))}
+        p_hm = {t.iso[:5] for s in (pred_value, pred_text) if (t := nz.parse_time(s))}
+        if g_hm & p_hm:
+            return True
+    if field in ("telephone", "vat_info"):
+        digits = lambda s: re.sub(r"\D", "", s or "")  # noqa: E731
+        g, p = digits(gold_value) or digits(gold_text), digits(pred_value) or digits(pred_text)
+        if g and p and (g == p or (len(g) >= 7 and (g.endswith(p[-len(g) :]) or p.endswith(g)))):
+            return True  # country code present on one side only
+    gold_forms = {canon(gold_text), canon(gold_value)} - {""}
+    pred_forms = {canon(pred_text), canon(pred_value)} - {""}
+    return bool(gold_forms & pred_forms)
+
+
+def _amount(text: str | None):  # -> Decimal | None
+    if not text:
+        return None
+    parsed = nz.parse_amount(text)
+    return parsed.value if parsed else None
