@@ -370,7 +370,7 @@ def train(
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
             optimizer.step()
             scheduler.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
         scores = evaluate_torch(model, dev_enc, special.pad, config.eval_batch_size)
         record = {
