@@ -31,13 +31,14 @@ class Stage(Protocol):
 STAGE_FACTORIES: dict[str, str] = {
     "preprocess": "tillroll.io.preprocess:PreprocessStage",
     "ocr": "tillroll.ocr.stage:OcrStage",
+    "classify": "tillroll.models.predict:ClassifyStage",
 }
 
 # Which stages each --model runs, in order.
 STAGES_FOR_MODEL: dict[str, tuple[str, ...]] = {
     "rules": ("preprocess", "ocr"),
-    "neural": ("preprocess", "ocr"),
-    "joint": ("preprocess", "ocr"),
+    "neural": ("preprocess", "ocr", "classify", "assemble", "check"),
+    "joint": ("preprocess", "ocr", "classify", "rules", "assemble", "check"),
 }
 
 
