@@ -1,0 +1,168 @@
+"""Runs extractions for the HTTP service: off the event loop, bounded, with a deadline.
+
+OCR costs seconds of CPU per receipt. Running it on the event loop would stall
+every other request (health checks, the review UI), so each extraction runs in
+one of `workers` threads (onnxruntime and Pillow release the GIL, so threads
+really run in parallel). At most `max_queue` further requests may wait; beyond
+that a request is refused at once with 503 instead of piling up, and a request
+whose deadline passes gets 504 (if it was still waiting, it never runs).
+
+Each worker thread builds its own `Pipeline` when the server starts (and one per
+extra --ocr/--model combination on first use), so stages that hold
+thread-bound resources (SQLite connections, ONNX sessions) are never shared.
+When a reviewer approves a receipt, its shop and address enter the entity
+database; `reload()` makes every thread rebuild its pipelines before its next
+request, so no stage answers from a cache that predates the approval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from ..config import PipelineConfig
+from ..errors import ConfigError, ProcessingTimeoutError, ServerBusyError
+from ..pipeline import Pipeline
+
+T = TypeVar("T")
+PipelineFactory = Callable[[PipelineConfig], Pipeline]
+
+
+def _warm_up_image() -> bytes:
+    """A tiny PNG with a few characters (Pillow's built-in font), enough to load every OCR model."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (240, 60), "white")
+    ImageDraw.Draw(img).text((10, 10), "TOTAL 1.00", fill="black", font=ImageFont.load_default(size=28))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class ExtractionService:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        *,
+        workers: int,
+        max_queue: int,
+        timeout_s: float,
+        pipeline: Pipeline | None = None,
+        pipeline_factory: PipelineFactory = Pipeline,
+    ) -> None:
+        if workers < 1:
+            raise ConfigError("workers must be at least 1")
+        if timeout_s <= 0:
+            raise ConfigError("the request timeout must be positive")
+        self.config = config
+        self.workers = workers
+        self.max_queue = max_queue
+        self.timeout_s = timeout_s
+        self._shared = pipeline  # injected (tests): used by every thread for its own options
+        self._factory = pipeline_factory
+        self._local = threading.local()
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tillroll-extract")
+        self._in_flight = 0  # running + waiting; touched only on the event loop
+        self._generation = 0  # bumped by reload(); threads rebuild pipelines built before it
+        self.completed = 0
+
+    # ---- pipelines ---------------------------------------------------------------
+    def options(self, ocr: str | None, model: str | None) -> PipelineConfig:
+        """The config for one request; unknown names raise ConfigError (400) listing the valid ones."""
+        from ..ocr.base import engine_names
+
+        changes: dict[str, Any] = {}
+        if ocr and ocr != self.config.ocr:
+            usable = [n for n in engine_names() if n != "static"]  # static replays JSON words, not pixels
+            if ocr not in usable:
+                raise ConfigError(f"unknown OCR engine {ocr!r} for uploads; choose one of: {', '.join(usable)}")
+            changes["ocr"] = ocr
+        if model and model != self.config.model:
+            changes["model"] = model  # PipelineConfig validates the name
+        return self.config.with_(**changes) if changes else self.config
+
+    def pipeline_for(self, config: PipelineConfig) -> Pipeline:
+        """This thread's pipeline for `config`, built on first use and kept."""
+        if self._shared is not None and config == self._shared.config:
+            return self._shared
+        cache: dict[PipelineConfig, Pipeline] = getattr(self._local, "pipelines", None) or {}
+        if getattr(self._local, "generation", 0) != self._generation:
+            cache = {}
+            self._local.generation = self._generation
+        self._local.pipelines = cache
+        if config not in cache:
+            cache[config] = self._factory(config)
+        return cache[config]
+
+    def reload(self) -> None:
+        """Rebuild pipelines lazily, thread by thread, e.g. after the entity database learnt something."""
+        self._generation += 1
+
+    def warm_up(self) -> None:
+        """Build the default pipeline in every worker thread now, and run it once.
+
+        The first run loads the OCR models (rapidocr loads them lazily), so the
+        first client does not pay for it.
+        """
+        if self._shared is not None:
+            return
+        barrier = threading.Barrier(self.workers)
+        sample = _warm_up_image()
+
+        def build() -> None:
+            pipe = self.pipeline_for(self.config)
+            pipe.process(sample, name="warm-up.png")
+            barrier.wait(timeout=600)  # keeps this thread busy so the next job lands on another thread
+
+        futures = [self._executor.submit(build) for _ in range(self.workers)]
+        for f in futures:
+            f.result()
+
+    # ---- running -----------------------------------------------------------------
+    async def run(self, job: Callable[[Pipeline], T], config: PipelineConfig) -> tuple[T, float]:
+        """Run `job(pipeline)` in a worker; returns (result, seconds spent waiting for a worker)."""
+        if self._in_flight >= self.workers + self.max_queue:
+            raise ServerBusyError(
+                f"all {self.workers} workers are busy and {self.max_queue} requests are already waiting; retry in a few seconds"
+            )
+        self._in_flight += 1
+        submitted = time.perf_counter()
+        started: list[float] = []
+
+        def work() -> T:
+            started.append(time.perf_counter())
+            return job(self.pipeline_for(config))
+
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, work)
+        try:
+            # shield + wait_for: on timeout we stop waiting; a job that has not started is
+            # cancelled (it never runs), a running one finishes in the background.
+            result = await asyncio.wait_for(asyncio.shield(future), timeout=self.timeout_s)
+        except asyncio.TimeoutError:
+            future.cancel()
+            raise ProcessingTimeoutError(
+                f"extraction did not finish within {self.timeout_s:g} s; the server is overloaded or the file is very large "
+                "(try a smaller scan, or raise --timeout)"
+            ) from None
+        finally:
+            self._in_flight -= 1
+        self.completed += 1
+        waited = (started[0] - submitted) if started else 0.0
+        return result, waited
+
+    async def run_plain(self, fn: Callable[[], T]) -> T:
+        """Run a small blocking call (store I/O) in the default thread pool."""
+        return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+    def stats(self) -> dict[str, Any]:
+        return {"workers": self.workers, "max_queue": self.max_queue, "in_flight": self._in_flight, "completed": self.completed}
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
