@@ -1,0 +1,215 @@
+"""`tillroll extract`: receipts in, schema-v1 JSON out.
+
+One pipeline is built for the whole run (loading OCR models and the classifier
+takes seconds; reading one receipt should not pay that again). A file that
+fails gets a one-line message on stderr and an error record in the output, the
+other files are still processed, and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from enum import Enum
+from typing import IO, Any, Iterator, Optional
+
+import typer
+
+from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
+
+STDIN = "-"
+
+
+# Choices for --help and for usage errors (exit 2) on a bad value.
+class OcrChoice(str, Enum):
+    rapidocr = "rapidocr"
+    tesseract = "tesseract"
+
+
+class PreprocessChoice(str, Enum):
+    none = "none"
+    auto = "auto"
+
+
+class ModelChoice(str, Enum):
+    rules = "rules"
+    neural = "neural"
+    joint = "joint"
+
+
+def _value(choice: Any) -> Any:
+    return choice.value if isinstance(choice, Enum) else choice
+
+
+def build_config(ocr: str, preprocess: str, model: str | None) -> Any:
+    """A PipelineConfig from CLI options; a bad value is a usage error (exit 2)."""
+    from ..config import PipelineConfig
+    from ..errors import ConfigError
+
+    try:
+        options = {"ocr": _value(ocr), "preprocess": _value(preprocess)}
+        if model:
+            options["model"] = _value(model)
+        return PipelineConfig(**options)
+    except ConfigError as exc:
+        fail_usage(str(exc))
+
+
+def fail_usage(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def build_pipeline(config: Any, stages: tuple[str, ...] | None = None) -> Any:
+    """Build the pipeline once; a missing engine or model ends the run with its instructions."""
+    from ..errors import ConfigError, TillrollError
+    from ..pipeline import Pipeline, make_stage
+
+    try:
+        if stages is None:
+            return Pipeline(config)
+        return Pipeline(config, stages=[make_stage(name, config) for name in stages])
+    except ConfigError as exc:
+        fail_usage(str(exc))
+    except TillrollError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT_FAILED) from None
+
+
+def read_inputs(files: list[str]) -> Iterator[tuple[str, Any]]:
+    """(display name, path or bytes) per input; "-" reads one file from standard input."""
+    for f in files:
+        if f == STDIN:
+            yield "<stdin>", sys.stdin.buffer.read()
+        else:
+            yield f, Path(f)
+
+
+def process_one(pipeline: Any, name: str, source: Any) -> tuple[Any, dict[str, Any] | None]:
+    """(document, None) on success, (None, error record) on failure; the message goes to stderr."""
+    from ..errors import TillrollError
+
+    try:
+        return pipeline.process(source, name=name), None
+    except TillrollError as exc:
+        record = exc.to_record()
+        record["source"] = name
+        typer.echo(f"error: {exc}", err=True)
+        return None, record
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug must not stop the other files or show a traceback
+        if os.environ.get("TILLROLL_DEBUG"):
+            traceback.print_exc()
+        typer.echo(
+            f"error: {name}: internal error {type(exc).__name__}: {exc} "
+            "(this is a tillroll bug; please report it with the file, or set TILLROLL_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return None, {"error": "internal_error", "type": type(exc).__name__, "message": str(exc), "source": name}
+
+
+def unique_stem(name: str, used: set[str]) -> str:
+    """File stem for --out/--overlay; a.jpg and b/a.jpg become a and a-2."""
+    stem = Path(name).stem if name != "<stdin>" else "stdin"
+    candidate, n = stem, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{stem}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+class JsonWriter:
+    """Streams results to stdout: pretty for one file, an array for several, or JSON Lines."""
+
+    def __init__(self, stream: IO[str], n_inputs: int, jsonl: bool) -> None:
+        self.stream, self.jsonl = stream, jsonl
+        self.array = not jsonl and n_inputs > 1
+        self.count = 0
+
+    def write(self, obj: dict[str, Any]) -> None:
+        if self.jsonl:
+            self.stream.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        else:
+            text = json.dumps(obj, ensure_ascii=False, indent=2)
+            if self.array:
+                text = ("[\n" if self.count == 0 else ",\n") + "\n".join("  " + line for line in text.splitlines())
+            else:
+                text += "\n"
+            self.stream.write(text)
+        self.count += 1
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.array:
+            self.stream.write("\n]\n" if self.count else "[]\n")
+            self.stream.flush()
+
+
+@app.command()
+def extract(
+    files: list[str] = typer.Argument(..., metavar="FILE...", help="Images (JPEG, PNG, TIFF, WebP, BMP) or PDFs; - reads one from stdin."),
+    jsonl: bool = typer.Option(False, "--jsonl", help="One compact JSON object per line (each has `source`) instead of pretty JSON."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", file_okay=False, help="Write <stem>.json per input into this folder instead of printing."),
+    overlay: Optional[Path] = typer.Option(None, "--overlay", file_okay=False, help="Write <stem>.png per input into this folder: boxes coloured by label, with a legend."),
+    ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
+    preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
+    model: Optional[ModelChoice] = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
+) -> None:
+    """Extract shop, date, items, totals... from receipts and print schema-v1 JSON.
+
+    One file prints one JSON document; several print a JSON array (or JSON Lines
+    with --jsonl). A file that cannot be read gets an error record
+    ({"error", "type", "message", "source"}) in its place and a message on
+    stderr; the others are still processed and the exit status is 1.
+    """
+    config = build_config(ocr, preprocess, model)
+    if files.count(STDIN) > 1:
+        fail_usage("standard input (-) can be read only once")
+    pipeline = build_pipeline(config)
+    for folder in (out, overlay):
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                fail_usage(f"cannot create the folder {folder}: {exc.strerror or exc}")
+
+    writer = None if out is not None else JsonWriter(sys.stdout, len(files), jsonl)
+    used_json: set[str] = set()
+    used_png: set[str] = set()
+    failed = 0
+    for name, source in read_inputs(files):
+        doc, error = process_one(pipeline, name, source)
+        if doc is None:
+            failed += 1
+            if writer is not None and (writer.array or writer.jsonl):
+                writer.write(error or {})
+            continue
+        if overlay is not None:
+            try:
+                from ..render.overlay import save_overlays
+
+                for path in save_overlays(doc, overlay, unique_stem(name, used_png)):
+                    typer.echo(f"overlay: {path}", err=True)
+            except OSError as exc:
+                failed += 1
+                typer.echo(f"error: {name}: cannot write the overlay ({exc.strerror or exc})", err=True)
+        result = doc.to_dict()
+        if out is not None:
+            path = out / f"{unique_stem(name, used_json)}.json"
+            try:
+                path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+                typer.echo(f"wrote {path}", err=True)
+            except OSError as exc:
+                failed += 1
+                typer.echo(f"error: {name}: cannot write {path} ({exc.strerror or exc})", err=True)
+        else:
+            assert writer is not None
+            writer.write(result)
+    if writer is not None:
+        writer.close()
+    raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK)
