@@ -32,11 +32,14 @@ STAGE_FACTORIES: dict[str, str] = {
     "preprocess": "tillroll.io.preprocess:PreprocessStage",
     "ocr": "tillroll.ocr.stage:OcrStage",
     "classify": "tillroll.models.predict:ClassifyStage",
+    "rules": "tillroll.rules.joint:RulesStage",
+    "assemble": "tillroll.extract.assemble:AssembleStage",
+    "check": "tillroll.extract.checks:CheckStage",
 }
 
 # Which stages each --model runs, in order.
 STAGES_FOR_MODEL: dict[str, tuple[str, ...]] = {
-    "rules": ("preprocess", "ocr"),
+    "rules": ("preprocess", "ocr", "rules", "assemble", "check"),
     "neural": ("preprocess", "ocr", "classify", "assemble", "check"),
     "joint": ("preprocess", "ocr", "classify", "rules", "assemble", "check"),
 }

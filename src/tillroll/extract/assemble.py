@@ -1,0 +1,395 @@
+"""Field assembly: word labels -> `doc.fields`, `doc.line_items` and `doc.key_values`.
+
+Works from labels alone, whoever set them (classifier, rules or a human), so
+the neural model, the rules and the joint model share it. Each field keeps the
+words it came from (`word_ids`), the text as printed, a normalised `value`
+(ISO dates and times, decimal-string amounts, E.164 phones, compact VAT
+numbers), a confidence and its source.
+
+Decisions that need evidence from the whole receipt are made here:
+* the country (for phone numbers and the day/month order) comes from the
+  config hint, else from the receipt: calling codes, currency, VAT prefixes,
+  typical words (SDN BHD, JALAN -> Malaysia);
+* a numeric date such as 03/04/2018 is read day-first or month-first from any
+  other date on the receipt whose day is above 12, else from the country; if
+  nothing decides, day-first is used and `doc.meta["date_order_ambiguous"]`
+  is set (the `date_order_determined` check then fails, visibly);
+* when several lines claim to be the total, the one the arithmetic supports
+  (cash minus change, items plus tax, subtotal plus tax) wins, then the most
+  specific keyword (ROUNDED / GRAND / NETT TOTAL before a plain TOTAL).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Sequence
+
+from ..config import PipelineConfig
+from ..document import Document, Field, LineItem, Word
+from ..labels import (
+    ADDRESS,
+    AMOUNT,
+    DATE_TIME,
+    LINE_ITEM,
+    QUANTITY,
+    SHOP_NAME,
+    TELEPHONE,
+    TOTAL,
+    UNIT_PRICE,
+    VAT_INCLUDED,
+    VAT_INFO,
+)
+from .checks import ROUNDING, find_payments, items_sum, total_support
+from .normalize import (
+    ParsedAmount,
+    currency_of_country,
+    detect_currency,
+    find_amounts,
+    find_dates,
+    find_phones,
+    find_times,
+    format_amount,
+    parse_quantity,
+    parse_vat_number,
+)
+
+SUBTOTAL_KEYWORDS = re.compile(
+    r"(?<![A-Z])(?:SUB\s*-?\s*TOTAL|SUBTTL|NET\s*TOTAL|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*)"
+)
+STRONG_TOTAL = re.compile(r"ROUND|GRAND|NETT|PAYABLE|DUE|TO\s*PAY|INCL|INCLUSIVE|JUMLAH")
+
+_COUNTRY_EVIDENCE: list[tuple[str, re.Pattern[str]]] = [
+    ("MT", re.compile(r"\+356|00356|(?<![A-Z])MALTA(?![A-Z])|(?<![A-Z])M[TI]\s?\d{4}\s?-?\s?\d{4}(?!\d)|(?<![A-Z])[A-Z]{3}\s?\d{4}\b.*MALTA")),
+    ("MY", re.compile(r"(?<![A-Z])(?:SDN\.?\s*BHD|MALAYSIA|JALAN|JLN|TAMAN|SELANGOR|KUALA\s*LUMPUR|JOHOR|RM\s?\d)(?![A-Z])|\+60|GST\s*(?:REG|ID)")),
+    ("SG", re.compile(r"SINGAPORE|\+65|(?<![A-Z])S\$")),
+    ("GB", re.compile(r"\+44|(?<![A-Z])(?:UNITED\s*KINGDOM|LONDON)(?![A-Z])|£")),
+    ("US", re.compile(r"(?<![A-Z])(?:USA|[A-Z]{2}\s\d{5}(?:-\d{4})?)(?![A-Z0-9])|\+1[\s-]|\(\d{3}\)\s?\d{3}-\d{4}")),
+]
+
+
+def infer_country(text: str, hint: str | None = None) -> str | None:
+    """ISO 3166 alpha-2 country of the receipt: the hint, else the strongest evidence in its text."""
+    if hint:
+        return hint.upper()
+    upper = text.upper()
+    scores = {c: len(rx.findall(upper)) for c, rx in _COUNTRY_EVIDENCE}
+    best = max(scores, key=lambda c: scores[c])
+    return best if scores[best] else None
+
+
+def _source(words: Sequence[Word]) -> str:
+    sources = [w.label_source or "rule" for w in words]
+    return max(set(sources), key=sources.count) if sources else "rule"
+
+
+def _confidence(words: Sequence[Word]) -> float:
+    confs = [w.label_confidence if w.label_confidence is not None else 0.5 for w in words]
+    return round(sum(confs) / len(confs), 4) if confs else 0.0
+
+
+def _join(words: Sequence[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def _field(words: Sequence[Word], value: str, text: str | None = None, confidence: float | None = None, currency: str | None = None) -> Field:
+    return Field(
+        text=text if text is not None else _join(words),
+        value=value,
+        confidence=round(confidence if confidence is not None else _confidence(words), 4),
+        word_ids=[w.id for w in words],
+        source=_source(words),
+        currency=currency,
+    )
+
+
+@dataclass
+class _Context:
+    lines: list[list[Word]]
+    text: str
+    country: str | None
+    currency: str | None
+
+
+def _labelled_lines(ctx: _Context, label: str) -> list[tuple[int, list[Word]]]:
+    out = []
+    for i, line in enumerate(ctx.lines):
+        ws = [w for w in line if w.label == label]
+        if ws:
+            out.append((i, ws))
+    return out
+
+
+def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1) -> list[Word]:
+    """Words of `label` in the first run of nearby lines that carry it."""
+    block: list[Word] = []
+    last = None
+    taken = 0
+    for i, ws in _labelled_lines(ctx, label):
+        if last is not None and i - last > max_gap + 1:
+            break
+        # A line counts when the label dominates it (stray words elsewhere do not extend the block).
+        if len(ws) * 2 < len(ctx.lines[i]) and block:
+            continue
+        block += ws
+        last = i
+        taken += 1
+        if taken >= max_lines:
+            break
+    return block
+
+
+class AssembleStage:
+    """`assemble` stage: fields, line items and key-value pairs from word labels."""
+
+    name = "assemble"
+
+    def __init__(self, config: PipelineConfig | None = None, entity_db: object | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self._db = entity_db
+
+    def _canonical(self, kind: str, text: str) -> tuple[str, float | None]:
+        """The stored spelling of a shop/address that the database recognises with certainty."""
+        if self._db is None:
+            from ..rules.entities import EntityDatabase
+
+            try:
+                self._db = EntityDatabase(self.config.resolved_entity_db())
+            except Exception:  # a broken user database must not stop extraction
+                self._db = False
+        if not self._db:
+            return text, None
+        match = self._db.lookup(kind, text, min_score=90.0)  # type: ignore[attr-defined]
+        return (match.text, match.score) if match else (text, None)
+
+    def __call__(self, doc: Document) -> Document:
+        lines = doc.lines()
+        text = "\n".join(_join(line) for line in lines)
+        country = infer_country(text, self.config.country_hint)
+        cur = detect_currency(text, country)
+        currency = cur.code if cur else currency_of_country(country)  # type: ignore[union-attr]
+        ctx = _Context(lines, text, country, currency)
+        doc.meta["country"] = country
+        fields: dict[str, Field] = {}
+
+        for kind, max_lines in ((SHOP_NAME, 2), (ADDRESS, 6)):
+            ws = _first_block(ctx, kind, max_lines)
+            if ws:
+                raw = " ".join(_join(ws).split())
+                value, score = self._canonical(kind, raw)
+                fields[kind] = _field(ws, value, raw)
+
+        self._telephone(ctx, fields)
+        self._vat_info(ctx, fields)
+        self._date_time(ctx, fields, doc)
+        doc.line_items = build_line_items(ctx.lines)
+        self._amounts(ctx, fields, doc)
+        doc.fields = fields
+
+        from .key_values import extract_key_values
+
+        doc.key_values = extract_key_values(lines)
+        return doc
+
+    # ---- single fields ---------------------------------------------------------
+    def _telephone(self, ctx: _Context, fields: dict[str, Field]) -> None:
+        for _, ws in _labelled_lines(ctx, TELEPHONE):
+            phones = find_phones(_join(ws), ctx.country)
+            if phones:
+                fields["telephone"] = _field(ws, phones[0].value)
+                return
+
+    def _vat_info(self, ctx: _Context, fields: dict[str, Field]) -> None:
+        for _, ws in _labelled_lines(ctx, VAT_INFO):
+            v = parse_vat_number(_join(ws), ctx.country)
+            if v:
+                fields["vat_info"] = _field(ws, v.value)  # type: ignore[union-attr]
+                return
+
+    def _date_time(self, ctx: _Context, fields: dict[str, Field], doc: Document) -> None:
+        # Day/month order: any date on the receipt with a day above 12 settles it for all.
+        all_dates = find_dates(ctx.text)
+        decided = [d for d in all_dates if not d.ambiguous and d.order in ("dmy", "mdy") and not d.textual_month]
+        day_first: bool | None = None
+        if decided:
+            day_first = decided[0].order == "dmy"
+        for _, ws in _labelled_lines(ctx, DATE_TIME):
+            joined = _join(ws)
+            if "date" not in fields:
+                dates = find_dates(joined, day_first=day_first, country=ctx.country)
+                if dates:
+                    d = dates[0]
+                    date_words = [w for w in ws if _overlaps(joined, ws, w, d.span)]
+                    conf = _confidence(date_words) * (0.7 if d.ambiguous else 1.0)
+                    fields["date"] = _field(date_words, d.iso, confidence=conf)
+                    doc.meta["date_order_ambiguous"] = d.ambiguous
+            if "time" not in fields:
+                times = find_times(joined)
+                if times:
+                    t = times[0]
+                    fields["time"] = _field([w for w in ws if _overlaps(joined, ws, w, t.span)], t.iso)
+            if "date" in fields and "time" in fields:
+                return
+
+    def _amounts(self, ctx: _Context, fields: dict[str, Field], doc: Document) -> None:
+        lines = ctx.lines
+        # Subtotal: no label of its own in the 12 classes, so keywords find it.
+        subtotal: tuple[list[Word], ParsedAmount] | None = None
+        for line in lines:
+            upper = _join(line).upper()
+            if SUBTOTAL_KEYWORDS.search(upper):
+                a = _money_words(line)
+                if a:
+                    subtotal = a
+        if subtotal:
+            fields["subtotal"] = _field(subtotal[0], subtotal[1].text, currency=ctx.currency, confidence=0.7)
+
+        tax = self._vat_included(ctx)
+        if tax:
+            fields["vat_included"] = _field(tax[0], tax[1].text, currency=ctx.currency)
+
+        total = choose_total(
+            lines,
+            items_total=items_sum(doc.line_items),
+            subtotal=subtotal[1].value if subtotal else None,
+            tax=tax[1].value if tax else None,
+        )
+        if total:
+            words, amount, conf, reasons = total
+            doc.meta.setdefault("total_support", reasons)
+            fields["total"] = _field(words, amount.text, currency=amount.currency or ctx.currency, confidence=conf)
+
+    def _vat_included(self, ctx: _Context) -> tuple[list[Word], ParsedAmount] | None:
+        best: tuple[int, list[Word], ParsedAmount] | None = None
+        for _, ws in _labelled_lines(ctx, VAT_INCLUDED):
+            a = _money_words(ws)
+            if not a:
+                continue
+            score = 2 if "TOTAL" in _join(ws).upper() else 1
+            if best is None or (score, a[1].value) > (best[0], best[2].value):
+                best = (score, a[0], a[1])
+        return (best[1], best[2]) if best else None
+
+
+def _overlaps(joined: str, ws: Sequence[Word], w: Word, span: tuple[int, int]) -> bool:
+    pos = 0
+    for x in ws:
+        if x is w:
+            return pos < span[1] and span[0] < pos + len(x.text)
+        pos += len(x.text) + 1
+    return False
+
+
+def _money_words(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
+    """The right-most money amount among `ws` and the words that print it (with a currency word before it)."""
+    joined = _join(ws)
+    amounts = [a for a in find_amounts(joined) if joined[a.span[1]:a.span[1] + 1] != "%" and re.search(r"[.,]\d", joined[a.span[0]:a.span[1]])]
+    if not amounts:
+        return None
+    a = amounts[-1]
+    words = [w for w in ws if _overlaps(joined, ws, w, a.span)]
+    i = list(ws).index(words[0])
+    if i > 0 and detect_currency(ws[i - 1].text) and len(ws[i - 1].text) <= 4:
+        words = [ws[i - 1], *words]
+    return words, a
+
+
+def choose_total(
+    lines: Sequence[Sequence[Word]],
+    items_total: Decimal | None = None,
+    subtotal: Decimal | None = None,
+    tax: Decimal | None = None,
+) -> tuple[list[Word], ParsedAmount, float, list[str]] | None:
+    """The amount due: among lines labelled total, the one the arithmetic and keywords support best."""
+    payments = find_payments(lines)
+    candidates: list[tuple[tuple[int, int, int], list[Word], ParsedAmount, float, list[str]]] = []
+    all_amounts: list[tuple[int, list[Word], ParsedAmount]] = []
+    for i, line in enumerate(lines):
+        m = _money_words(line)
+        if m:
+            all_amounts.append((i, *m))
+        total_words = [w for w in line if w.label == TOTAL]
+        if not total_words:
+            continue
+        money = _money_words(total_words) or (m if m and any(w.label == TOTAL for w in m[0]) else None)
+        if money is None:
+            continue
+        upper = _join(line).upper()
+        strength = 2 if STRONG_TOTAL.search(upper) else 1
+        reasons = total_support(money[1].value, items_total, subtotal, tax, payments)
+        candidates.append(((len(reasons), strength, i), money[0], money[1], _confidence(total_words), reasons))
+    # Cash rounding: "TOTAL 60.31 / ROUNDING -0.01" means 60.30 is due, printed on some later line.
+    if payments.rounding is not None and candidates:
+        best_unrounded = max(candidates, key=lambda c: c[0])
+        target = best_unrounded[2].value + payments.rounding
+        for i, ws, a in all_amounts:
+            if a.value == target and i >= best_unrounded[0][2] and not ROUNDING.search(_join(lines[i]).upper()):
+                reasons = ["rounding_adjustment", *total_support(a.value, items_total, subtotal, tax, payments)]
+                candidates.append(((len(reasons), 3, i), ws, a, best_unrounded[3], reasons))
+                break
+    if candidates:
+        key, words, amount, conf, reasons = max(candidates, key=lambda c: c[0])
+        if not reasons and len(candidates) > 1:
+            conf *= 0.8  # several unsupported totals: say we are less sure
+        return words, amount, round(min(0.99, conf + 0.05 * len(reasons)), 4), reasons
+    # No total line at all: what was paid, or the largest amount in the bottom half.
+    if payments.paid is not None and payments.change is not None:
+        for i, ws, a in all_amounts:
+            if a.value == payments.paid:
+                return ws, a, 0.5, ["cash_minus_change"]
+    lower = [(i, ws, a) for i, ws, a in all_amounts if i >= len(lines) // 2 and a.value > 0]
+    lower = [x for x in lower if not re.search(r"CASH|CHANGE|TENDER|TEL|GST|VAT|TAX", _join(lines[x[0]]).upper())]
+    if lower:
+        i, ws, a = max(lower, key=lambda x: x[2].value)
+        return ws, a, 0.3, []
+    return None
+
+
+def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
+    """Items from line-item labels: descriptions accumulate until a row's amount closes the item."""
+    items: list[LineItem] = []
+    desc: list[Word] = []
+    pending_numbers: list[Word] = []
+    for line in lines:
+        row_desc = [w for w in line if w.label == LINE_ITEM]
+        amounts = [w for w in line if w.label == AMOUNT]
+        numbers = [w for w in line if w.label in (QUANTITY, UNIT_PRICE)]
+        desc += row_desc
+        if not amounts:
+            pending_numbers += numbers
+            continue
+        nums = pending_numbers + numbers
+        quantity = next((w for w in nums if w.label == QUANTITY), None)
+        unit = next((w for w in nums if w.label == UNIT_PRICE), None)
+        amount_word = amounts[-1]
+        amount = find_amounts(amount_word.text)
+        q_text: str | None = None
+        up_text: str | None = None
+        if unit is not None:
+            combined = re.match(r"^\s*(\d{1,3}(?:[.,]\d{1,3})?)\s?[xX*@]\s?(.+)$", unit.text)
+            if combined:  # "2x6.50" is one word carrying both
+                q = parse_quantity(combined.group(1))
+                q_text = q.text if q else None  # type: ignore[union-attr]
+                u = find_amounts(combined.group(2))
+                up_text = u[-1].text if u else None
+            else:
+                u = find_amounts(unit.text)
+                up_text = u[-1].text if u else None
+        if quantity is not None:
+            q = parse_quantity(quantity.text)
+            q_text = q.text if q else q_text  # type: ignore[union-attr]
+        words = [*desc, *([quantity] if quantity else []), *([unit] if unit else []), *amounts]
+        items.append(
+            LineItem(
+                description=" ".join(_join(desc).split()) or None,
+                quantity=q_text,
+                unit_price=up_text,
+                amount=format_amount(amount[-1].value) if amount else None,
+                word_ids=[w.id for w in words],
+                confidence=_confidence(words),
+                source=_source(words),
+            )
+        )
+        desc, pending_numbers = [], []
+    return items

@@ -1,0 +1,106 @@
+"""Generic key-value pairs ("Cashier: Ann", "Table 12", "Invoice No  881") into `doc.key_values`.
+
+Beyond the fixed fields a receipt or form prints many labelled values. Three
+layouts are recognised, in this order of confidence:
+
+1. `Key: Value` on one line (the colon may be glued to either word);
+2. a short key at the left and its value printed right-aligned on the same line
+   after a wide gap ("CASHIER ........ MANIS");
+3. a key ending with a colon alone on its line, with the value directly below it.
+
+Rows of the item table (words labelled as line-item columns) are left out: they
+are items, not key-value pairs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from ..document import KeyValue, Word
+from ..labels import LINE_ITEM_LABELS
+
+COLON_CONFIDENCE = 0.9
+GAP_CONFIDENCE = 0.7
+BELOW_CONFIDENCE = 0.6
+MAX_KEY_WORDS = 4
+MAX_KEY_CHARS = 32
+_KEY_OK = re.compile(r"^[A-Za-z][A-Za-z .#/&()'-]*[A-Za-z.#)]?$")
+
+
+def _is_key(text: str) -> bool:
+    text = text.strip().rstrip(":").strip()
+    return bool(text) and len(text) <= MAX_KEY_CHARS and len(text.split()) <= MAX_KEY_WORDS and bool(_KEY_OK.match(text)) and sum(c.isalpha() for c in text) >= 2
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace(" :", ":").split()).strip(" :.")
+
+
+def _colon_pair(line: Sequence[Word]) -> KeyValue | None:
+    for i, w in enumerate(line):
+        if ":" not in w.text:
+            continue
+        before, _, after = w.text.partition(":")
+        key_words = list(line[:i]) + ([w] if before.strip() else [])
+        key = " ".join([x.text for x in line[:i]] + ([before] if before.strip() else []))
+        value_words = ([w] if after.strip() else []) + list(line[i + 1 :])
+        value = " ".join(([after] if after.strip() else []) + [x.text for x in line[i + 1 :]])
+        if not _is_key(key) or not value.strip(" :.-"):
+            return None
+        if ":" in value:  # "DATE: 25/12/2018 TIME: 8:13" keeps the first pair; times contain colons too
+            m = re.match(r"^(.*?\S)\s+([A-Za-z][A-Za-z .#/]{1,20}):", value)
+            if m and not re.fullmatch(r"\d{1,2}", m.group(2).strip()):
+                cut = m.group(1)
+                value = cut
+                n = len(cut.split())
+                value_words = value_words[:n]
+        return KeyValue(_clean(key), _clean(value), [x.id for x in key_words], [x.id for x in value_words], COLON_CONFIDENCE)
+    return None
+
+
+def _gap_pair(line: Sequence[Word]) -> KeyValue | None:
+    if len(line) < 2:
+        return None
+    heights = sorted(w.height for w in line)
+    gap_needed = 2.5 * heights[len(heights) // 2]
+    gaps = [(line[i + 1].x0 - line[i].x1, i) for i in range(len(line) - 1)]
+    gap, i = max(gaps)
+    if gap < gap_needed:
+        return None
+    key = " ".join(w.text for w in line[: i + 1]).rstrip(". ")
+    value = " ".join(w.text for w in line[i + 1 :])
+    if not _is_key(key) or not value.strip(" .:") or _is_key(value) and not any(c.isdigit() for c in value):
+        return None  # two blocks of words ("DESC ... QTY") are column titles, not a pair
+    return KeyValue(_clean(key), _clean(value), [w.id for w in line[: i + 1]], [w.id for w in line[i + 1 :]], GAP_CONFIDENCE)
+
+
+def _below_pair(line: Sequence[Word], next_line: Sequence[Word] | None) -> KeyValue | None:
+    text = " ".join(w.text for w in line)
+    if not next_line or not text.endswith(":") or not _is_key(text):
+        return None
+    x0, x1 = line[0].x0, line[-1].x1
+    below = [w for w in next_line if w.x1 > x0 and w.x0 < x1 + (x1 - x0)]
+    if not below:
+        return None
+    return KeyValue(_clean(text), _clean(" ".join(w.text for w in below)), [w.id for w in line], [w.id for w in below], BELOW_CONFIDENCE)
+
+
+def extract_key_values(lines: Sequence[Sequence[Word]]) -> list[KeyValue]:
+    out: list[KeyValue] = []
+    used_below: set[int] = set()
+    for i, line in enumerate(lines):
+        if i in used_below or not line:
+            continue
+        if sum(1 for w in line if w.label in LINE_ITEM_LABELS) * 2 > len(line):
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        below = _below_pair(line, nxt)
+        if below:
+            out.append(below)
+            used_below.add(i + 1)
+            continue
+        pair = _colon_pair(line) or _gap_pair(line)
+        if pair:
+            out.append(pair)
+    return out

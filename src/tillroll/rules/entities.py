@@ -1,0 +1,342 @@
+"""The named-entity database of shop names and addresses (paper 6.2), in SQLite.
+
+Shop names and addresses are proper names: no pattern finds "INDAH GIFT & HOME
+DECO", but a list of shops seen before does. The database starts from a small
+seed shipped with the package (built from the training split of SROIE, see
+`rules/data/README.md`), lives in the user data directory (or wherever
+`PipelineConfig.entity_db` points), and grows when a reviewer approves a
+receipt (`EntityDatabase.add`).
+
+Lookup has to survive OCR noise and stay fast as the table grows, which is the
+weakness the paper reports. So:
+
+* texts are reduced to a *skeleton*: upper case, letters and digits only, and
+  characters OCR confuses folded together (0/O/Q/D, 1/I/L, 5/S, 8/B, 2/Z, 6/G),
+  so "MR D.T.Y." and "MR D.I.Y." are one character apart and spacing does not matter;
+* an inverted index of skeleton trigrams (`grams`, a covering index) gives
+  candidates, using only the query's *rarest* trigrams (document frequencies
+  in `gram_df`), so common trigrams such as "SDN" never make a query scan
+  thousands of rows;
+* rapidfuzz scores the few candidates (whole-string and partial ratio).
+
+Cost per lookup is therefore bounded by the postings of a handful of rare
+trigrams, not by the table size (benchmarks/entity_lookup.py measures it at
+1k, 10k and 100k entries).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from ..errors import ConfigError, DataError
+from ..labels import ADDRESS, SHOP_NAME
+
+ENTITY_KINDS: tuple[str, ...] = (SHOP_NAME, ADDRESS)
+ENTITY_SOURCES: tuple[str, ...] = ("seed", "human", "model", "rule")
+SEED_RESOURCE = "entities_seed.json"
+
+# How many of a query's rarest trigrams are used to fetch candidates, and how many are scored.
+RARE_GRAMS = 12
+CANDIDATES = 24
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entities (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    skeleton TEXT NOT NULL,
+    source TEXT NOT NULL,
+    seen INTEGER NOT NULL DEFAULT 1,
+    added_at REAL NOT NULL,
+    UNIQUE (kind, skeleton)
+);
+CREATE TABLE IF NOT EXISTS grams (
+    gram TEXT NOT NULL,
+    entity_id INTEGER NOT NULL,
+    PRIMARY KEY (gram, entity_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS gram_df (
+    gram TEXT PRIMARY KEY,
+    df INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
+_NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+
+
+@lru_cache(maxsize=4096)
+def skeleton(text: str) -> str:
+    """Upper-case letters and digits only, with OCR-confusable characters folded together."""
+    return _NON_ALNUM.sub("", text.upper()).translate(_FOLD)
+
+
+def trigrams(skel: str) -> set[str]:
+    if len(skel) < 3:
+        return {skel} if skel else set()
+    return {skel[i : i + 3] for i in range(len(skel) - 2)}
+
+
+@dataclass(frozen=True)
+class EntityMatch:
+    kind: str
+    text: str  # the entity as stored
+    score: float  # 0-100: how well the whole query matches the whole entity
+    partial: float  # 0-100: how well the query matches a part of the entity (address lines)
+    entity_id: int
+    source: str
+
+
+@dataclass(frozen=True)
+class DocumentEntity:
+    """An entity found on a receipt: which lines and words, and the database row it matched."""
+
+    kind: str
+    line_indices: tuple[int, ...]
+    word_ids: tuple[int, ...]
+    match: EntityMatch
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in ENTITY_KINDS:
+        raise ConfigError(f"unknown entity kind {kind!r}; use one of: {', '.join(ENTITY_KINDS)}")
+    return kind
+
+
+def load_seed() -> list[tuple[str, str]]:
+    """(kind, text) rows of the seed shipped inside the package."""
+    try:
+        data = json.loads(resources.files("tillroll.rules.data").joinpath(SEED_RESOURCE).read_text(encoding="utf-8"))
+    except FileNotFoundError:  # pragma: no cover - broken install
+        return []
+    return [(e["kind"], e["text"]) for e in data.get("entities", [])]
+
+
+class EntityDatabase:
+    """Shop names and addresses with fuzzy lookup. Safe to share between threads (one lock)."""
+
+    def __init__(self, path: str | Path | None = None, *, seed: bool = True) -> None:
+        if path is None:
+            from ..config import PipelineConfig
+
+            path = PipelineConfig().resolved_entity_db()
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._conn.executescript(_SCHEMA)
+            self._conn.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"entity database {self.path} is not a usable SQLite file ({exc}); "
+                "delete it (it is re-created from the shipped seed) or point entity_db elsewhere"
+            ) from exc
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], list[EntityMatch]] = {}
+        if seed and self.count() == 0 and not self._meta("seeded"):
+            self.add_many(((k, t) for k, t in load_seed()), source="seed")
+            self._set_meta("seeded", str(time.time()))
+
+    # ---- writing -------------------------------------------------------------
+    def add(self, kind: str, text: str, source: str = "human") -> int:
+        """Add (or count again) one entity; returns its id. Approved receipts call this."""
+        ids = self.add_many([(kind, text)], source=source)
+        return ids[0] if ids else -1
+
+    def add_many(self, rows: Iterable[tuple[str, str]], source: str = "seed") -> list[int]:
+        """Add many entities in one transaction (seeding 100k rows takes seconds, not minutes)."""
+        if source not in ENTITY_SOURCES:
+            raise ConfigError(f"unknown entity source {source!r}; use one of: {', '.join(ENTITY_SOURCES)}")
+        ids: list[int] = []
+        now = time.time()
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN")
+            try:
+                for kind, text in rows:
+                    _check_kind(kind)
+                    text = " ".join(str(text).split())
+                    skel = skeleton(text)
+                    if len(skel) < 3:
+                        continue  # too short to be found again reliably
+                    row = cur.execute("SELECT id FROM entities WHERE kind=? AND skeleton=?", (kind, skel)).fetchone()
+                    if row:
+                        cur.execute("UPDATE entities SET seen = seen + 1 WHERE id=?", (row[0],))
+                        ids.append(row[0])
+                        continue
+                    cur.execute(
+                        "INSERT INTO entities (kind, text, skeleton, source, added_at) VALUES (?, ?, ?, ?, ?)",
+                        (kind, text, skel, source, now),
+                    )
+                    eid = int(cur.lastrowid)  # type: ignore[arg-type]
+                    grams = trigrams(skel)
+                    cur.executemany("INSERT OR IGNORE INTO grams (gram, entity_id) VALUES (?, ?)", [(g, eid) for g in grams])
+                    cur.executemany(
+                        "INSERT INTO gram_df (gram, df) VALUES (?, 1) ON CONFLICT(gram) DO UPDATE SET df = df + 1",
+                        [(g,) for g in grams],
+                    )
+                    ids.append(eid)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            self._cache.clear()
+        return ids
+
+    # ---- reading -------------------------------------------------------------
+    def count(self, kind: str | None = None) -> int:
+        with self._lock:
+            if kind is None:
+                return int(self._conn.execute("SELECT COUNT(*) FROM entities").fetchone()[0])
+            return int(self._conn.execute("SELECT COUNT(*) FROM entities WHERE kind=?", (_check_kind(kind),)).fetchone()[0])
+
+    def stats(self) -> dict[str, object]:
+        with self._lock:
+            by_kind = dict(self._conn.execute("SELECT kind, COUNT(*) FROM entities GROUP BY kind").fetchall())
+            by_source = dict(self._conn.execute("SELECT source, COUNT(*) FROM entities GROUP BY source").fetchall())
+            grams = self._conn.execute("SELECT COUNT(*) FROM gram_df").fetchone()[0]
+        size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else None
+        return {"path": self.path, "entities": sum(by_kind.values()), "by_kind": by_kind, "by_source": by_source, "distinct_trigrams": grams, "file_bytes": size}
+
+    def candidates(self, text: str, kinds: Sequence[str] = ENTITY_KINDS) -> list[EntityMatch]:
+        """Scored candidates of the given kinds for `text`, best first (cached per text)."""
+        skel = skeleton(text)
+        key = (skel, ",".join(kinds))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        result = self._candidates(skel, kinds) if len(skel) >= 3 else []
+        if len(self._cache) > 20000:
+            self._cache.clear()
+        self._cache[key] = result
+        return result
+
+    def _candidates(self, skel: str, kinds: Sequence[str]) -> list[EntityMatch]:
+        from rapidfuzz import fuzz
+
+        grams = list(trigrams(skel))
+        with self._lock:
+            marks = ",".join("?" * len(grams))
+            df = self._conn.execute(f"SELECT gram, df FROM gram_df WHERE gram IN ({marks})", grams).fetchall()
+            if not df:
+                return []
+            rare = [g for g, _ in sorted(df, key=lambda r: r[1])[:RARE_GRAMS]]
+            marks = ",".join("?" * len(rare))
+            kind_marks = ",".join("?" * len(kinds))
+            rows = self._conn.execute(
+                f"""SELECT e.id, e.kind, e.text, e.skeleton, e.source, hits FROM
+                    (SELECT entity_id, COUNT(*) AS hits FROM grams WHERE gram IN ({marks})
+                     GROUP BY entity_id ORDER BY hits DESC LIMIT {CANDIDATES * 4}) AS c
+                    JOIN entities e ON e.id = c.entity_id WHERE e.kind IN ({kind_marks})
+                    ORDER BY hits DESC LIMIT {CANDIDATES}""",
+                [*rare, *kinds],
+            ).fetchall()
+        out = []
+        for eid, kind, text, cand_skel, source, _hits in rows:
+            score = fuzz.ratio(skel, cand_skel)
+            partial = fuzz.partial_ratio(skel, cand_skel) if len(skel) < len(cand_skel) else score
+            out.append(EntityMatch(kind, text, round(score, 1), round(partial, 1), eid, source))
+        out.sort(key=lambda m: (m.score, m.partial), reverse=True)
+        return out
+
+    def lookup(self, kind: str, text: str, min_score: float = 80.0) -> EntityMatch | None:
+        """The stored entity of `kind` that best matches the whole of `text`, if it scores at least `min_score`."""
+        _check_kind(kind)
+        best = next((m for m in self.candidates(text, (kind,))), None)
+        return best if best is not None and best.score >= min_score else None
+
+    # ---- receipts ------------------------------------------------------------
+    def find_in_document(self, doc: object, max_lines: int = 14) -> list[DocumentEntity]:
+        """Shop names and addresses among the first `max_lines` printed lines of `doc`.
+
+        A shop name is one line (or two adjacent lines) that matches a stored
+        name as a whole; an address is a run of adjacent lines that each match
+        a part of the same stored address (addresses are printed over several
+        lines but stored as one string).
+        """
+        from ..document import Document
+
+        assert isinstance(doc, Document)
+        lines = doc.lines()[:max_lines]
+        texts = [" ".join(w.text for w in line) for line in lines]
+        found: list[DocumentEntity] = []
+        per_line: list[list[EntityMatch]] = []
+        for text in texts:
+            skel = skeleton(text)
+            letters = sum(c.isalpha() for c in skel)
+            per_line.append(self.candidates(text) if letters >= 4 else [])
+
+        # Shop name: the best whole-line (or two-line) match.
+        best_shop: tuple[float, tuple[int, ...], EntityMatch] | None = None
+        for i, cands in enumerate(per_line):
+            for m in cands:
+                if m.kind != SHOP_NAME:
+                    continue
+                if m.score >= 86 and (best_shop is None or m.score > best_shop[0]):
+                    best_shop = (m.score, (i,), m)
+                elif m.partial >= 90 and i + 1 < len(texts):
+                    joined = self.candidates(texts[i] + " " + texts[i + 1], (SHOP_NAME,))
+                    if joined and joined[0].score >= 86 and (best_shop is None or joined[0].score > best_shop[0]):
+                        best_shop = (joined[0].score, (i, i + 1), joined[0])
+        if best_shop:
+            idx = best_shop[1]
+            found.append(DocumentEntity(SHOP_NAME, idx, tuple(w.id for i in idx for w in lines[i]), best_shop[2]))
+
+        # Address: the entity that the longest run of adjacent lines matches in part.
+        shop_lines = set(best_shop[1]) if best_shop else set()
+        votes: dict[int, list[int]] = {}
+        matches: dict[int, EntityMatch] = {}
+        for i, cands in enumerate(per_line):
+            if i in shop_lines:
+                continue
+            for m in cands:
+                if m.kind == ADDRESS and (m.partial >= 88 or m.score >= 86) and len(skeleton(texts[i])) >= 5:
+                    votes.setdefault(m.entity_id, []).append(i)
+                    matches[m.entity_id] = m
+        best_run: tuple[int, ...] = ()
+        best_id = -1
+        for eid, idxs in votes.items():
+            run: list[int] = []
+            for i in sorted(idxs):
+                if run and i - run[-1] > 2:
+                    if len(run) > len(best_run):
+                        best_run, best_id = tuple(run), eid
+                    run = []
+                run.append(i)
+            if len(run) > len(best_run):
+                best_run, best_id = tuple(run), eid
+        if best_run:
+            full = tuple(range(best_run[0], best_run[-1] + 1))  # a gap line inside the run belongs too
+            full = tuple(i for i in full if i not in shop_lines)
+            found.append(DocumentEntity(ADDRESS, full, tuple(w.id for i in full for w in lines[i]), matches[best_id]))
+        return found
+
+    # ---- misc ----------------------------------------------------------------
+    def _meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> EntityDatabase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

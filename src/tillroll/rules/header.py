@@ -1,0 +1,153 @@
+"""Shop name and address from the receipt's header block (paper 6.2 plus layout).
+
+The entity database recognises shops it has seen; for the others the printed
+layout is strong evidence: the header is the block of lines above the first
+date, phone, tax number or item, the shop name is its first name-like line
+(company suffixes such as SDN BHD or LTD settle it), and the address is the run
+of lines below the name that look like an address (street words, postcodes,
+commas between numbers and names) up to the first phone/tax/date line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..document import Word
+from ..labels import ADDRESS, DATE_TIME, SHOP_NAME, TELEPHONE, TOTAL, VAT_INFO
+from .entities import DocumentEntity
+from .patterns import RuleMatch
+
+# Confidence of a layout-only guess (below the joint replace threshold on purpose:
+# a confident classifier label is never overruled by it).
+LAYOUT_CONFIDENCE = 0.55
+
+ORG_SUFFIX = re.compile(
+    r"(?<![A-Z])(?:SDN\.?\s*BHD|SDN|BHD|BERHAD|S/B|ENTERPRISES?|ENTERPRISE|TRADING|HOLDINGS|RESTAURANT|RESTORAN|CAFE|KEDAI"
+    r"|MART|MINIMARKET|SUPERMARKET|HYPERMARKET|HARDWARE|STATIONERY|BOOKSTORE|PHARMACY|FARMASI|BAKERY|HOTEL|TRADERS?|MARKETING"
+    r"|LTD|LIMITED|LLC|L\.L\.C|INC|CORP(?:ORATION)?|CO\.|COMPANY|GMBH|PLC|S\.R\.L|SRL|S\.P\.A|SPA|S\.A|SARL|B\.V|PTE|PTY|P/L"
+    r"|MARKET|STORE|SHOP|BOUTIQUE|PIZZA|BAR|GRILL|KITCHEN|DELI|COFFEE|TEA|FOOD|FOODS|BISTRO|STEAKHOUSE|DINER|PUB)(?![A-Z])"
+)
+ADDRESS_CUES = re.compile(
+    r"(?<![A-Z])(?:JALAN|JLN|TAMAN|TMN|LOT|LORONG|PERSIARAN|KAMPUNG|KG|BANDAR|SEKSYEN|SEC|PERINDUSTRIAN|KAWASAN|BATU|BUKIT|DESA"
+    r"|WISMA|MENARA|KOMPLEKS|PUSAT|BLOK|BLK|BLOCK|LEVEL|FLOOR|FLR|TINGKAT|UNIT|SUITE|STE|NO\.?|NO:|ROAD|RD|STREET|STR|ST|AVENUE|AVE"
+    r"|BLVD|BOULEVARD|LANE|LN|DRIVE|DR|WAY|HWY|HIGHWAY|PLACE|PL|SQUARE|SQ|COURT|CT|PARK|PLAZA|MALL|CENTRE|CENTER|TRIQ|VIA|STRASSE"
+    r"|KUALA\s*LUMPUR|SELANGOR|JOHOR|BAHRU|PENANG|PULAU\s*PINANG|PERAK|KEDAH|MELAKA|MALACCA|NEGERI\s*SEMBILAN|PAHANG|SABAH"
+    r"|SARAWAK|KELANTAN|TERENGGANU|PERLIS|PUTRAJAYA|DARUL\s*EHSAN|DARUL\s*TAKZIM|SHAH\s*ALAM|PETALING\s*JAYA|KLANG|CHERAS"
+    r"|PUCHONG|KAJANG|SERDANG|MALTA|MSIDA|SLIEMA|VALLETTA|BIRKIRKARA|MOSTA|QORMI|CA|NY|TX|USA)(?![A-Z])"
+)
+POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)|(?<![A-Z])[A-Z]{3}\s?\d{4}(?!\d)|(?<![A-Z])[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?![A-Z])")
+# Lines that end the header or cannot be part of the name/address.
+HEADER_STOP = re.compile(
+    r"(?<![A-Z])(?:TEL|PHONE|FAX|H/P|MOBILE|EMAIL|E-MAIL|WWW|HTTP|GST|VAT|SST|TAX|INVOICE|RECEIPT|RESIT|BILL|CASHIER|DATE|TIME"
+    r"|TABLE|ORDER|DOC(?:UMENT)?|SALES|MEMBER|QTY|ITEM|DESCRIPTION|CHECK|SERVER|TERMINAL|POS|TRANS\w*)(?![A-Z])"
+)
+REGISTRATION = re.compile(r"\(?\s*(?:CO\.?\s*(?:REG|NO)\w*\.?\s*:?\s*)?\(?\d{3,7}\s*-\s*[A-Z0-9]\s*\)?|^\(.*\)$")
+NON_NAME = re.compile(r"(?<![A-Z])(?:WELCOME|THANK|OFFICIAL|COPY|CUSTOMER|DUPLICATE|REPRINT|ORIGINAL)(?![A-Z])")
+
+
+@dataclass(frozen=True)
+class HeaderProposal:
+    label: str
+    word_ids: tuple[int, ...]
+    confidence: float
+    rule: str
+
+
+def _text(line: Sequence[Word]) -> str:
+    return " ".join(w.text for w in line).upper()
+
+
+def _letters_ratio(s: str) -> float:
+    chars = [c for c in s if not c.isspace()]
+    return sum(c.isalpha() for c in chars) / max(1, len(chars))
+
+
+def _is_address_like(s: str) -> bool:
+    return bool(ADDRESS_CUES.search(s) or POSTCODE.search(s) or re.search(r"\d+\s*,\s*[A-Z]", s))
+
+
+def header_end(lines: Sequence[Sequence[Word]], matches: Sequence[RuleMatch], limit: int = 14) -> int:
+    """Index of the first line that is no longer header (a date, total or item-like row)."""
+    line_of = {w.id: i for i, line in enumerate(lines) for w in line}
+    firsts = [line_of[m.word_ids[0]] for m in matches if m.label in (DATE_TIME, TOTAL) and m.word_ids and m.word_ids[0] in line_of]
+    end = min([limit, len(lines), *firsts])
+    for i in range(end):
+        if re.search(r"(?<![A-Z])(?:QTY|QUANTITY|DESCRIPTION|DESC)(?![A-Z])", _text(lines[i])):
+            return i
+    return end
+
+
+def propose_header(
+    lines: Sequence[Sequence[Word]],
+    matches: Sequence[RuleMatch],
+    entities: Sequence[DocumentEntity] = (),
+) -> list[HeaderProposal]:
+    """Shop-name and address proposals for the header lines: database matches first, then layout."""
+    out: list[HeaderProposal] = []
+    end = header_end(lines, matches)
+    labelled = {wid for m in matches if m.label in (TELEPHONE, VAT_INFO, DATE_TIME) for wid in m.word_ids}
+
+    shop_lines: tuple[int, ...] = ()
+    address_lines: tuple[int, ...] = ()
+    for ent in entities:
+        conf = round(min(0.99, ent.match.score / 100 if ent.kind == SHOP_NAME else max(ent.match.score, ent.match.partial) / 100), 3)
+        ids = tuple(w for w in ent.word_ids if w not in labelled)
+        out.append(HeaderProposal(ent.kind, ids, conf, "entity_database"))
+        if ent.kind == SHOP_NAME:
+            shop_lines = ent.line_indices
+        else:
+            address_lines = ent.line_indices
+
+    texts = [_text(line) for line in lines[:end]]
+
+    def usable(i: int) -> bool:
+        return not any(w.id in labelled for w in lines[i])
+
+    if not shop_lines:
+        candidates = [
+            i for i in range(min(end, 8))
+            if usable(i) and _letters_ratio(texts[i]) >= 0.6 and sum(c.isalpha() for c in texts[i]) >= 3
+            and not HEADER_STOP.search(texts[i]) and not NON_NAME.search(texts[i]) and i not in address_lines
+        ]
+        with_suffix = [i for i in candidates if ORG_SUFFIX.search(texts[i])]
+        if with_suffix:
+            i = with_suffix[0]
+            # "SYARIKAT PERNIAGAAN" / "GIN KEE SDN BHD": the name started on the line above.
+            if i - 1 in candidates and not _is_address_like(texts[i - 1]) and not ORG_SUFFIX.search(texts[i - 1]) and i - 1 == candidates[max(0, candidates.index(i) - 1)] and len(texts[i].split()) <= 2:
+                shop_lines = (i - 1, i)
+            else:
+                shop_lines = (i,)
+        elif candidates:
+            plain = [i for i in candidates if not _is_address_like(texts[i])]
+            if plain:
+                # Prefer the tallest print among the first few name-like lines (names are printed large).
+                first = plain[:3]
+                heights = {i: sorted(w.height for w in lines[i])[len(lines[i]) // 2] for i in first}
+                top = max(heights.values())
+                shop_lines = (next(i for i in first if heights[i] >= 0.9 * top),)
+        if shop_lines:
+            ids = tuple(w.id for i in shop_lines for w in lines[i] if w.id not in labelled)
+            out.append(HeaderProposal(SHOP_NAME, ids, LAYOUT_CONFIDENCE, "header_layout"))
+
+    if not address_lines:
+        start = (max(shop_lines) + 1) if shop_lines else 0
+        run: list[int] = []
+        for i in range(start, end):
+            t = texts[i]
+            if not usable(i) or HEADER_STOP.search(t):
+                if run:
+                    break
+                continue
+            if REGISTRATION.fullmatch(t.strip()) or (not run and not _is_address_like(t)):
+                if run:
+                    break
+                continue
+            run.append(i)
+            if len(run) >= 6:
+                break
+        if run and any(_is_address_like(texts[i]) for i in run):
+            ids = tuple(w.id for i in run for w in lines[i] if w.id not in labelled)
+            out.append(HeaderProposal(ADDRESS, ids, LAYOUT_CONFIDENCE, "header_layout"))
+    return [p for p in out if p.word_ids]

@@ -1,0 +1,102 @@
+"""The rule-based model as a pipeline stage, standalone or joined to the classifier (paper 6.5).
+
+Order of work on one document:
+
+1. pattern rules are *matched* (not yet applied), because the table and header
+   finders use them to know where the header ends and where the totals begin;
+2. the line-item processor and the header finder (entity database, layout)
+   *propose* labels. A word that already carries a model label keeps it when the
+   model's confidence is above `replace_threshold`; when the proposal agrees the
+   confidence is raised to 1.0; otherwise the proposal replaces it with
+   confidence 0.5 (the paper's policy). Words with no label simply take the proposal;
+3. pattern matches are *applied*: they overwrite whatever was there, since a
+   hand-written pattern that fired is trusted over the classifier;
+4. contextual relabelling smooths runs of address / shop-name / item words;
+5. every word still without a label becomes `misc`.
+
+With no model labels (`--model rules`) the same code is the standalone rule model.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..config import PipelineConfig
+from ..document import Document, Word
+from ..labels import MISC
+from .entities import EntityDatabase
+from .header import header_end, propose_header
+from .line_items import LINE_ITEM_CONFIDENCE, find_table
+from .patterns import match_document_lines
+from .relabel import relabel
+
+AGREEMENT_CONFIDENCE = 1.0
+REPLACED_CONFIDENCE = 0.5
+DEFAULT_MISC_CONFIDENCE = 0.5
+
+
+def apply_proposal(word: Word, label: str, confidence: float, threshold: float) -> None:
+    """The 6.5 policy for one word and one rule proposal."""
+    if word.label is None or word.label_source != "model":
+        if word.label is None or (word.label_confidence or 0.0) < confidence:
+            word.set_label(label, confidence, "rule")
+        return
+    model_conf = word.label_confidence if word.label_confidence is not None else 0.0
+    if model_conf > threshold:
+        return
+    if word.label == label:
+        word.label_confidence = AGREEMENT_CONFIDENCE
+    else:
+        word.set_label(label, REPLACED_CONFIDENCE, "rule")
+
+
+class RulesStage:
+    """`rules` stage: labels every word of the document (paper section 6)."""
+
+    name = "rules"
+
+    def __init__(self, config: PipelineConfig | None = None, entity_db: EntityDatabase | None = None) -> None:
+        self.config = config or PipelineConfig()
+        self._db = entity_db
+
+    @property
+    def entity_db(self) -> EntityDatabase:
+        if self._db is None:  # opened on first use, so building a pipeline stays cheap
+            self._db = EntityDatabase(self.config.resolved_entity_db())
+        return self._db
+
+    def __call__(self, doc: Document) -> Document:
+        for page in doc.pages or [None]:
+            lines = doc.lines(page.index if page is not None else None)
+            if not lines:
+                continue
+            width = float(page.width) if page is not None and page.width else max(w.x1 for line in lines for w in line)
+            self.label_page(lines, width, doc)
+        for w in doc.words:
+            if w.label is None:
+                w.set_label(MISC, DEFAULT_MISC_CONFIDENCE, "rule")
+        return doc
+
+    def label_page(self, lines: Sequence[Sequence[Word]], page_width: float, doc: Document) -> None:
+        threshold = self.config.replace_threshold
+        words = {w.id: w for line in lines for w in line}
+        matches = match_document_lines(lines)
+        end = header_end(lines, matches)
+
+        table = find_table(lines, page_width, matches, end)
+        if table is not None:
+            for wid, label in table.labels.items():
+                apply_proposal(words[wid], label, LINE_ITEM_CONFIDENCE, threshold)
+            doc.meta.setdefault("rules", {})["line_item_rows"] = len(table.rows)
+
+        sub = Document(words=[w for line in lines for w in line])
+        entities = self.entity_db.find_in_document(sub) if self.entity_db.count() else []
+        for prop in propose_header(lines, matches, entities):
+            for wid in prop.word_ids:
+                apply_proposal(words[wid], prop.label, prop.confidence, threshold)
+
+        for m in matches:  # regex matches overwrite (paper 6.5)
+            for wid in m.word_ids:
+                words[wid].set_label(m.label, max(m.confidence, words[wid].label_confidence or 0.0) if words[wid].label == m.label else m.confidence, "rule")
+
+        relabel(lines)

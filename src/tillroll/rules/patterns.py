@@ -1,0 +1,219 @@
+"""Pattern rules (paper 6.1): regular expressions plus a little logic that label words.
+
+Each rule looks at one printed line (and sometimes the line below it) and
+returns `RuleMatch`es naming the words it is sure about. Rules are written
+against the line's text as OCR read it, so they tolerate the usual confusions:
+"." for ",", "0" for "O", "5" for "S", "1"/"l"/"!" for "I"/"L", "EX0" for
+"EXO", "MI" for "MT". The keyword lists are data at the top of the module, so
+adding a language is an edit here and nowhere else.
+
+Rules never decide between competing totals; they label every total line and
+the field assembler picks one using the checks (see `extract.assemble`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..document import Word
+from ..extract.normalize import find_amounts, find_dates, find_phones, find_times, fix_digits, parse_vat_number
+from ..labels import DATE_TIME, TELEPHONE, TOTAL, VAT_INCLUDED, VAT_INFO
+
+# Confidence a regex match gives its words when the rules run on their own.
+PATTERN_CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    label: str
+    word_ids: tuple[int, ...]
+    rule: str
+    confidence: float = PATTERN_CONFIDENCE
+
+
+class LineText:
+    """A line's words joined by single spaces, with each word's character span."""
+
+    def __init__(self, words: Sequence[Word]) -> None:
+        self.words = list(words)
+        parts, spans, pos = [], [], 0
+        for w in self.words:
+            spans.append((pos, pos + len(w.text)))
+            parts.append(w.text)
+            pos += len(w.text) + 1
+        self.text = " ".join(parts)
+        self.upper = self.text.upper()
+        self.spans = spans
+
+    def words_in(self, start: int, end: int) -> list[Word]:
+        """Words whose characters overlap text[start:end]."""
+        return [w for w, (s, e) in zip(self.words, self.spans) if s < end and start < e]
+
+    def ids_in(self, start: int, end: int) -> tuple[int, ...]:
+        return tuple(w.id for w in self.words_in(start, end))
+
+
+# ---------------------------------------------------------------------------
+# Keyword vocabularies (upper case; OCR-tolerant character classes)
+# ---------------------------------------------------------------------------
+
+_T = "[T7]"
+_O = "[O0Q]"
+_L = "[L1I!|]"
+_I = "[I1L!|]"
+_S = "[S5$]"
+_TOTAL_WORD = rf"{_T}\s?{_O}\s?{_T}\s?A\s?{_L}E?"
+_SUB = rf"{_S}U\s?B"
+
+# Words that announce the amount due. "NETT" (Malaysia) is the final total, "NET" is not.
+TOTAL_KEYWORDS = re.compile(
+    rf"(?<![A-Z])(?:GRAND\s*{_TOTAL_WORD}|NETT\s*{_TOTAL_WORD}|ROUND(?:ED|ING)?\s*D?\s*{_TOTAL_WORD}|{_TOTAL_WORD}\s*ROUNDED"
+    rf"|{_TOTAL_WORD}\s*(?:AMOUNT|AMT|PAYABLE|DUE|SALES|PRICE|INCL\w*|\(INCL\w*|\(RM\)|RM|EUR|€)?"
+    rf"|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|AMOUNT\s*PAYABLE|TO\s*PAY|JUMLAH|TOTALE|GESAMT\w*|SUMME|SUMA|IMPORTE|A\s*PAGAR)(?![A-Z])"
+)
+# A total keyword next to one of these is a different number (items, tax, pre-tax sum...).
+NOT_TOTAL = re.compile(
+    rf"{_SUB}|(?<![A-Z])(?:NET|QTY|QUANTITY|ITEMS?|ITEM\(S\)|PCS|UNITS?|DISC\w*|SAVING\w*|SAVED|EXCL\w*|BEFORE|W/O|WITHOUT"
+    rf"|VAT|GST|SST|TAX\w*|POINTS?|WEIGHT|TIPS?|CHANGE|TENDER\w*|REBATE|VOUCHER|DEPOSIT|PAID)(?![A-Z])"
+)
+# But these mean the line is still the amount due, even though a tax word is on it.
+TAX_INCLUSIVE = re.compile(r"INCL\w*|INCLUSIVE|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
+
+_TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU)"
+VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
+# Lines that carry a tax *number*, not a tax amount.
+VAT_NUMBER_CUES = re.compile(
+    rf"(?<![A-Z]){_TAX_WORD}\s*(?:REG\w*|ID|NO\.?|N0|NUM\w*|#|IDENT\w*)(?![A-Z])|(?<![A-Z])(?:EX[O0]|TIN|ABN|CO\.?\s?REG)(?![A-Z])"
+)
+TAX_EXCLUSIVE = re.compile(r"EXCL\w*|BEFORE|W/O|WITHOUT|NET\s+OF")
+
+PHONE_KEYWORDS = re.compile(
+    r"(?<![A-Z])(?:TEL(?:EPHONE|EFON|EFONU)?|PHONE|PH|MOBILE|MOB|CELL|FAX|H/?P|HOTLINE|CONTACT|WHATSAPP|CALL|T)\s*"
+    r"(?:NO\.?|N0|NUMBER|#)?\s*[:.]?",
+)
+
+
+def _amount_spans(line: LineText) -> list[tuple[int, int]]:
+    return [a.span for a in find_amounts(line.text) if "." in line.text[a.span[0]:a.span[1]] or "," in line.text[a.span[0]:a.span[1]]]
+
+
+# ---------------------------------------------------------------------------
+# Rules
+# ---------------------------------------------------------------------------
+
+
+def total_rule(line: LineText, next_line: LineText | None) -> list[RuleMatch]:
+    """TOTAL / AMOUNT DUE / GRAND TOTAL ... followed by an amount (here or on the next line)."""
+    upper = fix_letters(line.upper)
+    m = TOTAL_KEYWORDS.search(upper)
+    if not m:
+        return []
+    if NOT_TOTAL.search(upper) and not TAX_INCLUSIVE.search(upper):
+        return []
+    if find_dates(line.text) or VAT_NUMBER_CUES.search(upper):
+        return []
+    amounts = [s for s in _amount_spans(line) if s[0] >= m.start()]
+    if amounts:
+        return [RuleMatch(TOTAL, line.ids_in(m.start(), amounts[-1][1]), "total")]
+    # "TOTAL" alone, with its amount printed on the next line (or OCR split the row).
+    if next_line is not None:
+        nxt = _amount_spans(next_line)
+        letters = sum(c.isalpha() for c in next_line.text)
+        if nxt and letters <= 4 and not TOTAL_KEYWORDS.search(fix_letters(next_line.upper)):
+            return [RuleMatch(TOTAL, line.ids_in(m.start(), m.end()) + next_line.ids_in(*nxt[-1]), "total_next_line")]
+    return []
+
+
+def date_time_rule(line: LineText) -> list[RuleMatch]:
+    """Dates (numeric, English or Maltese month names) and times of day."""
+    out: list[RuleMatch] = []
+    for d in find_dates(line.text):
+        out.append(RuleMatch(DATE_TIME, line.ids_in(*d.span), "date"))
+    for t in find_times(line.text):
+        out.append(RuleMatch(DATE_TIME, line.ids_in(*t.span), "time"))
+    return out
+
+
+def vat_info_rule(line: LineText) -> list[RuleMatch]:
+    """VAT / GST / tax registration numbers, with the keyword that announces them."""
+    parsed = parse_vat_number(line.text)
+    if not parsed:
+        return []
+    cue = VAT_NUMBER_CUES.search(fix_letters(line.upper))
+    if parsed.scheme == "generic" and not cue:  # type: ignore[union-attr]
+        return []
+    start = min(cue.start(), parsed.span[0]) if cue else parsed.span[0]  # type: ignore[union-attr]
+    return [RuleMatch(VAT_INFO, line.ids_in(start, parsed.span[1]), "vat_number")]  # type: ignore[union-attr]
+
+
+def telephone_rule(line: LineText) -> list[RuleMatch]:
+    """TEL/PHONE/MOBILE/FAX numbers, several in a row, and +356/00356 numbers without a keyword."""
+    upper = line.upper
+    kw = PHONE_KEYWORDS.search(upper)
+    phones = find_phones(line.text)
+    if kw and kw.group(0).strip() in {"T", "T:", "T."} and not kw.group(0).strip().endswith((":", ".")):
+        kw = None  # a lone "T" is a keyword only as "T:" / "T."
+    if kw:
+        after = [p for p in phones if p.span[0] >= kw.start() and len(p.digits) >= 7]
+        if after:
+            return [RuleMatch(TELEPHONE, line.ids_in(kw.start(), after[-1].span[1]), "telephone")]
+    intl = [p for p in phones if p.e164 and len(p.digits) >= 9]
+    if intl:
+        return [RuleMatch(TELEPHONE, line.ids_in(intl[0].span[0], intl[-1].span[1]), "telephone_international")]
+    return []
+
+
+def vat_included_rule(line: LineText) -> list[RuleMatch]:
+    """Tax amounts: "GST @6% 3.41", "VAT 18% 1.23", "TAX TOTAL 5.67", rows of a VAT summary."""
+    upper = fix_letters(line.upper)
+    if not VAT_AMOUNT_LINE.search(upper) or VAT_NUMBER_CUES.search(upper):
+        return []
+    if TOTAL_KEYWORDS.search(upper) and TAX_INCLUSIVE.search(upper):
+        return []  # "TOTAL INCL. GST": the amount due, not the tax
+    if TAX_EXCLUSIVE.search(upper):
+        return []  # "TOTAL EXCLUDING GST": a subtotal
+    if not re.search(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])", upper):
+        return []  # a bare "6%" is a discount unless a tax word is on the line
+    if find_dates(line.text) or find_phones(line.text) and PHONE_KEYWORDS.search(upper):
+        return []
+    amounts = _amount_spans(line)
+    if not amounts:
+        return []
+    start = re.search(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%", upper)
+    return [RuleMatch(VAT_INCLUDED, line.ids_in(start.start() if start else amounts[0][0], amounts[-1][1]), "vat_amount")]
+
+
+_LETTER_FIXES = str.maketrans({"0": "O", "1": "I", "5": "S", "$": "S", "!": "I", "|": "I"})
+
+
+def fix_letters(upper: str) -> str:
+    """Undo digit-for-letter confusions inside words that are mostly letters ("T0TAL" -> "TOTAL")."""
+
+    def repl(m: re.Match[str]) -> str:
+        word = m.group(0)
+        letters = sum(c.isalpha() for c in word)
+        return word.translate(_LETTER_FIXES) if letters >= 3 and letters > len(word) - letters else word
+
+    return re.sub(r"[A-Z0-9!|$]+", repl, upper)
+
+
+# Order matters only when two rules claim the same word: earlier rules win.
+def match_line(line: LineText, next_line: LineText | None = None) -> list[RuleMatch]:
+    """All pattern-rule matches of one line, most specific rule first."""
+    out: list[RuleMatch] = []
+    out += vat_info_rule(line)
+    out += telephone_rule(line)
+    out += total_rule(line, next_line)
+    out += vat_included_rule(line)
+    out += date_time_rule(line)
+    return [m for m in out if m.word_ids]
+
+
+def match_document_lines(lines: Sequence[Sequence[Word]]) -> list[RuleMatch]:
+    texts = [LineText(line) for line in lines]
+    out: list[RuleMatch] = []
+    for i, lt in enumerate(texts):
+        out += match_line(lt, texts[i + 1] if i + 1 < len(texts) else None)
+    return out
