@@ -381,3 +381,40 @@ def _copy_structure(ref: Document, doc: Document, mapping: dict[int, list[int]])
     doc.key_values = [
         KeyValue(kv.key, kv.value, remap(kv.key_word_ids), remap(kv.value_word_ids), kv.confidence) for kv in ref.key_values
     ]
+
+
+# --------------------------------------------------------------------------- OCR text against gold lines
+
+
+def ocr_line_texts(gold: Sequence[Word], words: Sequence[Word], min_cover: float = MIN_WORD_COVER) -> tuple[list[str], list[str]]:
+    """(gold line texts, OCR text read inside each gold line), for OCR metrics (paper Table 1).
+
+    A gold line is the reference words sharing a line id, its region their
+    union box. Each OCR word goes to the line region covering most of it
+    (at least `min_cover` of its area); a line's OCR text is its words left to
+    right. OCR words outside every line are not compared here (they still count
+    against token precision), so an engine is not blamed for annotators'
+    skipped scribbles twice.
+    """
+    lines: dict[tuple[int, int], list[Word]] = {}
+    for w in gold:
+        lines.setdefault((w.page, w.line if w.line is not None else -1 - w.id), []).append(w)
+    keys = list(lines)
+    regions = [
+        (min(w.x0 for w in ws), min(w.y0 for w in ws), max(w.x1 for w in ws), max(w.y1 for w in ws)) for ws in (lines[k] for k in keys)
+    ]
+    read: list[list[Word]] = [[] for _ in keys]
+    for w in words:
+        area = max(_area(w.box), 1e-6)
+        best, best_cover = -1, min_cover - 1e-9
+        for i, (key, region) in enumerate(zip(keys, regions)):
+            if key[0] != w.page:
+                continue
+            cover = _intersection(w.box, region) / area
+            if cover > best_cover:
+                best, best_cover = i, cover
+        if best >= 0:
+            read[best].append(w)
+    gold_texts = [" ".join(w.text for w in sorted(lines[k], key=lambda x: x.x0)) for k in keys]
+    pred_texts = [" ".join(w.text for w in sorted(ws, key=lambda x: x.x0)) for ws in read]
+    return gold_texts, pred_texts

@@ -82,6 +82,11 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
         p_hm = {t.iso[:5] for s in (pred_value, pred_text) if (t := nz.parse_time(s))}
         if g_hm & p_hm:
             return True
+    if field == "quantity":
+        g_q = {q.value for s in (gold_value, gold_text) if (q := nz.parse_quantity(s))}
+        p_q = {q.value for s in (pred_value, pred_text) if (q := nz.parse_quantity(s))}
+        if g_q & p_q:
+            return True
     if field in ("telephone", "vat_info"):
         digits = lambda s: re.sub(r"\D", "", s or "")  # noqa: E731
         g, p = digits(gold_value) or digits(gold_text), digits(pred_value) or digits(pred_text)

@@ -12,7 +12,8 @@ dataset's native format:
 - `annotated_labels`: the labels the dataset actually annotates. SROIE marks
   only shop name, address, date and total, so a phone number it leaves
   unlabelled is "unknown", not "misc"; scorers fold every other label into misc
-  on both sides so a model is not punished for finding what the dataset ignores.
+  on both sides so a model is not punished for finding what the dataset ignores;
+  `annotated_fields` does the same for fields.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from ...document import Document, Field, Page, Word
-from ...labels import LABELS, MISC
+from ...labels import FIELD_NAMES, LABELS, MISC
 from ...ocr.base import OcrWord
 from ...ocr.lines import assign_lines
 from ..splits import split_of
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
 ALL_LABELS: frozenset[str] = frozenset(LABELS)
+ALL_FIELDS: frozenset[str] = frozenset(FIELD_NAMES)
 
 
 @dataclass
@@ -42,6 +44,9 @@ class Example:
     image_path: Path
     reference: Document
     annotated_labels: frozenset[str] = ALL_LABELS
+    # The output fields the dataset gives values for; only these are scored, so a
+    # phone number found on a SROIE receipt is not a false positive.
+    annotated_fields: frozenset[str] = ALL_FIELDS
     # SROIE only: the entity strings as printed, and which of them the gold
     # alignment could find on the annotated lines (see evaluate.align).
     entities: dict[str, str] = field(default_factory=dict)
@@ -49,6 +54,9 @@ class Example:
     # True when the annotation's texts separate words with spaces (WildReceipt's
     # often do not, which matters for word-level OCR metrics).
     spaced_text: bool = True
+    # False when annotators changed the case of what is printed (SROIE's texts
+    # are all capitals), so OCR text is compared case-insensitively.
+    case_sensitive_text: bool = True
 
     @property
     def split(self) -> str:

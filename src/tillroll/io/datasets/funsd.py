@@ -83,7 +83,7 @@ def read_example(ann_path: Path, image_dir: Path) -> Example:
             )
         )
     reference.meta.update({"dataset": "funsd", "id": doc_id, "funsd_labels": funsd_labels})
-    return Example(id=doc_id, dataset="funsd", image_path=image_path, reference=reference, annotated_labels=ANNOTATED_LABELS)
+    return Example(id=doc_id, dataset="funsd", image_path=image_path, reference=reference, annotated_labels=ANNOTATED_LABELS, annotated_fields=frozenset())
 
 
 def iter_funsd(path: str | Path) -> Iterator[Example]:

@@ -92,6 +92,8 @@ def read_example(doc_id: str, box_path: Path, entities_path: Path | None, image_
         image_path=image_path,
         reference=reference,
         annotated_labels=ANNOTATED_LABELS,
+        annotated_fields=frozenset(SROIE_ENTITY_TO_FIELD.values()),
+        case_sensitive_text=False,
         entities=entities,
         located={k: loc.located for k, loc in locations.items()},
     )

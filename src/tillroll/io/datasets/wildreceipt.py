@@ -133,7 +133,15 @@ def read_record(record: dict[str, Any], classes: list[str], root: Path, where: s
     reference.line_items = _line_items(lines)
     doc_id = Path(file_name).stem
     reference.meta.update({"dataset": "wildreceipt", "id": doc_id})
-    return Example(id=doc_id, dataset="wildreceipt", image_path=image_path, reference=reference, annotated_labels=ANNOTATED_LABELS, spaced_text=False)
+    return Example(
+        id=doc_id,
+        dataset="wildreceipt",
+        image_path=image_path,
+        reference=reference,
+        annotated_labels=ANNOTATED_LABELS,
+        annotated_fields=frozenset(WILDRECEIPT_CLASS_TO_FIELD.values()),
+        spaced_text=False,
+    )
 
 
 def iter_wildreceipt(path: str | Path) -> Iterator[Example]:

@@ -1,0 +1,464 @@
+"""The one scorer of tillroll: word labels, fields, line items, key-value pairs and OCR text.
+
+Training (model selection), `tillroll evaluate`, the benchmarks and the tests
+all call these functions, so a number means the same thing everywhere.
+
+Conventions
+- Word labels: one gold and one predicted label per word. A predicted `None`
+  (a stage that left a word unlabelled) counts as misc. Per-label precision,
+  recall and F1 are 0 where undefined (no predictions / no support), as in
+  scikit-learn's `zero_division=0`. `micro` pools every label including misc
+  (for single-label words it equals accuracy, and is what the paper's Table 2
+  reports); `micro_no_misc` pools only the informative labels; `macro` is the
+  plain mean and `weighted` the support-weighted mean over the labels present
+  in gold or predictions.
+- Labels a dataset does not annotate (SROIE has no telephone) are folded into
+  misc on both sides before counting (`restrict_to`), so finding a phone
+  number SROIE ignores costs nothing.
+- Fields: a predicted field that does not match its gold counts as a false
+  positive *and* a false negative (SROIE's convention): the user got a wrong
+  value and still lacks the right one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from ..document import Field, KeyValue, LineItem
+from ..labels import FIELD_NAMES, LABEL_TO_ID, LABELS, MISC, SROIE_ENTITY_TO_FIELD
+from .values import canon, exact_match, lenient_match, squash
+
+# --------------------------------------------------------------------------- P/R/F1
+
+
+@dataclass(frozen=True)
+class PRF:
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def __add__(self, other: PRF) -> PRF:
+        return PRF(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
+
+
+ZERO = PRF(0, 0, 0)
+
+# --------------------------------------------------------------------------- word labels
+
+
+def restrict_labels(labels: Iterable[str | None], restrict_to: Iterable[str] | None = None) -> list[str]:
+    """Labels with None -> misc and, when `restrict_to` is given, every other label -> misc."""
+    keep = set(restrict_to) if restrict_to is not None else None
+    out = []
+    for label in labels:
+        label = label or MISC
+        if label not in LABEL_TO_ID:
+            raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+        out.append(label if keep is None or label in keep else MISC)
+    return out
+
+
+@dataclass
+class LabelReport:
+    """Per-label and averaged scores of word labelling, plus the confusion matrix behind them."""
+
+    labels: tuple[str, ...]
+    matrix: list[list[int]]  # matrix[gold][pred], indexed like `labels`
+
+    @classmethod
+    def from_labels(
+        cls, gold: Sequence[str | None], pred: Sequence[str | None], restrict_to: Iterable[str] | None = None, labels: Sequence[str] = LABELS
+    ) -> LabelReport:
+        if len(gold) != len(pred):
+            raise ValueError(f"{len(gold)} gold labels but {len(pred)} predictions: score the same words")
+        restrict = list(restrict_to) if restrict_to is not None else None
+        g = restrict_labels(gold, restrict)
+        p = restrict_labels(pred, restrict)
+        index = {label: i for i, label in enumerate(labels)}
+        matrix = [[0] * len(labels) for _ in labels]
+        for a, b in zip(g, p):
+            matrix[index[a]][index[b]] += 1
+        return cls(tuple(labels), matrix)
+
+    def __add__(self, other: LabelReport) -> LabelReport:
+        if self.labels != other.labels:
+            raise ValueError("cannot add reports over different label sets")
+        return LabelReport(self.labels, [[a + b for a, b in zip(r1, r2)] for r1, r2 in zip(self.matrix, other.matrix)])
+
+    @classmethod
+    def empty(cls, labels: Sequence[str] = LABELS) -> LabelReport:
+        return cls(tuple(labels), [[0] * len(labels) for _ in labels])
+
+    def prf(self, label: str) -> PRF:
+        i = self.labels.index(label)
+        tp = self.matrix[i][i]
+        fn = sum(self.matrix[i]) - tp
+        fp = sum(row[i] for row in self.matrix) - tp
+        return PRF(tp, fp, fn)
+
+    def support(self, label: str) -> int:
+        return sum(self.matrix[self.labels.index(label)])
+
+    def present(self) -> list[str]:
+        """Labels that occur in gold or predictions (the ones averages run over)."""
+        return [lab for lab in self.labels if self.support(lab) or sum(row[self.labels.index(lab)] for row in self.matrix)]
+
+    @property
+    def total(self) -> int:
+        return sum(map(sum, self.matrix))
+
+    def averages(self) -> dict[str, dict[str, float]]:
+        present = self.present()
+        per = {lab: self.prf(lab) for lab in present}
+        out: dict[str, dict[str, float]] = {}
+        micro = sum(per.values(), ZERO)
+        out["micro"] = {"precision": micro.precision, "recall": micro.recall, "f1": micro.f1}
+        informative = sum((v for k, v in per.items() if k != MISC), ZERO)
+        out["micro_no_misc"] = {"precision": informative.precision, "recall": informative.recall, "f1": informative.f1}
+        n = len(present)
+        out["macro"] = {m: (sum(getattr(v, m) for v in per.values()) / n if n else 0.0) for m in ("precision", "recall", "f1")}
+        weight = sum(self.support(lab) for lab in present)
+        out["weighted"] = {
+            m: (sum(getattr(per[lab], m) * self.support(lab) for lab in present) / weight if weight else 0.0) for m in ("precision", "recall", "f1")
+        }
+        return {k: {m: round(v, 4) for m, v in d.items()} for k, d in out.items()}
+
+    def accuracy(self) -> float:
+        total = self.total
+        return sum(self.matrix[i][i] for i in range(len(self.labels))) / total if total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "words": self.total,
+            "accuracy": round(self.accuracy(), 4),
+            "per_label": {lab: {**self.prf(lab).to_dict(), "support": self.support(lab)} for lab in self.labels},
+            "averages": self.averages(),
+            "confusion": {"labels": list(self.labels), "matrix": self.matrix},
+        }
+
+    def confusion_text(self, normalise: bool = False) -> str:
+        """The confusion matrix as a fixed-width table (rows gold, columns predicted)."""
+        present = self.present() or list(self.labels)
+        idx = [self.labels.index(lab) for lab in present]
+        short = [lab[:8] for lab in present]
+        width = max(8, max(len(s) for s in short))
+        lines = ["gold \\ pred".ljust(14) + " ".join(s.rjust(width) for s in short)]
+        for i, lab in zip(idx, present):
+            row = [self.matrix[i][j] for j in idx]
+            total = sum(self.matrix[i]) or 1
+            cells = [f"{v / total:.2f}" if normalise else str(v) for v in row]
+            lines.append(lab[:13].ljust(14) + " ".join(c.rjust(width) for c in cells))
+        return "\n".join(lines)
+
+    def plot_confusion(self, path: str | Path, title: str = "Word labels: confusion (rows: gold, normalised)") -> Path:
+        """Row-normalised confusion matrix as a PNG (paper Fig. 6); needs matplotlib (extra `eval`)."""
+        from ..errors import EngineUnavailableError
+
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EngineUnavailableError("plots need matplotlib: pip install 'tillroll[eval]'") from exc
+        present = self.present() or list(self.labels)
+        idx = [self.labels.index(lab) for lab in present]
+        rates = []
+        for i in idx:
+            total = sum(self.matrix[i]) or 1
+            rates.append([self.matrix[i][j] / total for j in idx])
+        fig, ax = plt.subplots(figsize=(1.0 + 0.62 * len(present), 1.0 + 0.55 * len(present)))
+        im = ax.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
+        ax.set_xticks(range(len(present)), present, rotation=45, ha="right")
+        ax.set_yticks(range(len(present)), present)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("gold")
+        ax.set_title(title, fontsize=10)
+        for r, row in enumerate(rates):
+            for c, v in enumerate(row):
+                if v >= 0.005:
+                    ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 else "black")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        fig.tight_layout()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        return path
+
+
+def word_label_report(gold: Sequence[str | None], pred: Sequence[str | None], restrict_to: Iterable[str] | None = None) -> LabelReport:
+    """Per-label P/R/F1, averages and confusion for paired word labels (paper Tables 2-3, Fig. 6)."""
+    return LabelReport.from_labels(gold, pred, restrict_to)
+
+
+# --------------------------------------------------------------------------- fields
+
+FieldMap = Mapping[str, Field]
+
+
+def field_scores(pairs: Iterable[tuple[FieldMap, FieldMap]], fields: Sequence[str] = FIELD_NAMES) -> dict[str, Any]:
+    """Exact and lenient P/R/F1 per field and pooled, over (gold fields, predicted fields) per document.
+
+    exact: normalised `value`s equal. lenient: `values.lenient_match` (case,
+    spacing, punctuation, number and date formats forgiven). Fields absent
+    from gold and prediction alike do not count.
+    """
+    counts = {mode: {name: ZERO for name in fields} for mode in ("exact", "lenient")}
+    for gold, pred in pairs:
+        for name in fields:
+            g, p = gold.get(name), pred.get(name)
+            if g is None and p is None:
+                continue
+            for mode in ("exact", "lenient"):
+                if g is not None and p is not None:
+                    ok = exact_match(g.value, p.value) if mode == "exact" else lenient_match(name, (g.text, g.value), (p.text, p.value))
+                    counts[mode][name] = counts[mode][name] + (PRF(1, 0, 0) if ok else PRF(0, 1, 1))
+                elif g is not None:
+                    counts[mode][name] = counts[mode][name] + PRF(0, 0, 1)
+                else:
+                    counts[mode][name] = counts[mode][name] + PRF(0, 1, 0)
+    out: dict[str, Any] = {}
+    for mode, per in counts.items():
+        used = {k: v for k, v in per.items() if v.tp + v.fp + v.fn}
+        pooled = sum(used.values(), ZERO)
+        out[mode] = {
+            "per_field": {k: {**v.to_dict(), "support": v.tp + v.fn} for k, v in used.items()},
+            "micro": pooled.to_dict(),
+            "macro_f1": round(sum(v.f1 for v in used.values()) / len(used), 4) if used else 0.0,
+        }
+    return out
+
+
+def sroie_strings_equal(gold: str, pred: str) -> bool:
+    """SROIE task-3 comparison: the strings as printed, case and spacing aside."""
+    return squash(gold).upper() == squash(pred).upper()
+
+
+def sroie_scores(pairs: Iterable[tuple[FieldMap, FieldMap]]) -> dict[str, Any]:
+    """SROIE-style 4-entity scores (company, address, date, total) and their micro F1.
+
+    Company, address and date compare the printed texts (case and spacing
+    aside), like the SROIE leaderboard. Totals compare normalised amounts,
+    because SROIE's gold totals are bare numbers ("9.00") while a field's text
+    may carry the currency ("RM 9.00").
+    """
+    per = {key: ZERO for key in SROIE_ENTITY_TO_FIELD}
+    for gold, pred in pairs:
+        for key, name in SROIE_ENTITY_TO_FIELD.items():
+            g, p = gold.get(name), pred.get(name)
+            if g is None and p is None:
+                continue
+            if g is None:
+                per[key] = per[key] + PRF(0, 1, 0)
+            elif p is None:
+                per[key] = per[key] + PRF(0, 0, 1)
+            else:
+                ok = exact_match(g.value, p.value) if key == "total" else sroie_strings_equal(g.text, p.text)
+                per[key] = per[key] + (PRF(1, 0, 0) if ok else PRF(0, 1, 1))
+    pooled = sum(per.values(), ZERO)
+    return {"per_entity": {k: v.to_dict() for k, v in per.items()}, "micro": pooled.to_dict()}
+
+
+# --------------------------------------------------------------------------- line items and key-value pairs
+
+DESCRIPTION_SIMILARITY = 80.0  # rapidfuzz ratio (0-100) on canonical text
+
+
+def _amount_equal(gold: str | None, pred: str | None) -> bool:
+    if gold is None:
+        return True  # nothing to check against
+    return pred is not None and lenient_match("amount", (gold, gold), (pred, pred))
+
+
+def line_item_scores(pairs: Iterable[tuple[Sequence[LineItem], Sequence[LineItem]]]) -> dict[str, Any]:
+    """Line-item P/R/F1: an item is found when a predicted item has a similar description and the same amount.
+
+    Matching is one-to-one and greedy by description similarity, per document.
+    Descriptions compare case-, space- and punctuation-insensitively (ratio >=
+    80), amounts numerically. `attributes` scores each column (quantity,
+    unit_price, amount) over the matched items whose gold has it.
+    """
+    total = ZERO
+    attribute_hits = {"quantity": [0, 0], "unit_price": [0, 0], "amount": [0, 0]}
+    for gold_items, pred_items in pairs:
+        candidates = []
+        for gi, g in enumerate(gold_items):
+            for pi, p in enumerate(pred_items):
+                sim = fuzz.ratio(canon(g.description or ""), canon(p.description or ""))
+                if sim >= DESCRIPTION_SIMILARITY and _amount_equal(g.amount, p.amount):
+                    candidates.append((sim, gi, pi))
+        used_g: set[int] = set()
+        used_p: set[int] = set()
+        for _, gi, pi in sorted(candidates, reverse=True):
+            if gi in used_g or pi in used_p:
+                continue
+            used_g.add(gi)
+            used_p.add(pi)
+            g, p = gold_items[gi], pred_items[pi]
+            for attr in attribute_hits:
+                gv = getattr(g, attr)
+                if gv is not None:
+                    attribute_hits[attr][1] += 1
+                    pv = getattr(p, attr)
+                    if pv is not None and lenient_match("quantity" if attr == "quantity" else "amount", (gv, gv), (pv, pv)):
+                        attribute_hits[attr][0] += 1
+        tp = len(used_g)
+        total = total + PRF(tp, len(pred_items) - tp, len(gold_items) - tp)
+    return {
+        **total.to_dict(),
+        "attributes": {k: {"correct": c, "of": n, "accuracy": round(c / n, 4) if n else None} for k, (c, n) in attribute_hits.items()},
+    }
+
+
+def _kv_text(text: str) -> str:
+    return canon(text.strip().rstrip(":").strip())
+
+
+def key_value_scores(pairs: Iterable[tuple[Sequence[KeyValue], Sequence[KeyValue]]], min_similarity: float = 100.0) -> dict[str, Any]:
+    """Key-value pair P/R/F1 (FUNSD): a pair counts when key and value both match, one-to-one.
+
+    Texts compare case-, space- and punctuation-insensitively (a trailing colon
+    on the key never matters); `min_similarity` < 100 also accepts near matches
+    (rapidfuzz ratio), e.g. 90 to forgive single OCR slips.
+    """
+    total = ZERO
+    for gold, pred in pairs:
+        used: set[int] = set()
+        tp = 0
+        for g in gold:
+            gk, gv = _kv_text(g.key), _kv_text(g.value)
+            for pi, p in enumerate(pred):
+                if pi in used:
+                    continue
+                pk, pv = _kv_text(p.key), _kv_text(p.value)
+                if (pk == gk and pv == gv) or (
+                    min_similarity < 100 and fuzz.ratio(gk, pk) >= min_similarity and fuzz.ratio(gv, pv) >= min_similarity
+                ):
+                    used.add(pi)
+                    tp += 1
+                    break
+        total = total + PRF(tp, len(pred) - tp, len(gold) - tp)
+    return total.to_dict()
+
+
+# --------------------------------------------------------------------------- OCR text (paper Table 1)
+
+
+@dataclass
+class OcrCounts:
+    """Sums over compared lines/documents; `ocr_report` turns them into Table 1's metrics."""
+
+    char_edits: int = 0
+    gold_chars: int = 0
+    word_edits: int = 0
+    gold_words: int = 0
+    documents: int = 0
+    token_precision_sum: float = 0.0
+    token_recall_sum: float = 0.0
+    token_f1_sum: float = 0.0
+
+    def __add__(self, other: OcrCounts) -> OcrCounts:
+        return OcrCounts(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
+
+
+def _tokens(text: str, spaced: bool) -> list[str]:
+    return text.split() if spaced else [text.replace(" ", "")] if text.strip() else []
+
+
+def _masked(text: str) -> bool:
+    """SROIE writes text it did not transcribe (Chinese, logos) as '***': nothing to compare."""
+    stripped = text.replace(" ", "")
+    return bool(stripped) and set(stripped) == {"*"}
+
+
+def ocr_counts(
+    gold_lines: Sequence[str],
+    pred_lines: Sequence[str],
+    gold_tokens: Sequence[str],
+    pred_tokens: Sequence[str],
+    spaced: bool = True,
+    case_sensitive: bool = True,
+) -> OcrCounts:
+    """Edit counts of one document: line i of the prediction is what OCR read inside gold line i.
+
+    `gold_tokens`/`pred_tokens` are every word of the page (including OCR words
+    outside any gold line) for the bag-of-tokens precision and recall.
+    `spaced=False` (annotations that omit spaces) compares texts with spaces
+    removed; `case_sensitive=False` (annotations in capitals) ignores case.
+    Gold lines that are only asterisks (SROIE's mask) are skipped.
+    """
+    counts = OcrCounts(documents=1)
+    fold = (lambda s: s) if case_sensitive else str.upper
+    for g, p in zip(gold_lines, pred_lines):
+        if _masked(g):
+            continue
+        g, p = fold(squash(g)), fold(squash(p))
+        if not spaced:
+            g, p = g.replace(" ", ""), p.replace(" ", "")
+        counts.char_edits += Levenshtein.distance(g, p)
+        counts.gold_chars += len(g)
+        gw, pw = _tokens(g, spaced), _tokens(p, spaced)
+        counts.word_edits += Levenshtein.distance(gw, pw)
+        counts.gold_words += len(gw)
+    from collections import Counter
+
+    gold_bag = Counter(t for t in (fold(squash(x)) for x in gold_tokens) if t and not _masked(t))
+    pred_bag = Counter(t for t in (fold(squash(x)) for x in pred_tokens) if t)
+    common = sum((gold_bag & pred_bag).values())
+    precision = common / sum(pred_bag.values()) if pred_bag else (1.0 if not gold_bag else 0.0)
+    recall = common / sum(gold_bag.values()) if gold_bag else (1.0 if not pred_bag else 0.0)
+    counts.token_precision_sum = precision
+    counts.token_recall_sum = recall
+    counts.token_f1_sum = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return counts
+
+
+def ocr_report(counts: OcrCounts) -> dict[str, float]:
+    """Paper Table 1: avg Levenshtein (edits per gold word), CER, WER, char/word accuracy, macro token P/R/F1.
+
+    CER and WER are pooled over all compared lines; accuracies are 1 - error
+    rate (floored at 0); token P/R/F1 are averaged over documents (macro).
+    """
+    cer = counts.char_edits / counts.gold_chars if counts.gold_chars else 0.0
+    wer = counts.word_edits / counts.gold_words if counts.gold_words else 0.0
+    n = counts.documents or 1
+    return {
+        "documents": counts.documents,
+        "avg_levenshtein": round(counts.char_edits / counts.gold_words, 4) if counts.gold_words else 0.0,
+        "cer": round(cer, 4),
+        "wer": round(wer, 4),
+        "char_accuracy": round(max(0.0, 1 - cer), 4),
+        "word_accuracy": round(max(0.0, 1 - wer), 4),
+        "macro_precision": round(counts.token_precision_sum / n, 4),
+        "macro_recall": round(counts.token_recall_sum / n, 4),
+        "macro_f1": round(counts.token_f1_sum / n, 4),
+    }

@@ -1,0 +1,497 @@
+"""Run a model over a dataset and score it: the engine behind `tillroll evaluate` and `tillroll ocr-bench`.
+
+OCR always goes through the disk cache (`tillroll.ocr.cache.CachedEngine`,
+folder from TILLROLL_CACHE_DIR), so re-scoring a model after a rules change
+costs milliseconds per receipt instead of seconds. `ocr="gold"` feeds the
+annotation's own words through the static engine instead ("OCR = gold"), which
+scores the labelling alone, without OCR errors.
+
+Which stages run is `tillroll.pipeline.STAGES_FOR_MODEL[model]`; the runner
+only swaps the OCR engine, so it scores exactly what `tillroll extract` does.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import __version__
+from ..config import PipelineConfig
+from ..document import Document, Page
+from ..errors import ConfigError, TillrollError
+from ..labels import LABELS, MISC
+from ..ocr.base import OcrEngine, get_engine
+from ..ocr.cache import CachedEngine
+from ..ocr.static import StaticEngine
+from ..ocr.stage import OcrStage, words_to_document
+from . import metrics
+from .align import locate_entities, match_words, ocr_line_texts
+
+OCR_CHOICES = ("rapidocr", "tesseract", "gold")
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def progress_iter(items: Iterable[Any], total: int | None, description: str, enabled: bool = True) -> Iterable[Any]:
+    """Iterate with a rich progress bar on stderr (plain iteration when disabled or not a terminal)."""
+    if not enabled:
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
+        task = bar.add_task(description, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+# --------------------------------------------------------------------------- pipeline with cached OCR
+
+
+def cached_engine(name: str, cache_dir: str | Path | None = None) -> CachedEngine:
+    """`name`'s engine behind the shared OCR cache."""
+    if name == "gold":
+        raise ConfigError("'gold' is not an OCR engine; the runner feeds gold words itself")
+    return CachedEngine(get_engine(name), cache_dir=cache_dir)
+
+
+def build_stages(model: str, engine: OcrEngine, config: PipelineConfig) -> list[Any]:
+    """The stages of `model` (STAGES_FOR_MODEL) with `engine` in the OCR stage."""
+    from ..pipeline import STAGE_FACTORIES, STAGES_FOR_MODEL, make_stage
+
+    if model not in STAGES_FOR_MODEL:
+        raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(STAGES_FOR_MODEL)}")
+    stages: list[Any] = []
+    for name in STAGES_FOR_MODEL[model]:
+        if name == "ocr":
+            stages.append(OcrStage(config, engine=engine))
+        elif name not in STAGE_FACTORIES:
+            raise ConfigError(f"model {model!r} needs the {name!r} stage, which this installation does not provide yet")
+        else:
+            stages.append(make_stage(name, config))
+    return stages
+
+
+def load_example_document(example: Any) -> Document:
+    """The example's image as the pipeline loads it (same pixels as the OCR cache keys on)."""
+    try:
+        from ..io.load import load_document
+    except ImportError:  # pragma: no cover - io.load ships with tillroll; kept for partial installs
+        image = example.load_image()
+        return Document(source=str(example.image_path), pages=[Page(index=0, width=image.width, height=image.height, image=image)])
+    return load_document(example.image_path)
+
+
+@dataclass
+class DocumentResult:
+    id: str
+    words: int = 0
+    word_accuracy: float | None = None
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _field_record(gold: Any, pred: Any, name: str) -> dict[str, Any]:
+    from .values import exact_match, lenient_match
+
+    g = {"text": gold.text, "value": gold.value} if gold else None
+    p = {"text": pred.text, "value": pred.value, "confidence": pred.confidence, "source": pred.source} if pred else None
+    record: dict[str, Any] = {"gold": g, "pred": p}
+    if gold and pred:
+        record["exact"] = exact_match(gold.value, pred.value)
+        record["lenient"] = lenient_match(name, (gold.text, gold.value), (pred.text, pred.value))
+    return record
+
+
+def evaluate_dataset(
+    spec: str,
+    model: str = "rules",
+    ocr: str = "rapidocr",
+    limit: int | None = None,
+    config: PipelineConfig | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    predictions_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Run `model` with `ocr` over the dataset `spec` and return the report (a JSON-ready dict).
+
+    A document whose processing fails is recorded with its error and counted
+    in `failed`; the run goes on, since one broken receipt should not cost the
+    scores of the other hundred.
+    """
+    from ..io.datasets import read_dataset
+
+    if ocr not in OCR_CHOICES:
+        raise ConfigError(f"unknown --ocr {ocr!r}; choose one of {', '.join(OCR_CHOICES)}")
+    config = (config or PipelineConfig()).with_(model=model, ocr="static" if ocr == "gold" else ocr)
+    examples = read_dataset(spec, limit=limit)
+    if not examples:
+        raise ConfigError(f"dataset {spec!r} has no documents (check the folder and the split)")
+    gold_engine = StaticEngine()
+    engine: OcrEngine = gold_engine if ocr == "gold" else cached_engine(ocr, cache_dir)
+    stages = build_stages(model, engine, config)
+    from ..pipeline import Pipeline
+
+    pipeline = Pipeline(config, stages=stages)
+    labels_report = metrics.LabelReport.empty()
+    scores_words = False
+    field_pairs: list[tuple[dict, dict]] = []
+    item_pairs: list[tuple[list, list]] = []
+    kv_pairs: list[tuple[list, list]] = []
+    located_ocr: dict[str, list[int]] = {}
+    located_gold: dict[str, list[int]] = {}
+    timings: dict[str, list[float]] = {}
+    records: list[DocumentResult] = []
+    failed = 0
+    started = time.perf_counter()
+    if predictions_dir is not None:
+        Path(predictions_dir).mkdir(parents=True, exist_ok=True)
+    for example in progress_iter(examples, len(examples), f"{model}/{ocr} on {examples[0].dataset}", progress):
+        record = DocumentResult(example.id)
+        records.append(record)
+        try:
+            doc = load_example_document(example)
+            if ocr == "gold":
+                gold_engine.words = example.gold_ocr_words()
+            doc = pipeline.run(doc)
+        except TillrollError as exc:
+            failed += 1
+            record.error = f"{type(exc).__name__}: {exc}"
+            continue
+        except Exception as exc:  # a bug in a stage: keep scoring the others, report it loudly
+            failed += 1
+            record.error = f"{type(exc).__name__}: {exc} | {traceback.format_exc(limit=3).splitlines()[-2].strip()}"
+            continue
+        record.timings_ms = dict(doc.timings_ms)
+        for stage, ms in doc.timings_ms.items():
+            timings.setdefault(stage, []).append(ms)
+        record.words = len(doc.words)
+        ref = example.reference
+        if example.annotated_labels != frozenset({MISC}):
+            scores_words = True
+            gold = [m.label for m in match_words(doc.words, ref.words)]
+            one = metrics.LabelReport.from_labels(gold, [w.label for w in doc.words], restrict_to=example.annotated_labels)
+            labels_report = labels_report + one
+            record.word_accuracy = round(one.accuracy(), 4) if one.total else None
+        scored = example.annotated_fields
+        gold_fields = {k: v for k, v in ref.fields.items() if k in scored}
+        pred_fields = {k: v for k, v in doc.fields.items() if k in scored}
+        if scored:
+            field_pairs.append((gold_fields, pred_fields))
+        record.fields = {name: _field_record(gold_fields.get(name), pred_fields.get(name), name) for name in sorted(set(gold_fields) | set(pred_fields))}
+        if ref.line_items:
+            item_pairs.append((ref.line_items, doc.line_items))
+        if ref.key_values:
+            kv_pairs.append((ref.key_values, doc.key_values))
+        if example.entities:
+            for key, loc in locate_entities(doc.words, example.entities).items():
+                located_ocr.setdefault(key, [0, 0])
+                located_ocr[key][0] += loc.located
+                located_ocr[key][1] += 1
+            for key, ok in example.located.items():
+                located_gold.setdefault(key, [0, 0])
+                located_gold[key][0] += ok
+                located_gold[key][1] += 1
+        if predictions_dir is not None:
+            (Path(predictions_dir) / f"{example.id}.json").write_text(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    elapsed = time.perf_counter() - started
+    dataset = examples[0].dataset
+    report: dict[str, Any] = {
+        "kind": "evaluation",
+        "dataset": spec,
+        "dataset_kind": dataset,
+        "model": model,
+        "ocr": ocr,
+        "documents": len(examples),
+        "failed": failed,
+        "errors": [{"id": r.id, "error": r.error} for r in records if r.error][:50],
+        "environment": environment(),
+        "elapsed_s": round(elapsed, 1),
+        "timings_ms_mean": {k: round(sum(v) / len(v), 2) for k, v in timings.items()},
+    }
+    if isinstance(engine, CachedEngine):
+        report["ocr_cache"] = {"hits": engine.hits, "misses": engine.misses, "dir": str(engine.dir)}
+    if scores_words:
+        report["words"] = labels_report.to_dict()
+    if field_pairs:
+        report["fields"] = metrics.field_scores(field_pairs)
+    if dataset == "sroie":
+        report["sroie"] = metrics.sroie_scores(field_pairs)
+    if item_pairs:
+        report["line_items"] = metrics.line_item_scores(item_pairs)
+    if kv_pairs:
+        report["key_values"] = metrics.key_value_scores(kv_pairs)
+    if located_gold:
+        report["entity_location"] = {"gold_boxes": _rates(located_gold), "ocr_words": _rates(located_ocr)}
+    report["per_document"] = [r.__dict__ for r in records]
+    return report
+
+
+def _rates(counts: dict[str, list[int]]) -> dict[str, Any]:
+    found = sum(c[0] for c in counts.values())
+    total = sum(c[1] for c in counts.values())
+    return {
+        "per_entity": {k: {"located": c[0], "of": c[1], "rate": round(c[0] / c[1], 4) if c[1] else None} for k, c in sorted(counts.items())},
+        "located": found,
+        "of": total,
+        "rate": round(found / total, 4) if total else None,
+    }
+
+
+def environment() -> dict[str, Any]:
+    import os
+
+    return {
+        "tillroll": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(["tillroll", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("tillroll") else " ".join(sys.argv),
+    }
+
+
+# --------------------------------------------------------------------------- OCR benchmark
+
+
+def ocr_benchmark(
+    spec: str,
+    engines: Iterable[str],
+    limit: int | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Paper Table 1 for each engine on the dataset `spec`, OCR read through the cache.
+
+    `seconds_per_image` is measured on cache misses only (a hit costs nothing
+    and says nothing about the engine); it is null when every page was cached.
+    """
+    from ..io.datasets import read_dataset
+
+    examples = read_dataset(spec, limit=limit)
+    if not examples:
+        raise ConfigError(f"dataset {spec!r} has no documents (check the folder and the split)")
+    results: dict[str, Any] = {}
+    for name in engines:
+        engine = cached_engine(name, cache_dir)
+        counts = metrics.OcrCounts()
+        miss_seconds = 0.0
+        for example in progress_iter(examples, len(examples), f"OCR {name}", progress):
+            image = example.load_image()
+            misses = engine.misses
+            t0 = time.perf_counter()
+            ocr_words = engine.read(image)
+            if engine.misses > misses:
+                miss_seconds += time.perf_counter() - t0
+            doc = Document(pages=[Page(index=0, width=image.width, height=image.height)])
+            words_to_document(doc, 0, ocr_words)
+            gold_lines, pred_lines = ocr_line_texts(example.reference.words, doc.words)
+            counts = counts + metrics.ocr_counts(
+                gold_lines,
+                pred_lines,
+                [w.text for w in example.reference.words],
+                [w.text for w in doc.words],
+                spaced=example.spaced_text,
+                case_sensitive=example.case_sensitive_text,
+            )
+        row = metrics.ocr_report(counts)
+        row["cache_hits"], row["cache_misses"] = engine.hits, engine.misses
+        row["seconds_per_image"] = round(miss_seconds / engine.misses, 3) if engine.misses else None
+        results[name] = row
+    return {"kind": "ocr_benchmark", "dataset": spec, "documents": len(examples), "engines": results, "environment": environment()}
+
+
+# --------------------------------------------------------------------------- gold alignment report
+
+
+def alignment_report(spec: str, ocr: str = "gold", limit: int | None = None, cache_dir: str | Path | None = None, progress: bool = True, export_dir: str | Path | None = None) -> dict[str, Any]:
+    """How well gold labels reach words: SROIE entity location rates and label transfer onto OCR words.
+
+    `transfer` counts, per label, the annotated (non-misc) gold words that at
+    least one OCR word overlapping them inherited the label of: the share of
+    the annotation that survives into OCR-word training data. With
+    `export_dir`, every gold-labelled document is written there as schema-v1
+    JSON (`<id>.json`, the format `annotated:DIR` reads back, minus images).
+    """
+    from ..io.datasets import read_dataset
+    from .align import gold_labelled_document
+
+    examples = read_dataset(spec, limit=limit)
+    engine = None if ocr == "gold" else cached_engine(ocr, cache_dir)
+    located: dict[str, list[int]] = {}
+    transfer: dict[str, list[int]] = {}
+    if export_dir is not None:
+        Path(export_dir).mkdir(parents=True, exist_ok=True)
+    for example in progress_iter(examples, len(examples), f"align {ocr}", progress):
+        doc = gold_labelled_document(example, engine, attach_image=False)
+        if example.entities:
+            if engine is None:
+                results = {k: bool(v) for k, v in example.located.items()}
+            else:
+                results = {k: loc.located for k, loc in locate_entities(doc.words, example.entities).items()}
+            for key, ok in results.items():
+                located.setdefault(key, [0, 0])
+                located[key][0] += ok
+                located[key][1] += 1
+        matched_gold: dict[int, set[str]] = {}
+        if engine is not None:
+            for w, m in zip(doc.words, match_words(doc.words, example.reference.words)):
+                for gid in m.gold_ids[:1]:
+                    matched_gold.setdefault(gid, set()).add(w.label or MISC)
+        for g in example.reference.words:
+            if g.label and g.label != MISC:
+                transfer.setdefault(g.label, [0, 0])
+                transfer[g.label][1] += 1
+                transfer[g.label][0] += 1 if engine is None or g.label in matched_gold.get(g.id, set()) else 0
+        if export_dir is not None:
+            (Path(export_dir) / f"{example.id}.json").write_text(json.dumps(doc.to_dict(), ensure_ascii=False), encoding="utf-8")
+    report: dict[str, Any] = {"kind": "alignment", "dataset": spec, "ocr": ocr, "documents": len(examples), "environment": environment()}
+    if located:
+        report["entity_location"] = _rates(located)
+    ordered = {lab: transfer[lab] for lab in LABELS if lab in transfer}
+    report["transfer"] = _rates(ordered)
+    return report
+
+
+# --------------------------------------------------------------------------- output
+
+
+def write_report(report: dict[str, Any], report_dir: str | Path, plots: bool = True) -> list[Path]:
+    """Write `report.json` (and, for evaluations, the confusion-matrix and per-label F1 plots)."""
+    out = Path(report_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "report.json"]
+    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    if plots and "words" in report:
+        conf = report["words"]["confusion"]
+        labels_report = metrics.LabelReport(tuple(conf["labels"]), conf["matrix"])
+        title = f"{report['model']} / OCR {report['ocr']} on {report['dataset_kind']}: confusion (rows gold, normalised)"
+        written.append(labels_report.plot_confusion(out / "confusion.png", title=title))
+        (out / "confusion.txt").write_text(labels_report.confusion_text() + "\n", encoding="utf-8")
+        written.append(out / "confusion.txt")
+        written.append(_plot_per_label(report, out / "per_label_f1.png"))
+    return written
+
+
+def _plot_per_label(report: dict[str, Any], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    per = {k: v for k, v in report["words"]["per_label"].items() if v["support"] or v["fp"]}
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(per) + 1.2))
+    names = list(per)
+    ax.barh(names, [per[n]["f1"] for n in names], color="#3a7ab8")
+    for i, n in enumerate(names):
+        ax.text(per[n]["f1"] + 0.01, i, f"{per[n]['f1']:.3f} ({per[n]['support']})", va="center", fontsize=8)
+    ax.set_xlim(0, 1.15)
+    ax.invert_yaxis()
+    ax.set_xlabel("F1 (support)")
+    ax.set_title(f"{report['model']} / OCR {report['ocr']} on {report['dataset_kind']}: per-label F1", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _f(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def evaluation_markdown(report: dict[str, Any]) -> str:
+    """Markdown tables of an evaluation report (for docs/benchmarks.md)."""
+    lines = [
+        f"`{report['model']}` model, OCR `{report['ocr']}`, {report['documents']} documents of `{report['dataset_kind']}`"
+        + (f" ({report['failed']} failed)" if report["failed"] else "")
+        + ".",
+        "",
+    ]
+    if "words" in report:
+        w = report["words"]
+        av = w["averages"]
+        lines += [
+            "| words | accuracy | F1 micro | F1 micro (no misc) | F1 macro | F1 weighted |",
+            "|---:|---:|---:|---:|---:|---:|",
+            f"| {w['words']} | {_f(w['accuracy'])} | {_f(av['micro']['f1'])} | {_f(av['micro_no_misc']['f1'])} | {_f(av['macro']['f1'])} | {_f(av['weighted']['f1'])} |",
+            "",
+            "| label | support | precision | recall | F1 |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for label, s in w["per_label"].items():
+            if s["support"] or s["fp"]:
+                lines.append(f"| {label} | {s['support']} | {_f(s['precision'])} | {_f(s['recall'])} | {_f(s['f1'])} |")
+        lines.append("")
+    fields = report.get("fields")
+    if fields and fields["exact"]["per_field"]:
+        lines += ["| field | support | F1 exact | F1 lenient |", "|---|---:|---:|---:|"]
+        for name, s in fields["exact"]["per_field"].items():
+            lenient = fields["lenient"]["per_field"].get(name, {})
+            lines.append(f"| {name} | {s['support']} | {_f(s['f1'])} | {_f(lenient.get('f1'))} |")
+        lines.append(f"| **all fields (micro)** | | {_f(fields['exact']['micro']['f1'])} | {_f(fields['lenient']['micro']['f1'])} |")
+        lines.append("")
+    if "sroie" in report:
+        s = report["sroie"]
+        cells = " | ".join(_f(v["f1"]) for v in s["per_entity"].values())
+        lines += [
+            "| SROIE F1 | " + " | ".join(s["per_entity"]) + " | micro |",
+            "|---|" + "---:|" * (len(s["per_entity"]) + 1),
+            f"| | {cells} | {_f(s['micro']['f1'])} |",
+            "",
+        ]
+    if "line_items" in report:
+        li = report["line_items"]
+        lines += [f"Line items: precision {_f(li['precision'])}, recall {_f(li['recall'])}, F1 {_f(li['f1'])} ({li['tp'] + li['fn']} gold items).", ""]
+    if "key_values" in report:
+        kv = report["key_values"]
+        lines += [f"Key-value pairs: precision {_f(kv['precision'])}, recall {_f(kv['recall'])}, F1 {_f(kv['f1'])} ({kv['tp'] + kv['fn']} gold pairs).", ""]
+    if report.get("timings_ms_mean"):
+        lines += ["Mean stage times (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in report["timings_ms_mean"].items()) + ".", ""]
+    return "\n".join(lines)
+
+
+def ocr_markdown(report: dict[str, Any]) -> str:
+    """Paper Table 1's shape for each engine."""
+    head = "| engine | Avg. Lev. ↓ | CER ↓ | WER ↓ | Char. acc. ↑ | Word acc. ↑ | Macro prec. ↑ | Macro recall ↑ | Macro F1 ↑ | s/image |"
+    lines = [head, "|---|" + "---:|" * 9]
+    for name, r in report["engines"].items():
+        speed = "-" if r["seconds_per_image"] is None else f"{r['seconds_per_image']:.2f}"
+        lines.append(
+            f"| {name} | {r['avg_levenshtein']:.4f} | {r['cer']:.4f} | {r['wer']:.4f} | {r['char_accuracy']:.4f} | {r['word_accuracy']:.4f} | "
+            f"{r['macro_precision']:.4f} | {r['macro_recall']:.4f} | {r['macro_f1']:.4f} | {speed} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _dataset_name(spec: str) -> str:
+    from ..io.datasets import parse_spec
+
+    kind, _, split = parse_spec(spec)
+    return f"{kind} {split}"
+
+
+def alignment_markdown(reports: Iterable[dict[str, Any]]) -> str:
+    lines = ["| dataset | words | entities located | company | address | date | total | annotated words transferred |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in reports:
+        loc = r.get("entity_location")
+        per = loc["per_entity"] if loc else {}
+        cell = lambda k: f"{per[k]['rate'] * 100:.1f} %" if k in per and per[k]["rate"] is not None else "-"  # noqa: E731
+        located = f"{loc['located']}/{loc['of']} = {loc['rate'] * 100:.1f} %" if loc else "-"
+        tr = r["transfer"]
+        transferred = f"{tr['rate'] * 100:.1f} %" if tr.get("rate") is not None else "-"
+        lines.append(f"| {_dataset_name(r['dataset'])} ({r['documents']} docs) | {r['ocr']} | {located} | {cell('company')} | {cell('address')} | {cell('date')} | {cell('total')} | {transferred} |")
+    return "\n".join(lines) + "\n"
+
