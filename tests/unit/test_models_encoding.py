@@ -127,3 +127,11 @@ def test_models_encoding_every_word_scored_exactly_once_or_merged(tokenizer, wor
     assert all(len(w) <= max_length for w in page.windows)
     seen = {w for window in page.windows for _, w in first_token_positions(window)}
     assert seen == set(range(len(words)))
+
+
+def test_models_encoding_caps_sub_tokens_per_word(tokenizer):
+    # "12.30" is three pieces (12 . 30), "taxes" two (tax ##es); a cap of 2 keeps "12 ." and "tax ##es".
+    page = encode_page(tokenizer, ["12.30", "taxes"], [(0, 0, 1, 1)] * 2, (10, 10), labels=[5, 9], options=EncodingOptions(max_word_tokens=2))
+    (window,) = page.windows
+    assert window.word_index == [-1, 0, 0, 1, 1, -1]
+    assert [window.labels[p] for p, _ in first_token_positions(window)] == [5, 9]

@@ -55,7 +55,12 @@ def read_model_info(model_dir: Path) -> ModelInfo:
         except ValueError as exc:
             raise ModelError(f"{config_path} is not valid JSON: {exc}") from exc
     encoding = config.get("encoding", {})
-    options = EncodingOptions(max_length=int(encoding.get("max_length", 512)), stride=int(encoding.get("stride", 128)))
+    defaults = EncodingOptions()
+    options = EncodingOptions(
+        max_length=int(encoding.get("max_length", defaults.max_length)),
+        stride=int(encoding.get("stride", defaults.stride)),
+        max_word_tokens=int(encoding.get("max_word_tokens", defaults.max_word_tokens)),
+    )
     return ModelInfo(labels=labels, options=options, config=config)
 
 
