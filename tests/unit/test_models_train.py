@@ -61,7 +61,7 @@ def trained_tiny(tmp_path_factory):
     train_docs = [toy_receipt(rng) for _ in range(48)] + [toy_receipt(rng, partial=True) for _ in range(16)]
     dev_docs = [toy_receipt(rng) for _ in range(12)]
     out = tmp_path_factory.mktemp("tiny_model")
-    config = TrainConfig(name="tiny-test", architecture="tiny", pretrained=False, epochs=6, learning_rate=3e-3, batch_size=8, threads=1, patience=6, warmup_ratio=0.0)
+    config = TrainConfig(name="tiny-test", architecture="tiny", pretrained=False, epochs=6, learning_rate=3e-3, batch_size=8, threads=1, patience=6, warmup_ratio=0.0, freeze_word_embeddings=False)
     result = train(train_docs, dev_docs, out, config, progress=False)
     return result, dev_docs
 

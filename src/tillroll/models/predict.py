@@ -105,15 +105,19 @@ class Classifier:
         return merge_window_probabilities(page, list(probs), n_labels)
 
     def label_document(self, doc: Document) -> Document:
-        for page in doc.pages:
-            words = [w for w in doc.words if w.page == page.index]
-            if not words:
-                continue
-            probs = self.predict_page([w.text for w in words], [w.box for w in words], (page.width, page.height))
+        """Label every word of `doc` in place, page by page (boxes are scaled by their own page)."""
+        sizes = {p.index: (float(p.width), float(p.height)) for p in doc.pages}
+        by_page: dict[int, list] = {}
+        for w in doc.words:
+            by_page.setdefault(w.page, []).append(w)
+        for index, words in sorted(by_page.items()):
+            # A hand-built document may have words but no page record: its extent stands in.
+            size = sizes.get(index) or (max(w.x1 for w in words), max(w.y1 for w in words))
+            probs = self.predict_page([w.text for w in words], [w.box for w in words], size)
             for word, row in zip(words, probs):
                 best = int(row.argmax())
                 word.set_label(self.labels[best], round(float(row[best]), 4), "model")
-                word.label_scores = {label: float(p) for label, p in zip(self.labels, row)}
+                word.label_scores = {label: round(float(p), 5) for label, p in zip(self.labels, row)}
         return doc
 
 
