@@ -16,6 +16,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -48,10 +50,23 @@ def crashed_record(source: str) -> dict[str, Any]:
     }
 
 
+def _exit_with_parent(parent_pid: int, every_s: float = 1.0) -> None:
+    """Watchdog thread body: end this worker when the batch process that started it is gone.
+
+    A killed batch (SIGKILL, OOM killer) cannot stop its pool, and a worker blocked
+    waiting for work would otherwise live on, holding its models in memory.
+    """
+    while True:
+        time.sleep(every_s)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
 def _init_pool_process(config_dict: dict[str, Any], threads: int) -> None:
     # Ctrl-C reaches every process of the terminal's process group; only the parent
     # should react (it stops the pool and closes the output cleanly).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="exit-with-parent").start()
     init_process_worker(config_dict, threads)
 
 

@@ -97,6 +97,10 @@ class RayEngine:
 
     def _connect(self) -> Any:
         ray = _import_ray()
+        import logging
+
+        # Ray Data logs every stage start and finish at INFO; tillroll shows its own progress.
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         if ray.is_initialized():
             return ray  # the caller (a notebook, a test) runs Ray already: use it as it is
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
@@ -135,10 +139,21 @@ class RayEngine:
                 fn_constructor_kwargs={"config_dict": self.config.to_dict(), "threads": self.threads_per_worker},
                 batch_size=1,
                 batch_format="numpy",
-                concurrency=workers,
+                # A fixed pool: every actor pays the pipeline load once, then stays busy.
+                compute=ray.data.ActorPoolStrategy(size=workers),
                 num_cpus=self.threads_per_worker,
             )
-            for row in ds.iter_rows():
+            rows = ds.iter_rows()
+            while True:
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    break
+                except Exception as exc:  # a Ray failure (lost node, actor that keeps dying)
+                    raise BatchError(
+                        f"the Ray job failed ({type(exc).__name__}: {exc}); every result received so far is saved, "
+                        "run the same command again to continue"
+                    ) from exc
                 yield WorkResult(
                     record=json.loads(row["record_json"]),
                     pid=int(row["pid"]),

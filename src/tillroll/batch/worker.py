@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,33 @@ class WorkResult:
     fatal: bool = False
 
 
+def prepare_entity_db(config: PipelineConfig, wait_s: float = 60.0) -> None:
+    """Make sure the entity database exists before this worker's pipeline uses it.
+
+    The first process to open the database creates and seeds it; SQLite refuses a
+    second process that opens it at that same moment ("database is locked")
+    instead of waiting, which is exactly what N workers starting together do.
+    Here they take turns: retry until the file is ready (once it exists, opening
+    it concurrently is fine).
+    """
+    import random
+    import sqlite3
+
+    try:
+        from ..rules.entities import EntityDatabase
+    except ImportError:  # pragma: no cover - a pipeline without the rule-based model
+        return
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            EntityDatabase(config.resolved_entity_db()).close()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05 + random.random() * 0.2)
+
+
 class Worker:
     """Holds one pipeline and turns sources into records."""
 
@@ -89,6 +117,7 @@ class Worker:
         from ..pipeline import Pipeline
 
         self.config = config or PipelineConfig()
+        prepare_entity_db(self.config)
         self.pipeline = Pipeline(self.config)
 
     def process_one(self, source: str) -> dict[str, Any]:
