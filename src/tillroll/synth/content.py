@@ -96,7 +96,7 @@ def _price(low: float, high: float, rng: random.Random) -> Decimal:
     cents = rng.randint(round(low * 100), round(high * 100))
     if rng.random() < 0.5:  # shop prices like to end in 9, 5 or 0
         cents = max(1, cents - cents % 10 + rng.choice((0, 5, 9)))
-    return Decimal(cents) / 100
+    return (Decimal(cents) / 100).quantize(CENT)
 
 
 def _class_rates(locale: Locale, rng: random.Random) -> dict[str, Decimal]:
