@@ -17,7 +17,7 @@ import hashlib
 import io
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -52,6 +52,8 @@ class SyntheticReceipt:
     image_bytes: bytes
     extension: str  # ".png" | ".jpg"
     document: Document
+    # Boxes of drawn rules and dot leaders, which are ink but not words (see `render`); not saved.
+    decoration_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     def json_text(self) -> str:
         return json.dumps(self.document.to_dict(), ensure_ascii=False, indent=1) + "\n"
@@ -123,9 +125,11 @@ def make_one(seed: int, index: int, locales: Sequence[str], degrade_strength: fl
     receipt = make_receipt(locale, rng, item_count=(int(item_count[0]), int(item_count[1])))
     lines = compose(template, receipt, locale, rng)
     style = choose_style(template, rng)
-    clean, placed = render(lines, style)
+    clean, placed, decorations = render(lines, style)
 
-    result = degrade(clean, [p.box for p in placed], degrade_strength, np.random.default_rng(rseed))
+    boxes = [p.box for p in placed] + decorations
+    result = degrade(clean, boxes, degrade_strength, np.random.default_rng(rseed))
+    word_boxes, decoration_boxes = result.boxes[: len(placed)], result.boxes[len(placed) :]
     extension = ".jpg" if result.jpeg_quality else ".png"
     buffer = io.BytesIO()
     if result.jpeg_quality:
@@ -137,7 +141,7 @@ def make_one(seed: int, index: int, locales: Sequence[str], degrade_strength: fl
     line_ids: dict[int, int] = {}
     words: list[Word] = []
     roles: list[str | None] = []
-    for k, (p, box) in enumerate(zip(placed, result.boxes)):
+    for k, (p, box) in enumerate(zip(placed, word_boxes)):
         line = line_ids.setdefault(p.line, len(line_ids))
         assert p.label in LABELS
         words.append(Word(id=k, page=0, text=p.text, box=tuple(round(v, 1) for v in box), line=line, ocr_confidence=1.0, label=p.label, label_confidence=1.0, label_source="human"))  # type: ignore[arg-type]
@@ -158,7 +162,7 @@ def make_one(seed: int, index: int, locales: Sequence[str], degrade_strength: fl
         "tax_mode": receipt.tax_mode,
         "currency": receipt.currency,
     }
-    return SyntheticReceipt(rid, buffer.getvalue(), extension, doc)
+    return SyntheticReceipt(rid, buffer.getvalue(), extension, doc, decoration_boxes)
 
 
 def write_receipt(receipt: SyntheticReceipt, out_dir: Path) -> Path:

@@ -6,6 +6,12 @@ ones for modern tills and invoices. Each word is drawn on its own at a measured
 position, and its box is the union of the glyphs' ink box and the font's
 ascender-to-descender band at that baseline, so boxes look like OCR boxes (one
 height per line) and always contain the ink.
+
+Separator rules ("-----", "=====") and dot leaders are drawn but are not words:
+OCR engines mostly skip them or return fragments, so as gold words they would
+only add noise to training and swamp character error rates; an OCR word found
+there still gets `misc` when the evaluation aligns OCR words with these boxes.
+Their boxes are returned separately as decorations.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image, ImageFont
 
 FONT_DIRS_ENV = "TILLROLL_FONT_DIRS"
+DECORATION = "decoration"  # role of drawn-only tokens (rules, leaders)
 DEFAULT_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
 
 # family -> (regular file, bold file, Debian package that ships them)
@@ -227,7 +234,7 @@ class _Layout:
             if seg.fill == "line":
                 char_w = self.font(seg).getlength(seg.fill_char)
                 text = seg.fill_char * max(1, int(self.width // char_w))
-                filled = Segment([Token(text, MISC)], anchor=0.0, scale=seg.scale, bold=seg.bold)
+                filled = Segment([Token(text, MISC, DECORATION)], anchor=0.0, scale=seg.scale, bold=seg.bold)
                 if current:
                     rows.append(current)
                 rows.append([_Placed(filled, 0.0, self.measure(filled), list(filled.tokens))])
@@ -273,13 +280,13 @@ class _Layout:
             start, end = before.x + before.width + space, after.x - space
             count = int((end - start) // font.getlength(placed.segment.fill_char))
             if count >= 3:
-                tok = Token(placed.segment.fill_char * count, MISC)
+                tok = Token(placed.segment.fill_char * count, MISC, DECORATION)
                 out.append(_Placed(placed.segment, start, font.getlength(tok.text), [tok]))
         return out
 
 
-def render(lines: list[Line], style: Style) -> tuple[Image.Image, list[PlacedWord]]:
-    """Draw `lines` on white paper; returns the greyscale image and the words in reading order."""
+def render(lines: list[Line], style: Style) -> tuple[Image.Image, list[PlacedWord], list[tuple[float, float, float, float]]]:
+    """Draw `lines` on white paper; returns the greyscale image, the words in reading order and decoration boxes."""
     from PIL import Image, ImageDraw
 
     layout = _Layout(style)
@@ -298,6 +305,7 @@ def render(lines: list[Line], style: Style) -> tuple[Image.Image, list[PlacedWor
     image = Image.new("L", (style.paper_width, page_height), 255)
     draw = ImageDraw.Draw(image)
     words: list[PlacedWord] = []
+    decorations: list[tuple[float, float, float, float]] = []
     for line_id, (baseline, row) in enumerate(ops):
         for placed in sorted(row, key=lambda p: p.x):
             seg = placed.segment
@@ -315,6 +323,9 @@ def render(lines: list[Line], style: Style) -> tuple[Image.Image, list[PlacedWor
                     math.ceil(baseline + max(bottom, band_bottom)) + 1.0,
                 )
                 clipped = (max(0.0, box[0]), max(0.0, box[1]), min(float(image.width), box[2]), min(float(image.height), box[3]))
-                words.append(PlacedWord(tok.text, tok.label, tok.role, clipped, line_id))
+                if tok.role == DECORATION:
+                    decorations.append(clipped)
+                else:
+                    words.append(PlacedWord(tok.text, tok.label, tok.role, clipped, line_id))
                 x += font.getlength(tok.text) + space
-    return image, words
+    return image, words, decorations
