@@ -21,6 +21,7 @@ Decisions that need evidence from the whole receipt are made here:
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -56,8 +57,10 @@ from .normalize import (
 )
 
 SUBTOTAL_KEYWORDS = re.compile(
-    r"(?<![A-Z])(?:SUB\s*-?\s*TOTAL|SUBTTL|NET\s*TOTAL|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*)"
+    r"(?<![A-Z])(?:SUB\s*-?\s*TOTAL|SUBTTL|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*)"
 )
+# "(1070687-M)", "S/B(587969-U)", "8OZTZ5-U": Malaysian company numbers glued to or after a name.
+COMPANY_NUMBER = re.compile(r"\s*\(?\s*(?:CO\.?\s*(?:REG\.?\s*)?NO\.?\s*:?\s*)?[0-9A-Z]*\d[0-9A-Z]{3,9}\s*-\s*[A-Z0-9]\s*\)?\s*$|\s*\([^)]*\d{4,}[^)]*\)?\s*$")
 STRONG_TOTAL = re.compile(r"ROUND|GRAND|NETT|PAYABLE|DUE|TO\s*PAY|INCL|INCLUSIVE|JUMLAH")
 
 _COUNTRY_EVIDENCE: list[tuple[str, re.Pattern[str]]] = [
@@ -160,7 +163,8 @@ class AssembleStage:
                 self._db = False
         if not self._db:
             return text, None
-        match = self._db.lookup(kind, text, min_score=90.0)  # type: ignore[attr-defined]
+        # Addresses of two branches differ by a street number, so they need a near-exact match.
+        match = self._db.lookup(kind, text, min_score=90.0 if kind == SHOP_NAME else 97.0)  # type: ignore[attr-defined]
         return (match.text, match.score) if match else (text, None)
 
     def __call__(self, doc: Document) -> Document:
@@ -175,8 +179,14 @@ class AssembleStage:
 
         for kind, max_lines in ((SHOP_NAME, 2), (ADDRESS, 6)):
             ws = _first_block(ctx, kind, max_lines)
+            if kind == SHOP_NAME:
+                # A company registration number printed after the name is not part of it.
+                while len(ws) > 1 and not COMPANY_NUMBER.sub("", ws[-1].text).strip():
+                    ws = ws[:-1]
             if ws:
                 raw = " ".join(_join(ws).split())
+                if kind == SHOP_NAME:
+                    raw = COMPANY_NUMBER.sub("", raw).strip() or raw
                 value, score = self._canonical(kind, raw)
                 fields[kind] = _field(ws, value, raw)
 
@@ -214,22 +224,33 @@ class AssembleStage:
         day_first: bool | None = None
         if decided:
             day_first = decided[0].order == "dmy"
+        # The transaction date: a plausible one, announced by a DATE keyword if possible,
+        # with a four-digit year, nearest the top (printed dates of other things come later).
+        today = _dt.date.today()
+        best = None
+        for rank, (i, ws) in enumerate(_labelled_lines(ctx, DATE_TIME)):
+            joined = _join(ws)
+            for d in find_dates(joined, day_first=day_first, country=ctx.country):
+                plausible = _dt.date(1990, 1, 1) <= d.value <= today + _dt.timedelta(days=1)
+                keyword = bool(re.search(r"(?i)DATE|TARIKH|DATA|DATUM|FECHA", _join(ctx.lines[i])))
+                four_digit = bool(re.search(r"(?:19|20)\d\d", joined[d.span[0]:d.span[1]])) or d.textual_month
+                key = (plausible, keyword, four_digit, -rank)
+                if best is None or key > best[0]:
+                    best = (key, ws, joined, d)
+        if best is not None:
+            _, ws, joined, d = best
+            date_words = [w for w in ws if _overlaps(joined, ws, w, d.span)]
+            conf = _confidence(date_words) * (0.7 if d.ambiguous else 1.0) * (1.0 if best[0][0] else 0.5)
+            fields["date"] = _field(date_words, d.iso, confidence=conf)
+            doc.meta["date_order_ambiguous"] = d.ambiguous
         for _, ws in _labelled_lines(ctx, DATE_TIME):
             joined = _join(ws)
-            if "date" not in fields:
-                dates = find_dates(joined, day_first=day_first, country=ctx.country)
-                if dates:
-                    d = dates[0]
-                    date_words = [w for w in ws if _overlaps(joined, ws, w, d.span)]
-                    conf = _confidence(date_words) * (0.7 if d.ambiguous else 1.0)
-                    fields["date"] = _field(date_words, d.iso, confidence=conf)
-                    doc.meta["date_order_ambiguous"] = d.ambiguous
             if "time" not in fields:
                 times = find_times(joined)
                 if times:
                     t = times[0]
                     fields["time"] = _field([w for w in ws if _overlaps(joined, ws, w, t.span)], t.iso)
-            if "date" in fields and "time" in fields:
+            else:
                 return
 
     def _amounts(self, ctx: _Context, fields: dict[str, Field], doc: Document) -> None:
@@ -295,6 +316,18 @@ def _money_words(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
     return words, a
 
 
+def _all_money_words(ws: Sequence[Word]) -> list[tuple[list[Word], ParsedAmount]]:
+    joined = _join(ws)
+    out = []
+    for a in find_amounts(joined):
+        if joined[a.span[1]:a.span[1] + 1] == "%" or not re.search(r"[.,]\d", joined[a.span[0]:a.span[1]]):
+            continue
+        words = [w for w in ws if _overlaps(joined, ws, w, a.span)]
+        if words:
+            out.append((words, a))
+    return out
+
+
 def choose_total(
     lines: Sequence[Sequence[Word]],
     items_total: Decimal | None = None,
@@ -312,13 +345,19 @@ def choose_total(
         total_words = [w for w in line if w.label == TOTAL]
         if not total_words:
             continue
-        money = _money_words(total_words) or (m if m and any(w.label == TOTAL for w in m[0]) else None)
-        if money is None:
+        options = _all_money_words(total_words)
+        if not options and m and any(w.label == TOTAL for w in m[0]):
+            options = [m]
+        if not options:
             continue
         upper = _join(line).upper()
         strength = 2 if STRONG_TOTAL.search(upper) else 1
-        reasons = total_support(money[1].value, items_total, subtotal, tax, payments)
-        candidates.append(((len(reasons), strength, i), money[0], money[1], _confidence(total_words), reasons))
+        # "Total 10.94 0.66" prints several columns: take the one the arithmetic supports, else the last.
+        supported = [(total_support(o[1].value, items_total, subtotal, tax, payments), o) for o in options]
+        reasons, money = max(supported, key=lambda x: (len(x[0]), options.index(x[1])))
+        # Keyword strength first: a "TOTAL PAYABLE" beats a "Total 0% supplies" that happens
+        # to equal a (possibly misread) item sum; arithmetic decides between equals.
+        candidates.append(((strength, len(reasons), i), money[0], money[1], _confidence(total_words), reasons))
     # Cash rounding: "TOTAL 60.31 / ROUNDING -0.01" means 60.30 is due, printed on some later line.
     if payments.rounding is not None and candidates:
         best_unrounded = max(candidates, key=lambda c: c[0])
@@ -326,7 +365,14 @@ def choose_total(
         for i, ws, a in all_amounts:
             if a.value == target and i >= best_unrounded[0][2] and not ROUNDING.search(_join(lines[i]).upper()):
                 reasons = ["rounding_adjustment", *total_support(a.value, items_total, subtotal, tax, payments)]
-                candidates.append(((len(reasons), 3, i), ws, a, best_unrounded[3], reasons))
+                candidates.append(((3, len(reasons), i), ws, a, best_unrounded[3], reasons))
+                break
+    if candidates and payments.paid is not None and payments.change is not None and not any(c[4] for c in candidates):
+        # No total line agrees with what was paid: trust tendered - change if it is printed as an amount too.
+        for i, ws, a in all_amounts:
+            if a.value == payments.paid and not re.search(r"CASH|CHANGE|TENDER|PAID|BAKI|TUNAI", _join(lines[i]).upper()):
+                candidates.append(((1, 1, i), ws, a, 0.6, ["cash_minus_change"]))
+                candidates = [c for c in candidates if c[4]]
                 break
     if candidates:
         key, words, amount, conf, reasons = max(candidates, key=lambda c: c[0])

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -117,10 +118,12 @@ def _no(kind: str, text: Any, reason: str) -> NoMatch:
 # Letters OCR prints where a digit was meant. Applied only inside runs that are
 # already mostly digits, so words like "SOLO" are untouched.
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
-_DIGITISH_RUN = re.compile(r"[0-9OoDQlIi|SsBZz]+")
+# Runs of digits and look-alikes that contain at least one real digit (others never need fixing).
+_DIGITISH_RUN = re.compile(r"[OoDQlIi|SsBZz]*[0-9][0-9OoDQlIi|SsBZz]*")
 _DECIMAL_LETTERS = re.compile(r"(?<=\d[.,])[Oo0]{2}(?![A-Za-z0-9])")
 
 
+@lru_cache(maxsize=16384)
 def fix_digits(text: str) -> str:
     """Replace digit look-alike letters inside mostly-numeric runs; length is preserved.
 
@@ -131,6 +134,8 @@ def fix_digits(text: str) -> str:
 
     def repl(m: re.Match[str]) -> str:
         run = m.group(0)
+        if run.isdigit():
+            return run
         digits = sum(c.isdigit() for c in run)
         lookalikes = len(run) - digits
         if digits == 0 or digits < lookalikes:
@@ -179,10 +184,15 @@ for _num, _names in enumerate(
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTH_WORDS), key=len, reverse=True))
 _SEP = r"\s*[-/.]\s*"
 # Numeric: 14/03/2018, 14-3-18, 2018-03-14, 14.03.2018 (separators must agree).
+# Not inside a product code ("RC11-23-42", "SP-18/06/09-1018"); a time glued on by OCR
+# ("12-11-201718:45:28") may follow directly.
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d.,])(?:(?P<y1>(?:19|20)\d{2})(?P<s1>\s*[-/.]\s*)(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
-    r"|(?P<a>\d{1,2})(?P<s2>\s*[-/.]\s*)(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{4}|\d{2}))(?![\d]|[.,]\d)"
+    r"(?<![A-Za-z\d.,/\-])(?:(?P<y1>(?:19|20)\d{2})(?P<s1>\s*[-/.]\s*)(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
+    r"|(?P<a>\d{1,2})(?P<s2>\s*[-/.]\s*)(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{4}|\d{2}))"
+    r"(?:(?=\d{1,2}:\d{2})|(?![\d]|[.,]\d|-\d|/\d))"
 )
+# "2703/2018": OCR lost the first separator.
+_DAYMONTH_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})[/.-](?P<y>(?:19|20)\d{2})(?!\d)")
 # Textual: 14 March 2018, 14-MAR-18, 14Mar2018, 1st Jan 2019
 _DAY_MONTH_YEAR = re.compile(
     rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,]*(?P<m>{_MONTH_RE})\.?[\s\-/.,']*(?P<y>\d{{4}}|\d{{2}})(?!\d)",
@@ -226,6 +236,12 @@ def find_dates(text: Any, day_first: bool | None = None, country: str | None = N
     """Every valid date in `text`, in order of appearance."""
     if not isinstance(text, str) or not text:
         return []
+    return list(_find_dates(text, day_first, country))
+
+
+# The rules ask about the same line text several times; results are immutable, so cache them.
+@lru_cache(maxsize=8192)
+def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple[ParsedDate, ...]:
     fixed = fix_digits(text)
     found: list[ParsedDate] = []
     taken: list[tuple[int, int]] = []
@@ -260,8 +276,14 @@ def find_dates(text: Any, day_first: bool | None = None, country: str | None = N
         elif dmy or mdy:
             chosen, order = (dmy, "dmy") if dmy else (mdy, "mdy")  # type: ignore[assignment]
             add(ParsedDate(chosen, chosen.isoformat(), order, False, m.span()))  # type: ignore[union-attr]
+    if not found:
+        for m in _DAYMONTH_GLUED.finditer(fixed):
+            a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
+            date = _make_date(y, b, a) if prefer_day_first else _make_date(y, a, b)
+            if date:
+                add(ParsedDate(date, date.isoformat(), "dmy" if prefer_day_first else "mdy", not decided and a <= 12 and b <= 12, m.span()))
     found.sort(key=lambda p: p.span[0])
-    return found
+    return tuple(found)
 
 
 def parse_date(text: Any, day_first: bool | None = None, country: str | None = None) -> ParsedDate | NoMatch:
@@ -287,13 +309,19 @@ def parse_date(text: Any, day_first: bool | None = None, country: str | None = N
 # ---------------------------------------------------------------------------
 
 _AMPM = r"(?P<ampm>[AaPp]\.?\s?[Mm]\.?)"
-_TIME_COLON = re.compile(rf"(?<![\d:])(?P<h>\d{{1,2}})\s?:\s?(?P<m>\d{{2}})(?:\s?:\s?(?P<s>\d{{2}}))?(?![\d])\s*{_AMPM}?(?![A-Za-z])?")
+_TIME_COLON = re.compile(rf"(?<![\d:.])(?P<h>\d{{1,2}}):\s?(?P<m>\d{{2}})(?:\s?:\s?(?P<s>\d{{2}}))?(?![\d])\s*{_AMPM}?(?![A-Za-z])?")
 _TIME_DOTS = re.compile(rf"(?<![\d.:])(?P<h>\d{{1,2}})[.h](?P<m>\d{{2}})(?:(?:\.(?P<s>\d{{2}}))|\s*{_AMPM})(?![\d.])")
 
 
 def find_times(text: Any) -> list[ParsedTime]:
+    """Every time of day in `text`, in order of appearance."""
     if not isinstance(text, str) or not text:
         return []
+    return list(_find_times(text))
+
+
+@lru_cache(maxsize=8192)
+def _find_times(text: str) -> tuple[ParsedTime, ...]:
     fixed = fix_digits(text)
     out: list[ParsedTime] = []
     for rx in (_TIME_COLON, _TIME_DOTS):
@@ -312,7 +340,7 @@ def find_times(text: Any) -> list[ParsedTime]:
             t = _dt.time(h, mi, s)
             out.append(ParsedTime(t, t.isoformat(), m.span()))
     out.sort(key=lambda p: p.span[0])
-    return out
+    return tuple(out)
 
 
 def parse_time(text: Any) -> ParsedTime | NoMatch:
@@ -397,10 +425,11 @@ def detect_currency(text: Any, country: str | None = None) -> CurrencyMatch | No
 # Amounts
 # ---------------------------------------------------------------------------
 
-# A number as receipts print money: 1,234.50 / 1.234,50 / 12,50 / 12.5 / 7 / -3.00 / (3.00) / 3.00-
+# A number as receipts print money: 1,234.50 / 1.234,50 / 12,50 / 12.5 / 7 / -3.00 / (3.00) / 3.00-.
+# Spaces are never thousands separators here: receipt columns are separated by spaces.
 _AMOUNT = re.compile(
     r"(?<![\d.,])(?P<neg>[-–(]\s?)?"
-    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\s?\d{1,3})?|[.,]\d{2})"
+    r"(?P<num>\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\s?\d{1,3})?|[.,]\d{2})"
     r"(?P<trail>\)|-(?!\d))?(?![\d]|[.,]\d)"
 )
 
@@ -441,9 +470,16 @@ def find_amounts(text: Any, country: str | None = None) -> list[ParsedAmount]:
     """Every money-like number in `text`, left to right."""
     if not isinstance(text, str) or not text:
         return []
+    return list(_find_amounts(text, country))
+
+
+@lru_cache(maxsize=8192)
+def _find_amounts(text: str, country: str | None) -> tuple[ParsedAmount, ...]:
     fixed = fix_digits(text)
-    cur = detect_currency(text, country)
-    code = cur.code if cur else None
+    code: str | None = None
+    if not fixed.isdigit():
+        cur = detect_currency(text, country)
+        code = cur.code if cur else None  # type: ignore[union-attr]
     out: list[ParsedAmount] = []
     for m in _AMOUNT.finditer(fixed):
         value = _to_decimal(m.group("num"))
@@ -456,7 +492,7 @@ def find_amounts(text: Any, country: str | None = None) -> list[ParsedAmount]:
         if value.is_zero():
             value = abs(value)
         out.append(ParsedAmount(value, format_amount(value), code, m.span()))
-    return out
+    return tuple(out)
 
 
 def parse_amount(text: Any, country: str | None = None) -> ParsedAmount | NoMatch:
@@ -532,7 +568,8 @@ _PHONE = re.compile(r"(?<![\w])(?P<num>(?:\+|00)?\s?\(?\d[\d\s\-./()]{4,22}\d)(?
 
 
 def _phone_from_digits(raw: str, country: str | None, span: tuple[int, int]) -> ParsedPhone | None:
-    international = raw.lstrip().startswith(("+", "00"))
+    # "00" opens an international number only before a calling code (never 0): "000381..." is not one.
+    international = raw.lstrip().startswith("+") or bool(re.match(r"00\s?[1-9]", raw.lstrip()))
     digits = re.sub(r"\D", "", raw)
     if international:
         digits = digits[2:] if raw.lstrip().startswith("00") else digits
@@ -567,6 +604,11 @@ def find_phones(text: Any, country: str | None = None) -> list[ParsedPhone]:
     """Every phone-like number in `text` (receipts often print two: "TEL 21 234567 / 79 123456")."""
     if not isinstance(text, str) or not text:
         return []
+    return list(_find_phones(text, country))
+
+
+@lru_cache(maxsize=8192)
+def _find_phones(text: str, country: str | None) -> tuple[ParsedPhone, ...]:
     fixed = fix_digits(text)
     out: list[ParsedPhone] = []
     for part_match in re.finditer(r"[^/,;|]+", fixed):  # "/" and "," separate alternatives
@@ -579,7 +621,7 @@ def find_phones(text: Any, country: str | None = None) -> list[ParsedPhone]:
             p = _phone_from_digits(raw, country, (start, part_match.start() + m.end()))
             if p:
                 out.append(p)
-    return out
+    return tuple(out)
 
 
 def parse_phone(text: Any, country: str | None = None) -> ParsedPhone | NoMatch:

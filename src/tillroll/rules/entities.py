@@ -45,8 +45,10 @@ ENTITY_SOURCES: tuple[str, ...] = ("seed", "human", "model", "rule")
 SEED_RESOURCE = "entities_seed.json"
 
 # How many of a query's rarest trigrams are used to fetch candidates, and how many are scored.
-RARE_GRAMS = 12
-CANDIDATES = 24
+RARE_GRAMS = 10
+MIN_RARE_GRAMS = 4
+POSTINGS_BUDGET = 3000
+CANDIDATES = 16
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -138,6 +140,7 @@ class EntityDatabase:
             self._conn.executescript(_SCHEMA)
             self._conn.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.DatabaseError as exc:
             raise DataError(
                 f"entity database {self.path} is not a usable SQLite file ({exc}); "
@@ -212,43 +215,74 @@ class EntityDatabase:
 
     def candidates(self, text: str, kinds: Sequence[str] = ENTITY_KINDS) -> list[EntityMatch]:
         """Scored candidates of the given kinds for `text`, best first (cached per text)."""
-        skel = skeleton(text)
-        key = (skel, ",".join(kinds))
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        result = self._candidates(skel, kinds) if len(skel) >= 3 else []
-        if len(self._cache) > 20000:
-            self._cache.clear()
-        self._cache[key] = result
-        return result
+        return self.candidates_many([text], kinds)[0]
 
-    def _candidates(self, skel: str, kinds: Sequence[str]) -> list[EntityMatch]:
+    def candidates_many(self, texts: Sequence[str], kinds: Sequence[str] = ENTITY_KINDS) -> list[list[EntityMatch]]:
+        """`candidates` for many texts with three SQL queries in all (a receipt's header in one go)."""
+        kinds_key = ",".join(kinds)
+        skels = [skeleton(t) for t in texts]
+        todo = sorted({s for s in skels if len(s) >= 3 and (s, kinds_key) not in self._cache})
+        if todo:
+            if len(self._cache) > 20000:
+                self._cache.clear()
+            for s, found in zip(todo, self._fetch(todo, kinds)):
+                self._cache[(s, kinds_key)] = found
+        return [self._cache.get((s, kinds_key), []) for s in skels]
+
+    def _fetch(self, skels: Sequence[str], kinds: Sequence[str]) -> list[list[EntityMatch]]:
         from rapidfuzz import fuzz
 
-        grams = list(trigrams(skel))
+        grams_of = {s: trigrams(s) for s in skels}
+        all_grams = sorted(set().union(*grams_of.values()))
         with self._lock:
-            marks = ",".join("?" * len(grams))
-            df = self._conn.execute(f"SELECT gram, df FROM gram_df WHERE gram IN ({marks})", grams).fetchall()
-            if not df:
-                return []
-            rare = [g for g, _ in sorted(df, key=lambda r: r[1])[:RARE_GRAMS]]
-            marks = ",".join("?" * len(rare))
-            kind_marks = ",".join("?" * len(kinds))
-            rows = self._conn.execute(
-                f"""SELECT e.id, e.kind, e.text, e.skeleton, e.source, hits FROM
-                    (SELECT entity_id, COUNT(*) AS hits FROM grams WHERE gram IN ({marks})
-                     GROUP BY entity_id ORDER BY hits DESC LIMIT {CANDIDATES * 4}) AS c
-                    JOIN entities e ON e.id = c.entity_id WHERE e.kind IN ({kind_marks})
-                    ORDER BY hits DESC LIMIT {CANDIDATES}""",
-                [*rare, *kinds],
-            ).fetchall()
-        out = []
-        for eid, kind, text, cand_skel, source, _hits in rows:
-            score = fuzz.ratio(skel, cand_skel)
-            partial = fuzz.partial_ratio(skel, cand_skel) if len(skel) < len(cand_skel) else score
-            out.append(EntityMatch(kind, text, round(score, 1), round(partial, 1), eid, source))
-        out.sort(key=lambda m: (m.score, m.partial), reverse=True)
+            df = dict(self._query_in("SELECT gram, df FROM gram_df WHERE gram IN ({})", all_grams))
+            # Per text, its rarest trigrams until a postings budget is spent (at least a few):
+            # rare trigrams are what tells one shop from another, and they are cheap to read.
+            rare_of: dict[str, list[str]] = {}
+            for s, grams in grams_of.items():
+                chosen, budget = [], 0
+                for g in sorted((g for g in grams if g in df), key=lambda g: df[g]):
+                    if len(chosen) >= RARE_GRAMS or (len(chosen) >= MIN_RARE_GRAMS and budget + df[g] > POSTINGS_BUDGET):
+                        break
+                    chosen.append(g)
+                    budget += df[g]
+                rare_of[s] = chosen
+            needed = sorted(set().union(*rare_of.values())) if rare_of else []
+            postings: dict[str, list[int]] = {}
+            for gram, eid in self._query_in("SELECT gram, entity_id FROM grams WHERE gram IN ({})", needed):
+                postings.setdefault(gram, []).append(eid)
+            top_of: dict[str, list[int]] = {}
+            for s, rare in rare_of.items():
+                hits: dict[int, int] = {}
+                for g in rare:
+                    for eid in postings.get(g, ()):
+                        hits[eid] = hits.get(eid, 0) + 1
+                top_of[s] = sorted(hits, key=lambda e: -hits[e])[: CANDIDATES * 2]
+            wanted = sorted(set().union(*top_of.values())) if top_of else []
+            rows = {r[0]: r for r in self._query_in("SELECT id, kind, text, skeleton, source FROM entities WHERE id IN ({})", wanted)}
+        results = []
+        for s in skels:
+            out = []
+            for eid in top_of.get(s, []):
+                row = rows.get(eid)
+                if row is None or row[1] not in kinds:
+                    continue
+                _, kind, text, cand_skel, source = row
+                score = fuzz.ratio(s, cand_skel)
+                partial = fuzz.partial_ratio(s, cand_skel) if len(s) < len(cand_skel) else score
+                out.append(EntityMatch(kind, text, round(score, 1), round(partial, 1), eid, source))
+                if len(out) >= CANDIDATES:
+                    break
+            out.sort(key=lambda m: (m.score, m.partial), reverse=True)
+            results.append(out)
+        return results
+
+    def _query_in(self, sql: str, values: Sequence[object]) -> list[tuple]:
+        out: list[tuple] = []
+        for i in range(0, len(values), 900):  # stay below SQLite's bound-parameter limit on old builds
+            chunk = values[i : i + 900]
+            if chunk:
+                out += self._conn.execute(sql.format(",".join("?" * len(chunk))), list(chunk)).fetchall()
         return out
 
     def lookup(self, kind: str, text: str, min_score: float = 80.0) -> EntityMatch | None:
@@ -272,11 +306,10 @@ class EntityDatabase:
         lines = doc.lines()[:max_lines]
         texts = [" ".join(w.text for w in line) for line in lines]
         found: list[DocumentEntity] = []
-        per_line: list[list[EntityMatch]] = []
-        for text in texts:
-            skel = skeleton(text)
-            letters = sum(c.isalpha() for c in skel)
-            per_line.append(self.candidates(text) if letters >= 4 else [])
+        wanted = [t if sum(c.isalpha() for c in skeleton(t)) >= 4 else "" for t in texts]
+        pairs = [wanted[i] + " " + wanted[i + 1] for i in range(len(wanted) - 1) if wanted[i] and wanted[i + 1]]
+        per_line = self.candidates_many(wanted)
+        self.candidates_many(pairs, (SHOP_NAME,))  # names printed over two lines, fetched in the same batch
 
         # Shop name: the best whole-line (or two-line) match.
         best_shop: tuple[float, tuple[int, ...], EntityMatch] | None = None

@@ -23,11 +23,18 @@ from .patterns import RuleMatch
 # a confident classifier label is never overruled by it).
 LAYOUT_CONFIDENCE = 0.55
 
+# Legal-entity suffixes: a line carrying one is the trading name almost always.
+LEGAL_SUFFIX = re.compile(
+    r"(?<![A-Z])(?:SDN\.?\s*BHD|SDN|BHD|BERHAD|S/B|ENTERPRISES?|TRADING|HOLDINGS|TRADERS?|MARKETING|LTD|LIMITED|LLC|L\.L\.C"
+    r"|INC|CORP(?:ORATION)?|CO\.|COMPANY|GMBH|PLC|S\.R\.L|SRL|S\.P\.A|SPA|S\.A|SARL|B\.V|PTE|PTY|P/L)(?![A-Z])"
+)
+# Kinds of business: good evidence of a name line, but a second line ("BISTRO & CAFE")
+# often describes the name printed above it.
 ORG_SUFFIX = re.compile(
-    r"(?<![A-Z])(?:SDN\.?\s*BHD|SDN|BHD|BERHAD|S/B|ENTERPRISES?|ENTERPRISE|TRADING|HOLDINGS|RESTAURANT|RESTORAN|CAFE|KEDAI"
-    r"|MART|MINIMARKET|SUPERMARKET|HYPERMARKET|HARDWARE|STATIONERY|BOOKSTORE|PHARMACY|FARMASI|BAKERY|HOTEL|TRADERS?|MARKETING"
-    r"|LTD|LIMITED|LLC|L\.L\.C|INC|CORP(?:ORATION)?|CO\.|COMPANY|GMBH|PLC|S\.R\.L|SRL|S\.P\.A|SPA|S\.A|SARL|B\.V|PTE|PTY|P/L"
-    r"|MARKET|STORE|SHOP|BOUTIQUE|PIZZA|BAR|GRILL|KITCHEN|DELI|COFFEE|TEA|FOOD|FOODS|BISTRO|STEAKHOUSE|DINER|PUB)(?![A-Z])"
+    LEGAL_SUFFIX.pattern
+    + r"|(?<![A-Z])(?:RESTAURANT|RESTORAN|CAFE|KEDAI|MART|MINIMARKET|SUPERMARKET|HYPERMARKET|HARDWARE|STATIONERY|BOOKSTORE"
+    r"|PHARMACY|FARMASI|BAKERY|HOTEL|MARKET|STORE|SHOP|BOUTIQUE|PIZZA|BAR|GRILL|KITCHEN|DELI|COFFEE|TEA|FOOD|FOODS|BISTRO"
+    r"|STEAKHOUSE|DINER|PUB)(?![A-Z])"
 )
 ADDRESS_CUES = re.compile(
     r"(?<![A-Z])(?:JALAN|JLN|TAMAN|TMN|LOT|LORONG|PERSIARAN|KAMPUNG|KG|BANDAR|SEKSYEN|SEC|PERINDUSTRIAN|KAWASAN|BATU|BUKIT|DESA"
@@ -40,11 +47,19 @@ ADDRESS_CUES = re.compile(
 POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)|(?<![A-Z])[A-Z]{3}\s?\d{4}(?!\d)|(?<![A-Z])[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?![A-Z])")
 # Lines that end the header or cannot be part of the name/address.
 HEADER_STOP = re.compile(
-    r"(?<![A-Z])(?:TEL|PHONE|FAX|H/P|MOBILE|EMAIL|E-MAIL|WWW|HTTP|GST|VAT|SST|TAX|INVOICE|RECEIPT|RESIT|BILL|CASHIER|DATE|TIME"
+    r"(?<![A-Z])(?:TEL|PHONE|TELEPHONE|FAX|CASH|CARD|CARRY|H/P|MOBILE|EMAIL|E-MAIL|WWW|HTTP|GST|VAT|SST|TAX|INVOICE|RECEIPT|RESIT|BILL|CASHIER|DATE|TIME"
     r"|TABLE|ORDER|DOC(?:UMENT)?|SALES|MEMBER|QTY|ITEM|DESCRIPTION|CHECK|SERVER|TERMINAL|POS|TRANS\w*)(?![A-Z])"
 )
-REGISTRATION = re.compile(r"\(?\s*(?:CO\.?\s*(?:REG|NO)\w*\.?\s*:?\s*)?\(?\d{3,7}\s*-\s*[A-Z0-9]\s*\)?|^\(.*\)$")
-NON_NAME = re.compile(r"(?<![A-Z])(?:WELCOME|THANK|OFFICIAL|COPY|CUSTOMER|DUPLICATE|REPRINT|ORIGINAL)(?![A-Z])")
+REGISTRATION = re.compile(
+    r"\(?\s*(?:(?:CO|COMPANY|ROC|REG|BUSINESS)\.?\s*(?:REG|NO)\w*\.?\s*:?\s*)?\(?\d{3,12}\s*-?\s*[A-Z0-9]?\s*\)?|^\(.*\)$"
+    r"|^(?:CO|COMPANY|ROC|REG|BUSINESS)\.?\s*(?:REG\w*\.?\s*)?(?:NO|NUMBER)\b.*"
+)
+# Lines that end an address: contact details and web addresses.
+CONTACT = re.compile(r"@|WWW|HTTP|\.COM|\.MY\b|CARELINE|HOTLINE|(?<!\d)\d{2,4}[- ]\d{3,4}[- ]?\d{4}(?!\d)")
+NON_NAME = re.compile(
+    r"(?<![A-Z])(?:WELCOME|THANK|OFFICIAL|COPY|CUSTOMER|DUPLICATE|REPRINT|ORIGINAL|GOODS|SOLD|RETURN\w*|EXCHANGE\w*"
+    r"|REG\.?\s*NO|COMPANY\s*(?:REG|NO)|CO\.?\s*NO|ROC)(?![A-Z])"
+)
 
 
 @dataclass(frozen=True)
@@ -89,65 +104,74 @@ def propose_header(
     end = header_end(lines, matches)
     labelled = {wid for m in matches if m.label in (TELEPHONE, VAT_INFO, DATE_TIME) for wid in m.word_ids}
 
-    shop_lines: tuple[int, ...] = ()
-    address_lines: tuple[int, ...] = ()
-    for ent in entities:
-        conf = round(min(0.99, ent.match.score / 100 if ent.kind == SHOP_NAME else max(ent.match.score, ent.match.partial) / 100), 3)
-        ids = tuple(w for w in ent.word_ids if w not in labelled)
-        out.append(HeaderProposal(ent.kind, ids, conf, "entity_database"))
-        if ent.kind == SHOP_NAME:
-            shop_lines = ent.line_indices
-        else:
-            address_lines = ent.line_indices
-
     texts = [_text(line) for line in lines[:end]]
 
     def usable(i: int) -> bool:
         return not any(w.id in labelled for w in lines[i])
 
-    if not shop_lines:
-        candidates = [
-            i for i in range(min(end, 8))
-            if usable(i) and _letters_ratio(texts[i]) >= 0.6 and sum(c.isalpha() for c in texts[i]) >= 3
-            and not HEADER_STOP.search(texts[i]) and not NON_NAME.search(texts[i]) and i not in address_lines
-        ]
-        with_suffix = [i for i in candidates if ORG_SUFFIX.search(texts[i])]
-        if with_suffix:
-            i = with_suffix[0]
+    candidates = [
+        i for i in range(min(end, 8))
+        if usable(i) and _letters_ratio(texts[i]) >= 0.6 and sum(c.isalpha() for c in texts[i]) >= 3
+        and not HEADER_STOP.search(texts[i]) and not NON_NAME.search(texts[i])
+    ]
+    legal = [i for i in candidates if LEGAL_SUFFIX.search(texts[i])]
+    plain = [i for i in candidates if not _is_address_like(texts[i]) or ORG_SUFFIX.search(texts[i])]
+
+    db_shop = next((e for e in entities if e.kind == SHOP_NAME), None)
+    db_address = next((e for e in entities if e.kind == ADDRESS), None)
+    shop_lines: tuple[int, ...] = ()
+    # The database is trusted unless a legal-entity line is printed above its match
+    # (it may have matched a customer or a mall printed lower down).
+    if db_shop and not (legal and legal[0] < db_shop.line_indices[0]):
+        shop_lines = db_shop.line_indices
+        conf = round(min(0.99, db_shop.match.score / 100), 3)
+        out.append(HeaderProposal(SHOP_NAME, tuple(w for w in db_shop.word_ids if w not in labelled), conf, "entity_database"))
+    else:
+        if legal and (not plain or legal[0] <= plain[0] + 3):
+            i = legal[0]
             # "SYARIKAT PERNIAGAAN" / "GIN KEE SDN BHD": the name started on the line above.
-            if i - 1 in candidates and not _is_address_like(texts[i - 1]) and not ORG_SUFFIX.search(texts[i - 1]) and i - 1 == candidates[max(0, candidates.index(i) - 1)] and len(texts[i].split()) <= 2:
-                shop_lines = (i - 1, i)
+            above = i - 1
+            if above in candidates and not _is_address_like(texts[above]) and len(texts[i].split()) <= 2:
+                shop_lines = (above, i)
             else:
                 shop_lines = (i,)
-        elif candidates:
-            plain = [i for i in candidates if not _is_address_like(texts[i])]
-            if plain:
-                # Prefer the tallest print among the first few name-like lines (names are printed large).
-                first = plain[:3]
-                heights = {i: sorted(w.height for w in lines[i])[len(lines[i]) // 2] for i in first}
-                top = max(heights.values())
-                shop_lines = (next(i for i in first if heights[i] >= 0.9 * top),)
+        elif plain:
+            shop_lines = (plain[0],)
         if shop_lines:
             ids = tuple(w.id for i in shop_lines for w in lines[i] if w.id not in labelled)
             out.append(HeaderProposal(SHOP_NAME, ids, LAYOUT_CONFIDENCE, "header_layout"))
 
-    if not address_lines:
-        start = (max(shop_lines) + 1) if shop_lines else 0
-        run: list[int] = []
-        for i in range(start, end):
-            t = texts[i]
-            if not usable(i) or HEADER_STOP.search(t):
-                if run:
-                    break
-                continue
-            if REGISTRATION.fullmatch(t.strip()) or (not run and not _is_address_like(t)):
-                if run:
-                    break
-                continue
-            run.append(i)
-            if len(run) >= 6:
+    # Address: the layout run below the name, joined with the database's run when they touch.
+    start = (max(shop_lines) + 1) if shop_lines else 0
+    run: list[int] = []
+    for i in range(start, end):
+        t = texts[i]
+        spaced_out = sum(len(x) == 1 for x in t.split()) > len(t.split()) / 2 and len(t.split()) > 3
+        if not usable(i) or HEADER_STOP.search(t) or CONTACT.search(t) or spaced_out:
+            if run:
                 break
-        if run and any(_is_address_like(texts[i]) for i in run):
-            ids = tuple(w.id for i in run for w in lines[i] if w.id not in labelled)
-            out.append(HeaderProposal(ADDRESS, ids, LAYOUT_CONFIDENCE, "header_layout"))
+            continue
+        if REGISTRATION.fullmatch(t.strip()) or (not run and not _is_address_like(t)):
+            if run:
+                break
+            continue
+        run.append(i)
+        if len(run) >= 6:
+            break
+    layout = set(run) if run and any(_is_address_like(texts[i]) for i in run) else set()
+    db_run = set(db_address.line_indices) - set(shop_lines) if db_address else set()
+    if db_run and layout and (min(db_run) <= max(layout) + 1 and min(layout) <= max(db_run) + 1):
+        address_lines = tuple(sorted(db_run | layout))
+        source, conf = "entity_database", 0.8
+    elif layout and not (db_address and db_address.match.score >= 90):
+        # Lines that each match part of some stored address are weak evidence on their
+        # own (street and town names repeat); the layout run wins when they disagree.
+        address_lines = tuple(sorted(layout))
+        source, conf = "header_layout", LAYOUT_CONFIDENCE
+    else:
+        address_lines = tuple(sorted(db_run))
+        source, conf = "entity_database", 0.75
+    if address_lines:
+        ids = tuple(w.id for i in address_lines for w in lines[i] if w.id not in labelled)
+        out.append(HeaderProposal(ADDRESS, ids, conf, source))
     return [p for p in out if p.word_ids]

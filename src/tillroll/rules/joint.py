@@ -95,8 +95,15 @@ class RulesStage:
             for wid in prop.word_ids:
                 apply_proposal(words[wid], prop.label, prop.confidence, threshold)
 
-        for m in matches:  # regex matches overwrite (paper 6.5)
+        # Regex matches overwrite (paper 6.5); among themselves the more specific rule
+        # (earlier in `matches`) keeps a word that two rules claim.
+        claimed: set[int] = set()
+        for m in matches:
             for wid in m.word_ids:
-                words[wid].set_label(m.label, max(m.confidence, words[wid].label_confidence or 0.0) if words[wid].label == m.label else m.confidence, "rule")
+                if wid in claimed:
+                    continue
+                claimed.add(wid)
+                w = words[wid]
+                w.set_label(m.label, max(m.confidence, w.label_confidence or 0.0) if w.label == m.label else m.confidence, "rule")
 
         relabel(lines)

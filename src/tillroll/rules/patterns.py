@@ -67,7 +67,9 @@ _S = "[S5$]"
 _TOTAL_WORD = rf"{_T}\s?{_O}\s?{_T}\s?A\s?{_L}E?"
 _SUB = rf"{_S}U\s?B"
 
-# Words that announce the amount due. "NETT" (Malaysia) is the final total, "NET" is not.
+# Words that announce the amount due. "NET TOTAL" is kept: on Malaysian receipts it is
+# usually the amount due; the assembler ranks it below GRAND/NETT/ROUNDED totals and
+# lets the arithmetic decide.
 TOTAL_KEYWORDS = re.compile(
     rf"(?<![A-Z])(?:GRAND\s*{_TOTAL_WORD}|NETT\s*{_TOTAL_WORD}|ROUND(?:ED|ING)?\s*D?\s*{_TOTAL_WORD}|{_TOTAL_WORD}\s*ROUNDED"
     rf"|{_TOTAL_WORD}\s*(?:AMOUNT|AMT|PAYABLE|DUE|SALES|PRICE|INCL\w*|\(INCL\w*|\(RM\)|RM|EUR|€)?"
@@ -75,13 +77,14 @@ TOTAL_KEYWORDS = re.compile(
 )
 # A total keyword next to one of these is a different number (items, tax, pre-tax sum...).
 NOT_TOTAL = re.compile(
-    rf"{_SUB}|(?<![A-Z])(?:NET|QTY|QUANTITY|ITEMS?|ITEM\(S\)|PCS|UNITS?|DISC\w*|SAVING\w*|SAVED|EXCL\w*|BEFORE|W/O|WITHOUT"
+    rf"{_SUB}|(?<![A-Z])(?:QTY|QUANTITY|ITEMS?|ITEM\(S\)|PCS|UNITS?|DISC\w*|SAVING\w*|SAVED|EXCL\w*|BEFORE|W/O|WITHOUT"
     rf"|VAT|GST|SST|TAX\w*|POINTS?|WEIGHT|TIPS?|CHANGE|TENDER\w*|REBATE|VOUCHER|DEPOSIT|PAID)(?![A-Z])"
 )
 # But these mean the line is still the amount due, even though a tax word is on it.
 TAX_INCLUSIVE = re.compile(r"INCL\w*|INCLUSIVE|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
 
 _TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU)"
+_TAX_BEFORE_TOTAL = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
 # Lines that carry a tax *number*, not a tax amount.
 VAT_NUMBER_CUES = re.compile(
@@ -90,7 +93,7 @@ VAT_NUMBER_CUES = re.compile(
 TAX_EXCLUSIVE = re.compile(r"EXCL\w*|BEFORE|W/O|WITHOUT|NET\s+OF")
 
 PHONE_KEYWORDS = re.compile(
-    r"(?<![A-Z])(?:TEL(?:EPHONE|EFON|EFONU)?|PHONE|PH|MOBILE|MOB|CELL|FAX|H/?P|HOTLINE|CONTACT|WHATSAPP|CALL|T)\s*"
+    r"(?<![A-Z])(?:TE[L1I](?:EPHONE|EFON|EFONU)?|PHONE|PH|MOBILE|MOB|CELL|FAX|H/?P|HOTLINE|CONTACT|WHATSAPP|CALL|T)\s*"
     r"(?:NO\.?|N0|NUMBER|#)?\s*[:.]?",
 )
 
@@ -112,6 +115,8 @@ def total_rule(line: LineText, next_line: LineText | None) -> list[RuleMatch]:
         return []
     if NOT_TOTAL.search(upper) and not TAX_INCLUSIVE.search(upper):
         return []
+    if _TAX_BEFORE_TOTAL.search(upper[: m.start()]):
+        return []  # "GST @6% included in total 0.75" is the tax, not the total
     if find_dates(line.text) or VAT_NUMBER_CUES.search(upper):
         return []
     amounts = [s for s in _amount_spans(line) if s[0] >= m.start()]
@@ -159,7 +164,9 @@ def telephone_rule(line: LineText) -> list[RuleMatch]:
         after = [p for p in phones if p.span[0] >= kw.start() and len(p.digits) >= 7]
         if after:
             return [RuleMatch(TELEPHONE, line.ids_in(kw.start(), after[-1].span[1]), "telephone")]
-    intl = [p for p in phones if p.e164 and len(p.digits) >= 9]
+    # Without a keyword only an unmistakable international number counts ("+356 ...", "00356 ...");
+    # "00" + digits of an unknown calling code is more often a tax number.
+    intl = [p for p in phones if p.e164 and len(p.digits) >= 9 and (p.country is not None or line.text[p.span[0]:p.span[1]].lstrip().startswith("+"))]
     if intl:
         return [RuleMatch(TELEPHONE, line.ids_in(intl[0].span[0], intl[-1].span[1]), "telephone_international")]
     return []
@@ -170,7 +177,9 @@ def vat_included_rule(line: LineText) -> list[RuleMatch]:
     upper = fix_letters(line.upper)
     if not VAT_AMOUNT_LINE.search(upper) or VAT_NUMBER_CUES.search(upper):
         return []
-    if TOTAL_KEYWORDS.search(upper) and TAX_INCLUSIVE.search(upper):
+    total_kw = TOTAL_KEYWORDS.search(upper)
+    tax_kw = re.search(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])", upper)
+    if total_kw and TAX_INCLUSIVE.search(upper) and (tax_kw is None or total_kw.start() < tax_kw.start()):
         return []  # "TOTAL INCL. GST": the amount due, not the tax
     if TAX_EXCLUSIVE.search(upper):
         return []  # "TOTAL EXCLUDING GST": a subtotal
