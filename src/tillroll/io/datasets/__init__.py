@@ -26,7 +26,7 @@ DATASET_KINDS: tuple[str, ...] = ("sroie", "wildreceipt", "funsd", "annotated", 
 SPLITS: tuple[str, ...] = ("train", "dev", "all")
 
 
-def _reader(kind: str) -> Callable[[Path], Iterator[Example]]:
+def _reader(kind: str) -> Callable[..., Iterator[Example]]:
     if kind == "sroie":
         from .sroie import iter_sroie
 
@@ -64,11 +64,10 @@ def iter_dataset(spec: str, limit: int | None = None) -> Iterator[Example]:
     """
     kind, path, split = parse_spec(spec)
     count = 0
-    for example in _reader(kind)(path):
+    in_split("", split)  # validates the split name before any file is read
+    for example in _reader(kind)(path, keep=lambda doc_id: in_split(doc_id, split)):
         if kind == "synth":
             example.dataset = "synth"
-        if not in_split(example.id, split):
-            continue
         yield example
         count += 1
         if limit is not None and count >= limit:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ...document import Document
 from ...errors import DataError
@@ -60,7 +60,7 @@ def read_example(json_path: Path) -> Example:
     return Example(id=json_path.stem, dataset="annotated", image_path=image_path, reference=doc, annotated_labels=annotated)
 
 
-def iter_annotated(path: str | Path) -> Iterator[Example]:
+def iter_annotated(path: str | Path, keep: Callable[[str], bool] = lambda doc_id: True) -> Iterator[Example]:
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"annotation folder {root} does not exist; pass a folder of <id>.json files with their images")
@@ -68,4 +68,5 @@ def iter_annotated(path: str | Path) -> Iterator[Example]:
     if not files:
         raise DataError(f"no <id>.json annotation files in {root}")
     for json_path in files:
-        yield read_example(json_path)
+        if keep(json_path.stem):
+            yield read_example(json_path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ...document import KeyValue
 from ...errors import DataError
@@ -86,10 +86,11 @@ def read_example(ann_path: Path, image_dir: Path) -> Example:
     return Example(id=doc_id, dataset="funsd", image_path=image_path, reference=reference, annotated_labels=ANNOTATED_LABELS, annotated_fields=frozenset())
 
 
-def iter_funsd(path: str | Path) -> Iterator[Example]:
+def iter_funsd(path: str | Path, keep: Callable[[str], bool] = lambda doc_id: True) -> Iterator[Example]:
     root = resolve_root(Path(path))
     files = sorted((root / "annotations").glob("*.json"))
     if not files:
         raise DataError(f"no *.json annotations in {root / 'annotations'}")
     for ann_path in files:
-        yield read_example(ann_path, root / "images")
+        if keep(ann_path.stem):
+            yield read_example(ann_path, root / "images")

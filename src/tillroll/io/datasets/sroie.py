@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ...errors import DataError
 from ...labels import MISC, SROIE_ENTITY_TO_FIELD, SROIE_ENTITY_TO_LABEL
@@ -99,7 +99,7 @@ def read_example(doc_id: str, box_path: Path, entities_path: Path | None, image_
     )
 
 
-def iter_sroie(path: str | Path) -> Iterator[Example]:
+def iter_sroie(path: str | Path, keep: Callable[[str], bool] = lambda doc_id: True) -> Iterator[Example]:
     root = resolve_root(Path(path))
     box_dir = _first_dir(root, "box")
     entity_dir = _first_dir(root, "entities", "key")
@@ -109,6 +109,8 @@ def iter_sroie(path: str | Path) -> Iterator[Example]:
         raise DataError(f"no SROIE box files (*.txt) under {box_dir}; pass the folder that holds box/, entities/ and images/")
     for box_path in box_files:
         doc_id = box_path.stem
+        if not keep(doc_id):
+            continue  # filtered before parsing: reading a split costs only that split
         image_path = next((image_dir / f"{doc_id}{s}" for s in _IMAGE_SUFFIXES if (image_dir / f"{doc_id}{s}").exists()), None)
         if image_path is None:
             raise DataError(f"SROIE image for {doc_id} not found in {image_dir} (looked for .jpg/.jpeg/.png)")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ...document import LineItem
 from ...errors import DataError
@@ -144,7 +144,7 @@ def read_record(record: dict[str, Any], classes: list[str], root: Path, where: s
     )
 
 
-def iter_wildreceipt(path: str | Path) -> Iterator[Example]:
+def iter_wildreceipt(path: str | Path, keep: Callable[[str], bool] = lambda doc_id: True) -> Iterator[Example]:
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"WildReceipt folder {root} does not exist; pass the folder holding class_list.txt and train.txt")
@@ -161,5 +161,7 @@ def iter_wildreceipt(path: str | Path) -> Iterator[Example]:
                 record = json.loads(row)
             except ValueError as exc:
                 raise DataError(f"{where}: not a JSON object ({exc})") from exc
+            if isinstance(record, dict) and not keep(Path(str(record.get("file_name", ""))).stem):
+                continue
             yield read_record(record, classes, root, where)
 
