@@ -20,8 +20,11 @@ one rule for both keeps reading-order quirks out of the score.
 
     .venv/bin/python benchmarks/ocr_engines.py --n 50 --write-docs
 
-Times are wall-clock seconds of load + OCR per receipt (engine already built);
-the median is reported. Peak RSS is the process's maximum resident memory.
+Times are seconds of load + OCR per receipt (engine already built), median over
+receipts: wall-clock, and CPU (user + system, of this process and of the
+tesseract processes it runs). CPU seconds stay meaningful when other jobs share
+the machine, wall-clock does not. Peak RSS is the process's maximum resident
+memory (Tesseract's own short-lived processes are not included).
 """
 
 from __future__ import annotations
@@ -63,6 +66,12 @@ def dev_ids(root: Path, n: int) -> list[str]:
     return [i for i in ids if split_of(i) == "dev"][:n]
 
 
+def _cpu_seconds() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # tesseract runs as a child process
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run_engine(engine: str, root: Path, ids: list[str]) -> dict[str, object]:
     """Runs inside the child process: read every receipt, score it, report."""
     from rapidfuzz.distance import Levenshtein
@@ -76,13 +85,14 @@ def run_engine(engine: str, root: Path, ids: list[str]) -> dict[str, object]:
     pipeline = Pipeline(config, stages=None)
     pipeline.stages = [s for s in pipeline.stages if s.name == "ocr"]  # load + OCR only
     build_s = time.perf_counter() - t0
-    seconds, per_receipt = [], []
+    seconds, cpu_seconds, per_receipt = [], [], []
     distances = spaced_distances = cased_distances = lengths = spaced_lengths = 0
     for doc_id in ids:
         image = root / "images" / f"{doc_id}.jpg"
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu_seconds()
         doc = pipeline.process(image)
         seconds.append(time.perf_counter() - t)
+        cpu_seconds.append(_cpu_seconds() - c)
         hypothesis = reading_order_text([(w.text, w.box) for w in doc.words])
         reference = reading_order_text(read_box_file(root / "box" / f"{doc_id}.txt"))
         squeezed_ref = reference.upper().replace(" ", "")
@@ -93,6 +103,7 @@ def run_engine(engine: str, root: Path, ids: list[str]) -> dict[str, object]:
         cased_distances += Levenshtein.distance(hypothesis, reference)
         spaced_lengths += len(reference)
         per_receipt.append(d / max(1, len(squeezed_ref)))
+        print(f"  {engine} {len(seconds)}/{len(ids)} {doc_id}: {seconds[-1]:.1f} s wall, {cpu_seconds[-1]:.1f} s CPU, CER {per_receipt[-1]:.3f}", file=sys.stderr, flush=True)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {
         "engine": engine,
@@ -103,6 +114,7 @@ def run_engine(engine: str, root: Path, ids: list[str]) -> dict[str, object]:
         "cer_cased": cased_distances / max(1, spaced_lengths),
         "median_s": statistics.median(seconds),
         "mean_s": statistics.fmean(seconds),
+        "median_cpu_s": statistics.median(cpu_seconds),
         "build_s": build_s,
         "peak_rss_mib": peak_kib / 1024,
     }
@@ -110,13 +122,13 @@ def run_engine(engine: str, root: Path, ids: list[str]) -> dict[str, object]:
 
 def table(results: list[dict[str, object]]) -> str:
     rows = [
-        "| engine | receipts | CER | median CER per receipt | CER, spaces kept | CER, spaces and case kept | median s / receipt | mean s / receipt | engine start-up s | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| engine | receipts | CER | median CER per receipt | CER, spaces kept | CER, spaces and case kept | median s / receipt (wall) | mean s / receipt (wall) | median CPU s / receipt | engine start-up s | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         rows.append(
             f"| {r['engine']} | {r['receipts']} | {100 * float(r['cer']):.1f} % | {100 * float(r['cer_median_receipt']):.1f} % | {100 * float(r['cer_spaced']):.1f} % | {100 * float(r['cer_cased']):.1f} % | "
-            f"{float(r['median_s']):.2f} | {float(r['mean_s']):.2f} | {float(r['build_s']):.1f} | {float(r['peak_rss_mib']):.0f} |"
+            f"{float(r['median_s']):.2f} | {float(r['mean_s']):.2f} | {float(r['median_cpu_s']):.2f} | {float(r['build_s']):.1f} | {float(r['peak_rss_mib']):.0f} |"
         )
     return "\n".join(rows)
 
@@ -153,9 +165,9 @@ def main() -> None:
         env.pop("TILLROLL_CACHE_DIR", None)  # the pipeline never caches; make that explicit
         cmd = [sys.executable, __file__, "--child", engine, "--sroie", str(args.sroie), "--n", str(args.n)]
         print(f"running {engine} on {len(ids)} receipts ...", file=sys.stderr, flush=True)
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        out = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True, check=False)  # progress on stderr
         if out.returncode != 0:
-            sys.exit(f"{engine} failed:\n{out.stderr[-3000:]}")
+            sys.exit(f"{engine} failed (exit {out.returncode})")
         result = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(result), file=sys.stderr, flush=True)
         results.append(result)
@@ -176,8 +188,9 @@ def main() -> None:
             "upper-cased, spaces removed (SROIE transcribes everything in capitals and spaces inconsistently); the two "
             "stricter columns keep single spaces, and spaces and case. Reference = the ground-truth lines of "
             "`box/<id>.txt`; both texts put in reading order by `tillroll.ocr.lines.group_lines`; text the ground truth "
-            "omits (Chinese lines) counts as engine error. Time = load + OCR per receipt, engine already built; peak RSS = the "
-            "engine's own process. rapidocr uses onnxruntime's default threads; Tesseract runs with "
+            "omits (Chinese lines) counts as engine error. Time = load + OCR per receipt, engine already built: wall-clock, "
+            "and CPU seconds (user + system, including Tesseract's child processes), which other jobs on the machine "
+            "disturb much less. Peak RSS = the engine's own Python process. rapidocr uses onnxruntime's default threads; Tesseract runs with "
             "`OMP_THREAD_LIMIT=1` and `--psm 6`."
             + (f"\n\n{args.note}" if args.note else "")
         )
