@@ -31,7 +31,7 @@ def mixed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+@pytest.mark.parametrize("fmt", ["jsonl", pytest.param("parquet", marks=pytest.mark.slow)])
 def test_batch_bad_inputs_become_error_records_and_good_ones_results(mixed_folder: Path, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"results.{fmt}"
     stats_file = tmp_path / "stats.json"

@@ -139,11 +139,13 @@ class RayEngine:
                 fn_constructor_kwargs={"config_dict": self.config.to_dict(), "threads": self.threads_per_worker},
                 batch_size=1,
                 batch_format="numpy",
-                # A fixed pool: every actor pays the pipeline load once, then stays busy.
-                compute=ray.data.ActorPoolStrategy(size=workers),
+                # A fixed pool: every actor pays the pipeline load once, then stays busy. One
+                # receipt queued per actor (as in the local pool) keeps actors fed without
+                # letting the first actor to start hoard the queue.
+                compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=2),
                 num_cpus=self.threads_per_worker,
             )
-            rows = ds.iter_rows()
+            rows = iter(ds.iter_rows())
             while True:
                 try:
                     row = next(rows)
