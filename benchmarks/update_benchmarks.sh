@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Regenerate the evaluation tables of docs/benchmarks.md on the dev splits.
+#
+#   bash benchmarks/update_benchmarks.sh            # everything
+#   ONLY="ocr align" bash benchmarks/update_benchmarks.sh
+#   ONLY="eval" MODELS="rules joint" bash benchmarks/update_benchmarks.sh
+#
+# Every table lives in docs/benchmarks.md between markers
+#     <!-- generated:NAME --> ... <!-- /generated:NAME -->
+# and only those blocks are rewritten, so prose around them (and sections
+# without markers) is left alone. Block names:
+#     ocr-table                       paper Table 1 shape, SROIE dev, rapidocr + tesseract
+#     align-table                     SROIE entity location and label transfer
+#     eval-MODEL-DATASET-OCR          `tillroll evaluate` tables, e.g. eval-rules-sroie-rapidocr
+# A section owner who wants a table regenerated adds the matching empty
+# marker pair to their section. Each block records its command, machine and date.
+#
+# OCR goes through the shared cache (TILLROLL_CACHE_DIR, default ./.cache), so
+# a re-run only re-runs the models. Intermediate reports land in $OUT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA="${TILLROLL_DATASETS:-../shared/datasets}"
+OUT="${OUT:-build/benchmarks}"
+ONLY="${ONLY:-ocr align eval}"
+MODELS="${MODELS:-rules neural joint}"
+EVAL_OCR="${EVAL_OCR:-rapidocr gold}"
+DOC="${DOC:-docs/benchmarks.md}"
+export TILLROLL_CACHE_DIR="${TILLROLL_CACHE_DIR:-$PWD/.cache}"
+TILLROLL="${TILLROLL:-.venv/bin/tillroll}"
+PYTHON="${PYTHON:-.venv/bin/python}"
+[ -x "$TILLROLL" ] || TILLROLL=tillroll
+[ -x "$PYTHON" ] || PYTHON=python3
+
+SROIE="sroie:$DATA/sroie/train:dev"
+WILD="wildreceipt:$DATA/wildreceipt:dev"
+mkdir -p "$OUT"
+
+gpu="no GPU"
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then gpu="GPU: $(nvidia-smi -L | head -1 | cut -d'(' -f1)"; fi
+mem_gib=$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo 2>/dev/null || echo "?")
+MACHINE="$(nproc)-core $(uname -m), ${mem_gib} GiB RAM, ${gpu}"
+DATE="$(date -u +%Y-%m-%d)"
+load="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")"
+
+# block NAME "COMMAND" FILE: wrap a generated table with its provenance.
+block() {
+  local name="$1" cmd="$2" file="$3"
+  {
+    echo "Command: \`$cmd\`"
+    echo
+    echo "Machine: $MACHINE (load average $load when started). Date: $DATE."
+    echo
+    cat "$file"
+  } > "$OUT/block-$name.md"
+}
+
+run() {  # run "NAME" args...: run tillroll with args, keep going on failure (a model may not be installed)
+  local name="$1"; shift
+  echo ">> tillroll $*" >&2
+  if ! "$TILLROLL" "$@" > "$OUT/$name.log" 2>&1; then
+    echo "   failed (see $OUT/$name.log); its table is left as it was" >&2
+    return 1
+  fi
+}
+
+if [[ " $ONLY " == *" ocr "* ]]; then
+  if run ocr ocr-bench --data "$SROIE" --engines rapidocr,tesseract --no-progress --report "$OUT/ocr" --markdown "$OUT/ocr.md"; then
+    block ocr-table "tillroll ocr-bench --data $SROIE --engines rapidocr,tesseract" "$OUT/ocr.md"
+  fi
+fi
+
+if [[ " $ONLY " == *" align "* ]]; then
+  parts=()
+  for spec_ocr in "$SROIE gold" "$SROIE rapidocr" "$SROIE tesseract" "$WILD gold" "$WILD rapidocr"; do
+    spec="${spec_ocr% *}"; ocr="${spec_ocr##* }"; tag="$(echo "${spec%%:*}")-$ocr"
+    if run "align-$tag" gold-labels --data "$spec" --ocr "$ocr" --no-progress --report "$OUT/align-$tag" --markdown "$OUT/align-$tag.md"; then
+      parts+=("$OUT/align-$tag.md")
+    fi
+  done
+  if [ "${#parts[@]}" -gt 0 ]; then
+    { head -2 "${parts[0]}"; for p in "${parts[@]}"; do tail -n +3 "$p"; done; } > "$OUT/align.md"
+    block align-table "tillroll gold-labels --data $SROIE --ocr gold|rapidocr|tesseract; the same with --data $WILD --ocr gold|rapidocr" "$OUT/align.md"
+  fi
+fi
+
+if [[ " $ONLY " == *" eval "* ]]; then
+  for model in $MODELS; do
+    for ds in sroie wildreceipt; do
+      spec="$SROIE"; [ "$ds" = wildreceipt ] && spec="$WILD"
+      for ocr in $EVAL_OCR; do
+        name="eval-$model-$ds-$ocr"
+        if run "$name" evaluate --data "$spec" --model "$model" --ocr "$ocr" --no-progress --report "$OUT/$name" --markdown "$OUT/$name.md"; then
+          block "$name" "tillroll evaluate --data $spec --model $model --ocr $ocr" "$OUT/$name.md"
+        fi
+      done
+    done
+  done
+fi
+
+# Splice every block into its marker pair in the benchmarks page.
+"$PYTHON" - "$DOC" "$OUT" <<'EOF'
+import re, sys
+from pathlib import Path
+
+doc_path, out = Path(sys.argv[1]), Path(sys.argv[2])
+text = doc_path.read_text(encoding="utf-8")
+filled = []
+for block in sorted(out.glob("block-*.md")):
+    name = block.stem[len("block-"):]
+    pattern = re.compile(rf"(<!-- generated:{re.escape(name)} -->\n)(.*?)(<!-- /generated:{re.escape(name)} -->)", re.S)
+    if pattern.search(text):
+        body = block.read_text(encoding="utf-8").rstrip("\n") + "\n"
+        text = pattern.sub(lambda m: m.group(1) + body + m.group(3), text)
+        filled.append(name)
+doc_path.write_text(text, encoding="utf-8")
+print(f"updated blocks in {doc_path}: {', '.join(filled) or 'none (add <!-- generated:NAME --> markers)'}")
+EOF
