@@ -45,7 +45,7 @@ FONT_FACES: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "proportional": (
         ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "fonts-dejavu-core"),
-        ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf", "fonts-dejavu-core"),
+        ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf", "fonts-dejavu-extra"),
         ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf", "fonts-liberation"),
         ("LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf", "fonts-liberation"),
         ("FreeSans.ttf", "FreeSansBold.ttf", "fonts-freefont-ttf"),
