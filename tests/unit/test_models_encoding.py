@@ -36,7 +36,7 @@ def tokenizer():
 
 
 def test_models_encoding_first_subtoken_carries_label(tokenizer):
-    page = encode_page(tokenizer, ["TAXES", "12.30"], [(0, 0, 50, 10), (60, 0, 100, 10)], (200, 100), labels=[3, 9])
+    page = encode_page(tokenizer, ["TAXES", "12.30"], [(0, 0, 50, 10), (60, 0, 100, 10)], (200, 100), labels=[3, 9], options=EncodingOptions(max_word_tokens=0))
     (window,) = page.windows
     special = SpecialIds(tokenizer)
     # [CLS] tax ##es 12 . 30 [SEP]

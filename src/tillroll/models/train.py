@@ -46,11 +46,12 @@ class TrainConfig:
     """Every knob of a training run; saved, resolved, as config.json next to the weights."""
 
     name: str = "tillroll-layoutlm"
-    architecture: str = "minilm"  # see layoutlm.ARCHITECTURES
+    architecture: str = "minilm-l4"  # see layoutlm.ARCHITECTURES
     pretrained: bool = True  # start the text encoder from MiniLM
     init: str | None = None  # fine-tune a model folder written by an earlier run instead
     epochs: int = 6
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
+    new_parameter_lr_factor: float = 5.0  # 2-D embeddings and classifier start untrained: learn them faster
     batch_size: int = 8
     eval_batch_size: int = 16
     weight_decay: float = 0.01
@@ -64,7 +65,7 @@ class TrainConfig:
     threads: int = 2
     max_length: int = 512
     stride: int = 128
-    max_word_tokens: int = 3
+    max_word_tokens: int = 2
     time_budget_s: float | None = None  # stop after the epoch that crosses this wall time
     max_steps_per_epoch: int | None = None  # cap (tuning trials, smoke runs)
     export: bool = True  # write the int8 ONNX model at the end
@@ -302,7 +303,7 @@ def train(
 
     `on_epoch(epoch, dev_scores)` is called after each epoch (tuning uses it to prune trials).
     """
-    from .layoutlm import build_model, load_trained, minilm_dir, require_torch
+    from .layoutlm import NEW_PARAMETER_PREFIXES, build_model, load_trained, minilm_dir, require_torch
 
     require_torch()
     import torch
@@ -341,11 +342,21 @@ def train(
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
     total_steps = max(1, steps_per_epoch * config.epochs)
     no_decay = ("bias", "LayerNorm.weight")
-    groups = [
-        {"params": [p for n, p in model.named_parameters() if p.requires_grad and not any(k in n for k in no_decay)], "weight_decay": config.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if p.requires_grad and any(k in n for k in no_decay)], "weight_decay": 0.0},
-    ]
-    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    groups: dict[tuple[bool, bool], list] = {}
+    for n, p in model.named_parameters():
+        if p.requires_grad:
+            is_new = (not config.init) and n.startswith(NEW_PARAMETER_PREFIXES)
+            groups.setdefault((is_new, any(k in n for k in no_decay)), []).append(p)
+    optimizer = torch.optim.AdamW(
+        [
+            {
+                "params": params,
+                "lr": config.learning_rate * (config.new_parameter_lr_factor if is_new else 1.0),
+                "weight_decay": 0.0 if decay_free else config.weight_decay,
+            }
+            for (is_new, decay_free), params in groups.items()
+        ]
+    )
     warmup = int(config.warmup_ratio * total_steps)
 
     def lr_factor(step: int) -> float:
