@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 from ..config import PipelineConfig
 from ..errors import BatchError, ConfigError, EngineUnavailableError
-from .worker import WorkResult, Worker, config_from_dict, error_record, limit_threads, peak_rss_mb
+from .worker import WorkResult, Worker, config_from_dict, cpu_seconds, error_record, limit_threads, peak_rss_mb
 
 # Sources per input block. One receipt per block lets each result stream back the
 # moment it is ready (a block is Ray Data's unit of scheduling and of output); larger
@@ -57,7 +57,7 @@ class RayExtractor:
             self.init_error = exc
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-        out: dict[str, list[Any]] = {"record_json": [], "pid": [], "peak_rss_mb": [], "fatal": []}
+        out: dict[str, list[Any]] = {"record_json": [], "pid": [], "peak_rss_mb": [], "cpu_s": [], "fatal": []}
         for source in batch["source"]:
             source = str(source)
             if self.worker is None:
@@ -67,6 +67,7 @@ class RayExtractor:
             out["record_json"].append(json.dumps(record, ensure_ascii=False))
             out["pid"].append(os.getpid())
             out["peak_rss_mb"].append(peak_rss_mb())
+            out["cpu_s"].append(cpu_seconds())
             out["fatal"].append(fatal)
         return out
 
@@ -160,6 +161,7 @@ class RayEngine:
                     record=json.loads(row["record_json"]),
                     pid=int(row["pid"]),
                     peak_rss_mb=float(row["peak_rss_mb"]),
+                    cpu_s=float(row["cpu_s"]),
                     fatal=bool(row["fatal"]),
                 )
         finally:

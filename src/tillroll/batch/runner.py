@@ -46,6 +46,7 @@ class BatchStats:
     started_at: float = field(default_factory=time.perf_counter)
     elapsed_s: float = 0.0
     worker_peak_rss_mb: dict[int, float] = field(default_factory=dict)  # pid -> peak RSS
+    worker_cpu_s: dict[int, float] = field(default_factory=dict)  # pid -> CPU seconds used (incl. start-up)
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -78,6 +79,8 @@ class BatchStats:
             "throughput_per_s": round(self.throughput, 4),
             "workers_seen": len(self.worker_peak_rss_mb),
             "max_worker_peak_rss_mb": self.max_worker_rss_mb,
+            "worker_peak_rss_mb": sorted(self.worker_peak_rss_mb.values()),
+            "worker_cpu_s": round(sum(self.worker_cpu_s.values()), 2),
         }
 
 
@@ -167,6 +170,7 @@ class BatchJob:
                     self.sink.write(result.record)
                     if result.pid > 0:
                         st.worker_peak_rss_mb[result.pid] = max(result.peak_rss_mb, st.worker_peak_rss_mb.get(result.pid, 0.0))
+                        st.worker_cpu_s[result.pid] = max(result.cpu_s, st.worker_cpu_s.get(result.pid, 0.0))
                     if is_error_record(result.record):
                         st.failed += 1
                         if len(st.failures) < MAX_FAILURES_KEPT:

@@ -58,6 +58,12 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round(usage.ru_utime + usage.ru_stime, 3)
+
+
 def error_record(source: str, exc: BaseException) -> dict[str, Any]:
     """The record written for a receipt that failed: what failed, and why, in one flat object."""
     if isinstance(exc, TillrollError):
@@ -78,6 +84,7 @@ class WorkResult:
     record: dict[str, Any]
     pid: int
     peak_rss_mb: float
+    cpu_s: float = 0.0  # CPU time the worker process has used so far (all receipts)
     # True when the worker could not build its pipeline at all (engine or model
     # missing): every receipt would fail the same way, so the engine stops the batch.
     fatal: bool = False
@@ -134,7 +141,7 @@ class Worker:
 
     def run(self, source: str) -> WorkResult:
         record = self.process_one(source)
-        return WorkResult(record=record, pid=os.getpid(), peak_rss_mb=peak_rss_mb())
+        return WorkResult(record=record, pid=os.getpid(), peak_rss_mb=peak_rss_mb(), cpu_s=cpu_seconds())
 
 
 # ---- one worker per process, for process pools ------------------------------------
