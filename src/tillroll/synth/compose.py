@@ -93,6 +93,7 @@ class Composer:
     def __init__(self, template: Template, receipt: Receipt, locale: Locale, rng: random.Random) -> None:
         self.t, self.r, self.loc, self.rng = template, receipt, locale, rng
         self.lines: list[Line] = []
+        self.printed: set[str] = set()  # names of the blocks printed so far
         items = template.items
         self.tax_codes = _prob(items.get("tax_codes", 0.0), rng)
         self.thousands = _prob(template.data.get("thousands", 0.0), rng)
@@ -219,7 +220,7 @@ class Composer:
             self.emit(Segment(_tokens(f"**** **** **** {self.rng.randint(1000, 9999)}", MISC)))
 
     def block_change(self, spec: dict[str, Any]) -> None:
-        if self.r.payment.cash:
+        if self.r.payment.cash and "payment" in self.printed:  # change without the cash line reads as nonsense
             self.key_value(_tokens(self.rng.choice(self.loc.words("change")), MISC), [Token(self.money(self.r.payment.change), MISC)])
 
     def block_vat_summary(self, spec: dict[str, Any]) -> None:
@@ -270,6 +271,11 @@ class Composer:
                 headers = self.loc["words"]["headers"]
                 self.emit(*[Segment(_tokens(self.rng.choice(headers[attr]), MISC), anchor=a, align=al) for attr, a, al in columns])
             for i, item in enumerate(self.r.items):
+                if item.unit is not None:
+                    # Weighed goods do not fit a quantity column: tills print "0,512 kg x 3,99" under the name.
+                    self.emit(Segment(self._cell(item, i, "description"), anchor=0.0))
+                    self.emit(Segment(self._qty_times_price(item, i), anchor=0.06), self._amount_segment(item, i))
+                    continue
                 segs = []
                 for attr, anchor, align in columns:
                     if attr == "amount":
@@ -300,7 +306,7 @@ class Composer:
     def compose(self) -> list[Line]:
         upper = _prob(self.t.data.get("upper_case", 0.0), self.rng)
         previous_printed = False
-        printed: set[str] = set()
+        printed = self.printed
         for spec in self.t.blocks:
             name = spec["block"]
             # `unless`: alternatives such as a combined date-time line versus separate date and time lines
