@@ -16,6 +16,7 @@ import os
 import resource
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +68,13 @@ def cpu_seconds() -> float:
 def error_record(source: str, exc: BaseException) -> dict[str, Any]:
     """The record written for a receipt that failed: what failed, and why, in one flat object."""
     if isinstance(exc, TillrollError):
-        return {"source": source, "error": exc.code, "type": type(exc).__name__, "message": exc.message}
+        record = exc.to_record()  # the same error record `tillroll extract` and the server give
+        record["source"] = source
+        return record
     # Anything else is a bug in tillroll or a dependency; the batch goes on, and the
     # record keeps the exception type so the failure can be reproduced.
+    if os.environ.get("TILLROLL_DEBUG"):
+        traceback.print_exception(exc, file=sys.stderr)
     return {"source": source, "error": "internal_error", "type": type(exc).__name__, "message": str(exc) or repr(exc)}
 
 

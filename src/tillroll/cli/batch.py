@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
+from .extract import ModelChoice, OcrChoice, PreprocessChoice, build_config
+
+class EngineChoice(str, Enum):
+    local = "local"
+    ray = "ray"
+
 
 # Exit status after Ctrl-C, as shells report a process ended by SIGINT.
 EXIT_INTERRUPTED = 130
@@ -55,12 +62,12 @@ def batch(
     inputs: list[str] = typer.Argument(..., metavar="INPUT...", help="Folders (recursive), quoted globs ('scans/**/*.jpg'), list files (*.txt, one path per line; - for stdin) or files."),
     out: Path = typer.Option(..., "--out", "-o", help="Results file: results.jsonl, results.csv (+ results.line_items.csv) or results.parquet (a folder of parts). Re-running resumes it."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (local) or actors (ray). Default: one per CPU."),
-    engine: str = typer.Option("local", "--engine", help="local: a process pool on this machine; ray: Ray Data, locally or on a cluster."),
+    engine: EngineChoice = typer.Option(EngineChoice.local, "--engine", help="local: a process pool on this machine; ray: Ray Data, locally or on a cluster."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Join a running Ray cluster (e.g. ray://head:10001 or auto); default: start a private local Ray."),
-    ray_runtime_env: Optional[str] = typer.Option(None, "--ray-runtime-env", help='Ray runtime_env as JSON or a JSON/YAML file, e.g. \'{"pip": ["tillroll[ray]"]}\'.'),
-    ocr: str = typer.Option("rapidocr", "--ocr", help="OCR engine."),
-    model: str = typer.Option("rules", "--model", help="rules, neural or joint."),
-    preprocess: str = typer.Option("none", "--preprocess", help="none or auto (deskew/crop photos)."),
+    ray_runtime_env: Optional[str] = typer.Option(None, "--ray-runtime-env", help='Ray runtime_env as JSON or a JSON/YAML file, e.g. \'{"pip": ["tillroll\\[ray]"]}\' (see docs/batch.md).'),
+    ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
+    model: Optional[ModelChoice] = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
+    preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
     threads_per_worker: int = typer.Option(1, "--threads-per-worker", min=1, help="Threads per worker for OCR and the model; workers x threads should not exceed the CPUs."),
     fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from the --out suffix)."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Process again the inputs that have an error record in the output (the record is replaced)."),
@@ -70,25 +77,23 @@ def batch(
 ) -> None:
     """Extract every receipt of INPUT... into one results file, in parallel, resumably.
 
-    Each result is written the moment it is ready; a receipt that fails becomes an
-    error record {source, error, type, message} and the batch goes on. Run the same
-    command again after a crash or Ctrl-C and it continues where it stopped.
-    Exit status: 0 all succeeded, 1 some inputs have error records, 2 usage error.
+    Each result is written the moment it is ready. A receipt that fails becomes an error record {source, error, type, message} and the batch goes on. Run the same command again after a crash or Ctrl-C and it continues where it stopped.
+
+    Exit status: 0 all succeeded, 1 some inputs have error records, 2 usage error, 130 interrupted.
     """
     from rich.console import Console
 
-    from ..config import PipelineConfig
-    from ..errors import TillrollError
     from ..batch.runner import BatchJob
+    from ..errors import TillrollError
 
     err = Console(stderr=True, soft_wrap=True)
+    config = build_config(ocr, preprocess, model)  # the same options, and checks, as `tillroll extract`
     try:
-        config = PipelineConfig(ocr=ocr, model=model, preprocess=preprocess)
         job = BatchJob(
             inputs,
             out,
             config=config,
-            engine=engine,
+            engine=engine.value,
             workers=workers,
             threads_per_worker=threads_per_worker,
             fmt=fmt,
