@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from rapidfuzz import fuzz
 
-from ..document import Document, Word
+from ..document import Document, Page, Word
 from ..labels import MISC, SROIE_ENTITY_TO_LABEL
 from ..ocr.stage import words_to_document
 
@@ -343,8 +343,6 @@ def gold_labelled_document(example: Example, engine: OcrEngine | None = None, at
     image = example.load_image() if (attach_image or engine is not None) else None
     ref = example.reference
     page = ref.pages[0]
-    from ..document import Page
-
     doc = Document(
         source=str(example.image_path),
         pages=[Page(index=0, width=image.width if image else page.width, height=image.height if image else page.height, image=image if attach_image else None)],
@@ -356,8 +354,7 @@ def gold_labelled_document(example: Example, engine: OcrEngine | None = None, at
             w.set_label(w.label or MISC, 1.0, "human")
         mapping = {w.id: [w.id] for w in doc.words}
     else:
-        assert image is not None
-        words_to_document(doc, 0, engine.read(image))
+        words_to_document(doc, 0, engine.read(image))  # type: ignore[arg-type]  # loaded above whenever engine is set
         matches = match_words(doc.words, ref.words)
         mapping = {}
         for w, m in zip(doc.words, matches):

@@ -189,6 +189,8 @@ def evaluate_dataset(
         scored = example.annotated_fields
         gold_fields = {k: v for k, v in ref.fields.items() if k in scored}
         pred_fields = {k: v for k, v in doc.fields.items() if k in scored}
+        if not example.spaced_text:
+            gold_fields, pred_fields = _without_spaces(gold_fields), _without_spaces(pred_fields)
         if scored:
             field_pairs.append((gold_fields, pred_fields))
         record.fields = {name: _field_record(gold_fields.get(name), pred_fields.get(name), name) for name in sorted(set(gold_fields) | set(pred_fields))}
@@ -238,6 +240,16 @@ def evaluate_dataset(
         report["entity_location"] = {"gold_boxes": _rates(located_gold), "ocr_words": _rates(located_ocr)}
     report["per_document"] = [r.__dict__ for r in records]
     return report
+
+
+def _without_spaces(fields: dict[str, Any]) -> dict[str, Any]:
+    """Text fields with spaces removed, for annotations that dropped them ("KOREANRESTAURANT")."""
+    from dataclasses import replace
+
+    return {k: replace(f, text=f.text.replace(" ", ""), value=f.value.replace(" ", "")) if k in _TEXT_FIELDS else f for k, f in fields.items()}
+
+
+_TEXT_FIELDS = frozenset({"shop_name", "address"})
 
 
 def _rates(counts: dict[str, list[int]]) -> dict[str, Any]:
