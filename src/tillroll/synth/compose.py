@@ -232,7 +232,8 @@ class Composer:
             self.emit(*[Segment(_tokens(c, VAT_INCLUDED), anchor=a, align="left" if i == 0 else "right") for i, (c, a) in enumerate(zip(cells, anchors))])
 
     def block_invoice_info(self, spec: dict[str, Any]) -> list[list[Segment]]:
-        lines = [f"Invoice {self.rng.choice(['No.', 'No:', '#'])} INV-{self.rng.randint(1000, 99999)}", f"Customer {self.rng.randint(100, 9999)}"]
+        number = self.rng.choice((f"INV-{self.rng.randint(1000, 99999)}", f"{self.rng.randint(1, 999)}/{self.r.date.year}", str(self.rng.randint(10000, 999999))))
+        lines = [f"{self.rng.choice(self.loc.words('invoice_no'))} {number}", f"{self.rng.choice(self.loc.words('customer'))} {self.rng.randint(100, 99999)}"]
         return [[Segment(_tokens(text, MISC))] for text in lines]
 
     # ---- line items -----------------------------------------------------------
