@@ -55,3 +55,23 @@ def test_batch_inputs_that_name_nothing_raise_with_advice(tmp_path: Path) -> Non
         expand_inputs([str(tmp_path / "nope")])
     with pytest.raises(InputNotFoundError, match="matches no files"):
         expand_inputs([str(tmp_path / "*.jpg")])
+
+
+
+def test_batch_inputs_never_include_the_output_itself(tree: Path) -> None:
+    from tillroll.batch.runner import BatchJob
+
+    (tree / "sub" / "results.csv").write_text("x")
+    (tree / "sub" / "results.line_items.csv").write_text("x")
+    (tree / "results.jsonl").write_text("x")
+    (tree / "results.parquet").mkdir()
+    (tree / "results.parquet" / "part-00000.parquet").write_bytes(b"x")
+    everything = {os.path.relpath(s, tree) for s in expand_inputs([str(tree)])}
+    expected_outputs = {
+        "results.jsonl": {"results.jsonl"},
+        "sub/results.csv": {"sub/results.csv", "sub/results.line_items.csv"},
+        "results.parquet": {"results.parquet/part-00000.parquet"},
+    }
+    for out, written in expected_outputs.items():
+        sources = {os.path.relpath(s, tree) for s in BatchJob([str(tree)], tree / out).expand_sources()}
+        assert sources == everything - written

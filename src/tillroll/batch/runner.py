@@ -133,13 +133,17 @@ class BatchJob:
 
         return LocalEngine(self.config, self.workers, self.threads_per_worker)
 
+    def expand_sources(self) -> list[str]:
+        """The INPUTs' sources, minus the files this batch writes (an output inside an input folder)."""
+        owned = [Path(os.path.abspath(p)) for p in self.sink.owned_paths()]
+        return [s for s in expand_inputs(self.inputs) if not _is_inside(s, owned)]
+
     def prepare(self) -> BatchStats:
         """Expand inputs and read the output so far; after this `stats.to_do` is known."""
         if self._prepared:
             return self.stats
         self._prepared = True
-        owned = [Path(os.path.abspath(p)) for p in self.sink.owned_paths()]
-        self.sources = [s for s in expand_inputs(self.inputs) if not _is_inside(s, owned)]
+        self.sources = self.expand_sources()
         done = self.sink.open()
         if self.retry_failed:
             retry = {s for s in self.sources if done.get(s) is False}
