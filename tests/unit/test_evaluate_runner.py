@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,17 @@ def test_cli_gold_labels_prints_location_rate(tmp_path: Path) -> None:
 def test_cli_ocr_bench_needs_an_engine(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ocr-bench", "--data", "sroie:/x", "--engines", " , "])
     assert result.exit_code == 2 and "at least one engine" in result.output
+
+
+def test_update_benchmarks_script_fills_only_marked_blocks(tmp_path: Path, repo_root: Path) -> None:
+    import subprocess
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "block-ocr-table.md").write_text("| engine |\n|---|\n| rapidocr |\n")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("## Mine\n\n<!-- generated:ocr-table -->\nold\n<!-- /generated:ocr-table -->\n\n## Theirs\n\nhand-written\n")
+    env = {"PATH": "/usr/bin:/bin", "ONLY": "none", "DOC": str(doc), "OUT": str(out), "PYTHON": sys.executable}
+    result = subprocess.run(["bash", str(repo_root / "benchmarks" / "update_benchmarks.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert doc.read_text() == "## Mine\n\n<!-- generated:ocr-table -->\n| engine |\n|---|\n| rapidocr |\n<!-- /generated:ocr-table -->\n\n## Theirs\n\nhand-written\n"
