@@ -187,7 +187,9 @@ class AssembleStage:
                 raw = " ".join(_join(ws).split())
                 if kind == SHOP_NAME:
                     raw = COMPANY_NUMBER.sub("", raw).strip() or raw
-                value, score = self._canonical(kind, raw)
+                # A name or address the database knows (near-exactly, for addresses: two branches
+                # differ by a street number) takes its stored spelling, repairing OCR slips.
+                value = self._canonical(kind, raw)[0]
                 fields[kind] = _field(ws, value, raw)
 
         self._telephone(ctx, fields)
@@ -337,14 +339,20 @@ def choose_total(
     """The amount due: among lines labelled total, the one the arithmetic and keywords support best."""
     payments = find_payments(lines)
     candidates: list[tuple[tuple[int, int, int], list[Word], ParsedAmount, float, list[str]]] = []
-    all_amounts: list[tuple[int, list[Word], ParsedAmount]] = []
+    _amounts_cache: list[tuple[int, list[Word], ParsedAmount]] | None = None
+
+    def every_amount() -> list[tuple[int, list[Word], ParsedAmount]]:
+        # Only the rounding and fallback readings need every amount on the receipt.
+        nonlocal _amounts_cache
+        if _amounts_cache is None:
+            _amounts_cache = [(i, *m) for i, line in enumerate(lines) if (m := _money_words(line))]
+        return _amounts_cache
+
     for i, line in enumerate(lines):
-        m = _money_words(line)
-        if m:
-            all_amounts.append((i, *m))
         total_words = [w for w in line if w.label == TOTAL]
         if not total_words:
             continue
+        m = _money_words(line)
         options = _all_money_words(total_words)
         if not options and m and any(w.label == TOTAL for w in m[0]):
             options = [m]
@@ -362,14 +370,14 @@ def choose_total(
     if payments.rounding is not None and candidates:
         best_unrounded = max(candidates, key=lambda c: c[0])
         target = best_unrounded[2].value + payments.rounding
-        for i, ws, a in all_amounts:
+        for i, ws, a in every_amount():
             if a.value == target and i >= best_unrounded[0][2] and not ROUNDING.search(_join(lines[i]).upper()):
                 reasons = ["rounding_adjustment", *total_support(a.value, items_total, subtotal, tax, payments)]
                 candidates.append(((3, len(reasons), i), ws, a, best_unrounded[3], reasons))
                 break
     if candidates and payments.paid is not None and payments.change is not None and not any(c[4] for c in candidates):
         # No total line agrees with what was paid: trust tendered - change if it is printed as an amount too.
-        for i, ws, a in all_amounts:
+        for i, ws, a in every_amount():
             if a.value == payments.paid and not re.search(r"CASH|CHANGE|TENDER|PAID|BAKI|TUNAI", _join(lines[i]).upper()):
                 candidates.append(((1, 1, i), ws, a, 0.6, ["cash_minus_change"]))
                 candidates = [c for c in candidates if c[4]]
@@ -381,10 +389,10 @@ def choose_total(
         return words, amount, round(min(0.99, conf + 0.05 * len(reasons)), 4), reasons
     # No total line at all: what was paid, or the largest amount in the bottom half.
     if payments.paid is not None and payments.change is not None:
-        for i, ws, a in all_amounts:
+        for i, ws, a in every_amount():
             if a.value == payments.paid:
                 return ws, a, 0.5, ["cash_minus_change"]
-    lower = [(i, ws, a) for i, ws, a in all_amounts if i >= len(lines) // 2 and a.value > 0]
+    lower = [(i, ws, a) for i, ws, a in every_amount() if i >= len(lines) // 2 and a.value > 0]
     lower = [x for x in lower if not re.search(r"CASH|CHANGE|TENDER|TEL|GST|VAT|TAX", _join(lines[x[0]]).upper())]
     if lower:
         i, ws, a = max(lower, key=lambda x: x[2].value)

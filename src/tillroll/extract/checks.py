@@ -19,7 +19,7 @@ from typing import Sequence
 
 from ..config import PipelineConfig
 from ..document import Check, Document, LineItem, Word
-from ..labels import AMOUNT, LINE_ITEM_LABELS
+from ..labels import LINE_ITEM_LABELS
 from .normalize import ParsedAmount, ParsedDate, ParsedVat, find_amounts, parse_amount, parse_date, parse_quantity, parse_vat_number
 
 CENT = Decimal("0.01")
@@ -29,6 +29,7 @@ ROUNDING_TOLERANCE = Decimal("0.05")
 CASH = re.compile(r"(?<![A-Z])(?:CASH|TUNAI|TENDER(?:ED)?|PAID|PAYMENT|AMOUNT\s*PAID|CARD|VISA|MASTER\w*)(?![A-Z])")
 CHANGE = re.compile(r"(?<![A-Z])(?:CHANGE|CHG|BAKI|BALANCE\s*RETURNED)(?![A-Z])")
 ROUNDING = re.compile(r"(?<![A-Z])ROUND\w*\s*(?:ADJ\w*|DING|OFF)?|ADJ\w*\s*ROUND\w*|(?<![A-Z])ROUNDING")
+_PAYMENT_WORDS = re.compile(r"CASH|TUNAI|TENDER|PAID|PAYMENT|CARD|VISA|MASTER|CHANGE|CHG|BAKI|BALANCE|ROUND|ADJ|DISC|VOUCHER|COUPON|PROMO|SAVING|LESS")
 DISCOUNT = re.compile(r"(?<![A-Z])(?:DISC\w*|VOUCHER|COUPON|PROMO\w*|SAVING\w*|LESS)(?![A-Z])")
 
 
@@ -57,6 +58,8 @@ def find_payments(lines: Sequence[Sequence[Word]]) -> Payments:
     tendered = change = rounding = discount = None
     for line in lines:
         text = " ".join(w.text for w in line).upper()
+        if not _PAYMENT_WORDS.search(text):
+            continue
         a = _last_amount(text)
         if a is None:
             continue
@@ -193,4 +196,4 @@ class CheckStage:
         return doc
 
 
-__all__ = ["CheckStage", "Payments", "find_payments", "run_checks", "total_support", "items_sum", "AMOUNT"]
+__all__ = ["CheckStage", "Payments", "find_payments", "run_checks", "total_support", "items_sum"]

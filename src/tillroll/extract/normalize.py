@@ -200,9 +200,10 @@ _DAY_MONTH_YEAR = re.compile(
 )
 # Textual: March 14, 2018 / Mar 14 2018 / MAR-14-2018
 _MONTH_DAY_YEAR = re.compile(
-    rf"(?<![A-Za-z])(?P<m>{_MONTH_RE})\.?[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,]+(?P<y>\d{{4}}|\d{{2}})(?!\d)",
+    rf"(?<![A-Za-z])(?P<m>{_MONTH_RE})\.?[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,']+(?P<y>\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
+_LETTER_TOKEN = re.compile(r"[A-Za-zĠġĊċ0]{3,}")
 # Countries that print month first; everyone else here (MY, MT, GB, EU...) prints day first.
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW"})
 
@@ -252,7 +253,9 @@ def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple
         taken.append(p.span)
         found.append(p)
 
-    for rx, month_first in ((_DAY_MONTH_YEAR, False), (_MONTH_DAY_YEAR, True)):
+    # The month-name patterns are long alternations: only run them when a month word is present.
+    has_month = any(t in _MONTH_WORDS or t.rstrip("0") in _MONTH_WORDS for t in map(str.lower, _LETTER_TOKEN.findall(fixed)))
+    for rx, month_first in ((_DAY_MONTH_YEAR, False), (_MONTH_DAY_YEAR, True)) if has_month else ():
         for m in rx.finditer(fixed):
             month = _MONTH_WORDS.get(m.group("m").lower())
             if month is None:
@@ -476,12 +479,15 @@ def find_amounts(text: Any, country: str | None = None) -> list[ParsedAmount]:
 @lru_cache(maxsize=8192)
 def _find_amounts(text: str, country: str | None) -> tuple[ParsedAmount, ...]:
     fixed = fix_digits(text)
+    matches = list(_AMOUNT.finditer(fixed))
+    if not matches:
+        return ()
     code: str | None = None
     if not fixed.isdigit():
         cur = detect_currency(text, country)
         code = cur.code if cur else None  # type: ignore[union-attr]
     out: list[ParsedAmount] = []
-    for m in _AMOUNT.finditer(fixed):
+    for m in matches:
         value = _to_decimal(m.group("num"))
         if value is None:
             continue

@@ -13,10 +13,10 @@ weakness the paper reports. So:
 * texts are reduced to a *skeleton*: upper case, letters and digits only, and
   characters OCR confuses folded together (0/O/Q/D, 1/I/L, 5/S, 8/B, 2/Z, 6/G),
   so "MR D.T.Y." and "MR D.I.Y." are one character apart and spacing does not matter;
-* an inverted index of skeleton trigrams (`grams`, a covering index) gives
-  candidates, using only the query's *rarest* trigrams (document frequencies
-  in `gram_df`), so common trigrams such as "SDN" never make a query scan
-  thousands of rows;
+* an inverted index of skeleton trigrams (`postings`: one row per trigram with
+  the entity ids packed in a blob) gives candidates, using only the query's
+  *rarest* trigrams (document frequencies are held in memory), so common
+  trigrams such as "SDN" never make a query read thousands of ids;
 * rapidfuzz scores the few candidates (whole-string and partial ratio).
 
 Cost per lookup is therefore bounded by the postings of a handful of rare
@@ -29,9 +29,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import sys
 import threading
 import time
+from array import array
+from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -45,10 +49,11 @@ ENTITY_SOURCES: tuple[str, ...] = ("seed", "human", "model", "rule")
 SEED_RESOURCE = "entities_seed.json"
 
 # How many of a query's rarest trigrams are used to fetch candidates, and how many are scored.
-RARE_GRAMS = 10
+RARE_GRAMS = 8
 MIN_RARE_GRAMS = 4
-POSTINGS_BUDGET = 3000
-CANDIDATES = 16
+POSTINGS_BUDGET = 800
+CANDIDATES = 10
+PARTIAL_CUTOFF = 85
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -61,14 +66,13 @@ CREATE TABLE IF NOT EXISTS entities (
     added_at REAL NOT NULL,
     UNIQUE (kind, skeleton)
 );
-CREATE TABLE IF NOT EXISTS grams (
-    gram TEXT NOT NULL,
-    entity_id INTEGER NOT NULL,
-    PRIMARY KEY (gram, entity_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS gram_df (
+-- Inverted index: one row per trigram, its document frequency and the ids of the
+-- entities holding it packed as little-endian int32 (one short row read per trigram,
+-- decoded in C, instead of one row per posting).
+CREATE TABLE IF NOT EXISTS postings (
     gram TEXT PRIMARY KEY,
-    df INTEGER NOT NULL
+    df INTEGER NOT NULL,
+    ids BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -148,6 +152,7 @@ class EntityDatabase:
             ) from exc
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], list[EntityMatch]] = {}
+        self._df: dict[str, int] | None = None
         if seed and self.count() == 0 and not self._meta("seeded"):
             self.add_many(((k, t) for k, t in load_seed()), source="seed")
             self._set_meta("seeded", str(time.time()))
@@ -164,6 +169,7 @@ class EntityDatabase:
             raise ConfigError(f"unknown entity source {source!r}; use one of: {', '.join(ENTITY_SOURCES)}")
         ids: list[int] = []
         now = time.time()
+        new_postings: dict[str, list[int]] = {}
         with self._lock:
             cur = self._conn.cursor()
             cur.execute("BEGIN")
@@ -184,19 +190,40 @@ class EntityDatabase:
                         (kind, text, skel, source, now),
                     )
                     eid = int(cur.lastrowid)  # type: ignore[arg-type]
-                    grams = trigrams(skel)
-                    cur.executemany("INSERT OR IGNORE INTO grams (gram, entity_id) VALUES (?, ?)", [(g, eid) for g in grams])
-                    cur.executemany(
-                        "INSERT INTO gram_df (gram, df) VALUES (?, 1) ON CONFLICT(gram) DO UPDATE SET df = df + 1",
-                        [(g,) for g in grams],
-                    )
+                    for g in trigrams(skel):
+                        new_postings.setdefault(g, []).append(eid)
                     ids.append(eid)
+                self._merge_postings(cur, new_postings)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
             self._cache.clear()
+            self._df = None
         return ids
+
+    @staticmethod
+    def _merge_postings(cur: sqlite3.Cursor, new_postings: dict[str, list[int]]) -> None:
+        grams = sorted(new_postings)
+        existing: dict[str, bytes] = {}
+        for i in range(0, len(grams), 900):
+            chunk = grams[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            existing.update(cur.execute(f"SELECT gram, ids FROM postings WHERE gram IN ({marks})", chunk).fetchall())
+        rows = []
+        for g in grams:
+            packed = array("i", new_postings[g])
+            if sys.byteorder != "little":  # pragma: no cover
+                packed.byteswap()
+            blob = existing.get(g, b"") + packed.tobytes()
+            rows.append((g, len(blob) // 4, blob))
+        cur.executemany("INSERT OR REPLACE INTO postings (gram, df, ids) VALUES (?, ?, ?)", rows)
+
+    def _document_frequencies(self) -> dict[str, int]:
+        """gram -> number of entities holding it, kept in memory (tens of thousands of ints at most)."""
+        if self._df is None:
+            self._df = dict(self._conn.execute("SELECT gram, df FROM postings").fetchall())
+        return self._df
 
     # ---- reading -------------------------------------------------------------
     def count(self, kind: str | None = None) -> int:
@@ -209,7 +236,7 @@ class EntityDatabase:
         with self._lock:
             by_kind = dict(self._conn.execute("SELECT kind, COUNT(*) FROM entities GROUP BY kind").fetchall())
             by_source = dict(self._conn.execute("SELECT source, COUNT(*) FROM entities GROUP BY source").fetchall())
-            grams = self._conn.execute("SELECT COUNT(*) FROM gram_df").fetchone()[0]
+            grams = self._conn.execute("SELECT COUNT(*) FROM postings").fetchone()[0]
         size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else None
         return {"path": self.path, "entities": sum(by_kind.values()), "by_kind": by_kind, "by_source": by_source, "distinct_trigrams": grams, "file_bytes": size}
 
@@ -232,32 +259,31 @@ class EntityDatabase:
     def _fetch(self, skels: Sequence[str], kinds: Sequence[str]) -> list[list[EntityMatch]]:
         from rapidfuzz import fuzz
 
-        grams_of = {s: trigrams(s) for s in skels}
-        all_grams = sorted(set().union(*grams_of.values()))
         with self._lock:
-            df = dict(self._query_in("SELECT gram, df FROM gram_df WHERE gram IN ({})", all_grams))
+            df = self._document_frequencies()
             # Per text, its rarest trigrams until a postings budget is spent (at least a few):
             # rare trigrams are what tells one shop from another, and they are cheap to read.
             rare_of: dict[str, list[str]] = {}
-            for s, grams in grams_of.items():
+            for s in skels:
                 chosen, budget = [], 0
-                for g in sorted((g for g in grams if g in df), key=lambda g: df[g]):
+                for g in sorted((g for g in trigrams(s) if g in df), key=df.__getitem__):
                     if len(chosen) >= RARE_GRAMS or (len(chosen) >= MIN_RARE_GRAMS and budget + df[g] > POSTINGS_BUDGET):
                         break
                     chosen.append(g)
                     budget += df[g]
                 rare_of[s] = chosen
             needed = sorted(set().union(*rare_of.values())) if rare_of else []
-            postings: dict[str, list[int]] = {}
-            for gram, eid in self._query_in("SELECT gram, entity_id FROM grams WHERE gram IN ({})", needed):
-                postings.setdefault(gram, []).append(eid)
+            postings: dict[str, array] = {}
+            for gram, blob in self._query_in("SELECT gram, ids FROM postings WHERE gram IN ({})", needed):
+                packed = array("i")
+                packed.frombytes(blob)
+                if sys.byteorder != "little":  # pragma: no cover
+                    packed.byteswap()
+                postings[gram] = packed
             top_of: dict[str, list[int]] = {}
             for s, rare in rare_of.items():
-                hits: dict[int, int] = {}
-                for g in rare:
-                    for eid in postings.get(g, ()):
-                        hits[eid] = hits.get(eid, 0) + 1
-                top_of[s] = sorted(hits, key=lambda e: -hits[e])[: CANDIDATES * 2]
+                hits = Counter(chain.from_iterable(postings.get(g, ()) for g in rare))
+                top_of[s] = [e for e, _ in hits.most_common(CANDIDATES * 2)]
             wanted = sorted(set().union(*top_of.values())) if top_of else []
             rows = {r[0]: r for r in self._query_in("SELECT id, kind, text, skeleton, source FROM entities WHERE id IN ({})", wanted)}
         results = []
@@ -269,7 +295,9 @@ class EntityDatabase:
                     continue
                 _, kind, text, cand_skel, source = row
                 score = fuzz.ratio(s, cand_skel)
-                partial = fuzz.partial_ratio(s, cand_skel) if len(s) < len(cand_skel) else score
+                # partial_ratio is the expensive part of a lookup; a cutoff lets rapidfuzz stop early
+                # (below it the exact value does not matter to any caller).
+                partial = fuzz.partial_ratio(s, cand_skel, score_cutoff=PARTIAL_CUTOFF) if len(s) < len(cand_skel) else score
                 out.append(EntityMatch(kind, text, round(score, 1), round(partial, 1), eid, source))
                 if len(out) >= CANDIDATES:
                     break
@@ -302,14 +330,17 @@ class EntityDatabase:
         """
         from ..document import Document
 
-        assert isinstance(doc, Document)
-        lines = doc.lines()[:max_lines]
-        texts = [" ".join(w.text for w in line) for line in lines]
+        if not isinstance(doc, Document):
+            raise TypeError("find_in_document expects a tillroll Document")
+        return self.find_in_lines(doc.lines(), max_lines)
+
+    def find_in_lines(self, all_lines: Sequence[Sequence[object]], max_lines: int = 14) -> list[DocumentEntity]:
+        """`find_in_document` over lines of words already grouped (the rules stage has them)."""
+        lines = list(all_lines[:max_lines])
+        texts = [" ".join(w.text for w in line) for line in lines]  # type: ignore[attr-defined]
         found: list[DocumentEntity] = []
         wanted = [t if sum(c.isalpha() for c in skeleton(t)) >= 4 else "" for t in texts]
-        pairs = [wanted[i] + " " + wanted[i + 1] for i in range(len(wanted) - 1) if wanted[i] and wanted[i + 1]]
         per_line = self.candidates_many(wanted)
-        self.candidates_many(pairs, (SHOP_NAME,))  # names printed over two lines, fetched in the same batch
 
         # Shop name: the best whole-line (or two-line) match.
         best_shop: tuple[float, tuple[int, ...], EntityMatch] | None = None

@@ -89,8 +89,8 @@ class RulesStage:
                 apply_proposal(words[wid], label, LINE_ITEM_CONFIDENCE, threshold)
             doc.meta.setdefault("rules", {})["line_item_rows"] = len(table.rows)
 
-        sub = Document(words=[w for line in lines for w in line])
-        entities = self.entity_db.find_in_document(sub) if self.entity_db.count() else []
+        # Names and addresses are printed in the header: only those lines are looked up.
+        entities = self.entity_db.find_in_lines(lines, max_lines=14)
         for prop in propose_header(lines, matches, entities):
             for wid in prop.word_ids:
                 apply_proposal(words[wid], prop.label, prop.confidence, threshold)

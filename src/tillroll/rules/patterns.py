@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from ..document import Word
@@ -45,6 +46,8 @@ class LineText:
             pos += len(w.text) + 1
         self.text = " ".join(parts)
         self.upper = self.text.upper()
+        self.fixed = fix_letters(self.upper)
+        self.digits = sum(c.isdigit() for c in self.text)
         self.spans = spans
 
     def words_in(self, start: int, end: int) -> list[Word]:
@@ -75,6 +78,7 @@ TOTAL_KEYWORDS = re.compile(
     rf"|{_TOTAL_WORD}\s*(?:AMOUNT|AMT|PAYABLE|DUE|SALES|PRICE|INCL\w*|\(INCL\w*|\(RM\)|RM|EUR|€)?"
     rf"|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|AMOUNT\s*PAYABLE|TO\s*PAY|JUMLAH|TOTALE|GESAMT\w*|SUMME|SUMA|IMPORTE|A\s*PAGAR)(?![A-Z])"
 )
+_TOTAL_PREFILTER = re.compile(r"T\s?[O0Q]\s?T|DUE|PAY|JUMLAH|GESAMT|SUMM|SUMA|IMPORTE|PAGAR")
 # A total keyword next to one of these is a different number (items, tax, pre-tax sum...).
 NOT_TOTAL = re.compile(
     rf"{_SUB}|(?<![A-Z])(?:QTY|QUANTITY|ITEMS?|ITEM\(S\)|PCS|UNITS?|DISC\w*|SAVING\w*|SAVED|EXCL\w*|BEFORE|W/O|WITHOUT"
@@ -84,6 +88,7 @@ NOT_TOTAL = re.compile(
 TAX_INCLUSIVE = re.compile(r"INCL\w*|INCLUSIVE|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
 
 _TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU)"
+_TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU")
 _TAX_BEFORE_TOTAL = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
 # Lines that carry a tax *number*, not a tax amount.
@@ -109,7 +114,9 @@ def _amount_spans(line: LineText) -> list[tuple[int, int]]:
 
 def total_rule(line: LineText, next_line: LineText | None) -> list[RuleMatch]:
     """TOTAL / AMOUNT DUE / GRAND TOTAL ... followed by an amount (here or on the next line)."""
-    upper = fix_letters(line.upper)
+    upper = line.fixed
+    if not _TOTAL_PREFILTER.search(upper):
+        return []
     m = TOTAL_KEYWORDS.search(upper)
     if not m:
         return []
@@ -133,6 +140,8 @@ def total_rule(line: LineText, next_line: LineText | None) -> list[RuleMatch]:
 
 def date_time_rule(line: LineText) -> list[RuleMatch]:
     """Dates (numeric, English or Maltese month names) and times of day."""
+    if line.digits < 2:
+        return []
     out: list[RuleMatch] = []
     for d in find_dates(line.text):
         out.append(RuleMatch(DATE_TIME, line.ids_in(*d.span), "date"))
@@ -143,10 +152,12 @@ def date_time_rule(line: LineText) -> list[RuleMatch]:
 
 def vat_info_rule(line: LineText) -> list[RuleMatch]:
     """VAT / GST / tax registration numbers, with the keyword that announces them."""
+    if line.digits < 4:
+        return []
     parsed = parse_vat_number(line.text)
     if not parsed:
         return []
-    cue = VAT_NUMBER_CUES.search(fix_letters(line.upper))
+    cue = VAT_NUMBER_CUES.search(line.fixed)
     if parsed.scheme == "generic" and not cue:  # type: ignore[union-attr]
         return []
     start = min(cue.start(), parsed.span[0]) if cue else parsed.span[0]  # type: ignore[union-attr]
@@ -155,6 +166,8 @@ def vat_info_rule(line: LineText) -> list[RuleMatch]:
 
 def telephone_rule(line: LineText) -> list[RuleMatch]:
     """TEL/PHONE/MOBILE/FAX numbers, several in a row, and +356/00356 numbers without a keyword."""
+    if line.digits < 6:
+        return []
     upper = line.upper
     kw = PHONE_KEYWORDS.search(upper)
     phones = find_phones(line.text)
@@ -174,7 +187,9 @@ def telephone_rule(line: LineText) -> list[RuleMatch]:
 
 def vat_included_rule(line: LineText) -> list[RuleMatch]:
     """Tax amounts: "GST @6% 3.41", "VAT 18% 1.23", "TAX TOTAL 5.67", rows of a VAT summary."""
-    upper = fix_letters(line.upper)
+    if line.digits < 2 or not _TAX_PREFILTER.search(line.fixed):
+        return []
+    upper = line.fixed
     if not VAT_AMOUNT_LINE.search(upper) or VAT_NUMBER_CUES.search(upper):
         return []
     total_kw = TOTAL_KEYWORDS.search(upper)
@@ -197,6 +212,7 @@ def vat_included_rule(line: LineText) -> list[RuleMatch]:
 _LETTER_FIXES = str.maketrans({"0": "O", "1": "I", "5": "S", "$": "S", "!": "I", "|": "I"})
 
 
+@lru_cache(maxsize=8192)
 def fix_letters(upper: str) -> str:
     """Undo digit-for-letter confusions inside words that are mostly letters ("T0TAL" -> "TOTAL")."""
 

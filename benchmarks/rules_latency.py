@@ -1,0 +1,153 @@
+"""Latency and memory of the rule-based model per receipt, OCR excluded.
+
+    TILLROLL_CACHE_DIR=/work/main/.cache python benchmarks/rules_latency.py --data sroie --limit 100
+
+Wall-clock and thread CPU time are both reported: on a shared machine the CPU
+time is the better estimate of what one receipt costs.
+
+Documents are built from cached OCR words of dev-split receipts first; then the
+`rules`, `assemble` and `check` stages run over a fresh copy of each, timed with
+perf_counter. Every document is processed `--repeat` times and its fastest run
+kept (the usual way to take scheduler noise out of a shared machine); the
+median and 95th percentile over documents are reported, plus the first (cold)
+pass separately.
+
+Memory: Python allocations (tracemalloc peak) while processing, the process RSS
+growth caused by opening the entity database and running the stages, and the
+database file size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from tillroll.config import PipelineConfig
+from tillroll.document import Document, Page
+from tillroll.extract.assemble import AssembleStage
+from tillroll.extract.checks import CheckStage
+from tillroll.io.splits import split_of
+from tillroll.ocr.base import get_engine
+from tillroll.ocr.cache import CachedEngine
+from tillroll.ocr.stage import words_to_document
+from tillroll.rules.entities import EntityDatabase
+from tillroll.rules.joint import RulesStage
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def clear_caches(db: EntityDatabase) -> None:
+    from tillroll.extract import normalize
+    from tillroll.rules import entities, patterns
+
+    for fn in (normalize.fix_digits, normalize._find_dates, normalize._find_times, normalize._find_amounts, normalize._find_phones, patterns.fix_letters, entities.skeleton):
+        fn.cache_clear()
+    db._cache.clear()
+
+
+def image_paths(data: str, root: Path) -> list[Path]:
+    if data == "sroie":
+        return [p for p in sorted((root / "sroie/train/images").glob("*.jpg")) if split_of(p.stem) == "dev"]
+    out = []
+    for line in (root / "wildreceipt/train.txt").read_text().splitlines():
+        rec = json.loads(line)
+        if split_of(Path(rec["file_name"]).stem) == "dev":
+            out.append(root / "wildreceipt" / rec["file_name"])
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="sroie", choices=["sroie", "wildreceipt"])
+    ap.add_argument("--root", type=Path, default=DATA)
+    ap.add_argument("--limit", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+
+    engine = CachedEngine(get_engine("rapidocr"))
+    docs: list[Document] = []
+    for path in image_paths(args.data, args.root):
+        image = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+        if not engine.path_for(image).exists():
+            continue  # never run OCR here: this benchmark is about the rules
+        doc = Document(source=str(path), pages=[Page(0, image.width, image.height)])
+        words_to_document(doc, 0, engine.read(image))
+        docs.append(doc)
+        if len(docs) >= args.limit:
+            break
+    if not docs:
+        print("no cached OCR found; run scripts/warm_ocr_cache.py first", file=sys.stderr)
+        return 1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gc.collect()
+        rss0 = rss_mb()
+        cfg = PipelineConfig(entity_db=Path(tmp) / "entities.sqlite3")
+        db = EntityDatabase(cfg.resolved_entity_db())
+        stages = [RulesStage(cfg, entity_db=db), AssembleStage(cfg, entity_db=db), CheckStage(cfg)]
+
+        cpu: list[float] = []
+
+        def run(doc: Document) -> float:
+            c0, t0 = time.thread_time(), time.perf_counter()
+            for st in stages:
+                doc = st(doc)
+            cpu.append((time.thread_time() - c0) * 1000)
+            return (time.perf_counter() - t0) * 1000
+
+        copies = [[copy.deepcopy(d) for _ in range(args.repeat + 1)] for d in docs]
+        tracemalloc.start()
+        for c in copies:
+            run(c[0])
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        # Timed runs: every memo cache is emptied before each document, so a repeat
+        # measures the same work as the first sight of that receipt, not a cache hit.
+        warm = []
+        cpu.clear()
+        for c in copies:
+            times = []
+            for i in range(1, args.repeat + 1):
+                clear_caches(db)
+                times.append(run(c[i]))
+            warm.append(min(times))
+        rss1 = rss_mb()
+        db_bytes = sum(os.path.getsize(p) for p in Path(tmp).glob("entities.sqlite3*"))
+        n_words = statistics.median(len(d.words) for d in docs)
+
+    def pct(xs: list[float], q: float) -> float:
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+    print(f"{args.data} dev, {len(docs)} receipts (median {n_words:.0f} words), entity db {db.count()} entries")
+    print(f"rules+assemble+check per receipt, caches emptied, best of {args.repeat}: median {statistics.median(warm):.2f} ms, p95 {pct(warm, 0.95):.2f} ms, max {max(warm):.2f} ms")
+    best_cpu = [min(cpu[i * args.repeat:(i + 1) * args.repeat]) for i in range(len(docs))]
+    print(f"same runs, CPU time of the thread (less sensitive to other jobs on the machine): median {statistics.median(best_cpu):.2f} ms, p95 {pct(best_cpu, 0.95):.2f} ms")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"memory: tracemalloc peak {peak / 2**20:.1f} MiB during the first pass; RSS growth {rss1 - rss0:.1f} MiB (database opened, stages run); database files {db_bytes / 2**20:.2f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TILLROLL_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache"))
+    sys.exit(main())
