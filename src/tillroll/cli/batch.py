@@ -136,31 +136,33 @@ def batch(
     raise typer.Exit(EXIT_INPUT_FAILED if job.stats.any_failed else EXIT_OK)
 
 
-def _run_with_bar(job: Any, console: Any) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-    from rich.text import Text
+def _rate_and_eta(stats: Any) -> tuple[str, str]:
+    """Rate over the whole run so far (not a short window: receipts finish in bursts) and the ETA it implies."""
+    if not stats.throughput:
+        return "-- receipts/s", "ETA --:--"
+    left = stats.to_do - stats.finished
+    return f"{stats.throughput:.2f} receipts/s", f"ETA {_fmt_duration(left / stats.throughput)}"
 
-    class RateColumn(ProgressColumn):
-        def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:.2f} receipts/s" if speed else "-- receipts/s", style="progress.data.speed")
+
+def _run_with_bar(job: Any, console: Any) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
-        RateColumn(),
+        TextColumn("{task.fields[rate]}", style="progress.data.speed"),
         TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[eta]}", style="progress.remaining"),
         TextColumn("[red]{task.fields[failed]} failed"),
     )
-    with Progress(*columns, console=console, speed_estimate_period=120) as progress:
-        task = progress.add_task(f"{job.engine_name}", total=job.stats.to_do, failed=0)
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"{job.engine_name}", total=job.stats.to_do, failed=0, rate="-- receipts/s", eta="ETA --:--")
 
         def on_result(record: dict[str, Any], stats: Any) -> None:
-            progress.update(task, advance=1, failed=stats.failed)
+            rate, eta = _rate_and_eta(stats)
+            progress.update(task, advance=1, failed=stats.failed, rate=rate, eta=eta)
 
         job.run(on_result)
 
@@ -172,9 +174,8 @@ def _run_with_lines(job: Any, console: Any) -> None:
         now = time.monotonic()
         if now - last[0] >= PLAIN_PROGRESS_EVERY_S:
             last[0] = now
-            left = stats.to_do - stats.finished
-            eta = _fmt_duration(left / stats.throughput) if stats.throughput else "?"
-            console.print(f"batch: {stats.finished}/{stats.to_do} done, {stats.failed} failed, {stats.throughput:.2f} receipts/s, ETA {eta}", highlight=False)
+            rate, eta = _rate_and_eta(stats)
+            console.print(f"batch: {stats.finished}/{stats.to_do} done, {stats.failed} failed, {rate}, {eta}", highlight=False)
 
     job.run(on_result)
 
