@@ -29,7 +29,7 @@ from .compose import compose
 from .content import Receipt, make_receipt
 from .degrade import check_strength, degrade
 from .localedata import load_locale, parse_locales
-from .render import choose_style, render
+from .render import available_faces, choose_style, render
 from .templates import load_template, parse_templates
 
 (F_SHOP_NAME, F_ADDRESS, F_TELEPHONE, F_VAT_INFO, F_DATE, F_TIME, F_SUBTOTAL, F_VAT_INCLUDED, F_TOTAL) = FIELD_NAMES
@@ -188,7 +188,10 @@ def iter_generate(
     workers: int = 1,
     start: int = 0,
 ) -> Iterator[Path]:
-    """Like `generate`, yielding each image path as it is written (in index order)."""
+    """Like `generate`, returning an iterator over each image path as it is written (in index order).
+
+    Arguments are checked (and worker processes started) before this returns.
+    """
     if not isinstance(n, int) or n < 0:
         raise ConfigError(f"the number of receipts must be a whole number >= 0, got {n!r}")
     if not isinstance(workers, int) or workers < 1:
@@ -201,21 +204,29 @@ def iter_generate(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create the output folder {out}: {exc.strerror}; choose a writable --out") from exc
-    for name in parse_templates(names):  # warm the caches once, before workers fork
-        load_template(name)
+    for name in parse_templates(names):  # warm the caches once before workers fork; missing fonts fail here
+        for family in load_template(name).data["fonts"]:
+            available_faces(family)
     jobs = [(seed, i, codes, strength, names, str(out)) for i in range(start, start + n)]
     if workers == 1 or n < 2:
-        for job in jobs:
-            yield Path(_job(job))
-        return
+        return (Path(_job(job)) for job in jobs)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork: workers inherit the loaded fonts and tables; each receipt reseeds itself, so order does not matter.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for path in pool.map(_job, jobs, chunksize=4):
-            yield Path(path)
+    # fork: workers inherit the loaded fonts and tables; each receipt reseeds itself, so order does not
+    # matter. `map` submits every job now, which forks all workers here, before a caller starts threads
+    # (a progress bar), since forking a threaded process can deadlock.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    results = pool.map(_job, jobs, chunksize=4)
+
+    def drain() -> Iterator[Path]:
+        try:
+            for path in results:
+                yield Path(path)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return drain()
 
 
 def generate(
