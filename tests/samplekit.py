@@ -81,19 +81,23 @@ def text_pdf(pages: list[list[tuple[float, float, str]]], size: tuple[float, flo
     return _pdf(objects)
 
 
-def image_pdf(img: Image.Image, size: tuple[float, float] = (226.0, 400.0)) -> bytes:
-    """A scanned-style PDF: one page that is only a picture, no text layer."""
+def image_pdf(img: Image.Image, size: tuple[float, float] = (226.0, 400.0), stamp: str | None = None) -> bytes:
+    """A scanned-style PDF: one page that is a picture, with no text layer or only a `stamp` (e.g. "1/1")."""
     w, h = size
     rgb = img.convert("RGB")
     data = zlib.compress(rgb.tobytes())
     stream = f"q {w} 0 0 {h} 0 0 cm /Im0 Do Q".encode()
+    if stamp:
+        stream += f" BT /F1 6 Tf 4 4 Td ({stamp}) Tj ET".encode("latin-1")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>".encode(),
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Resources << /XObject << /Im0 5 0 R >> "
+        "/Font << /F1 6 0 R >> >> /Contents 4 0 R >>".encode(),
         f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream",
         f"<< /Type /XObject /Subtype /Image /Width {rgb.width} /Height {rgb.height} /ColorSpace /DeviceRGB "
         f"/BitsPerComponent 8 /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     return _pdf(objects)
 

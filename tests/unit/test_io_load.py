@@ -115,6 +115,12 @@ def test_load_leaves_a_scanned_pdf_page_to_ocr() -> None:
     assert doc.pages[0].image is not None
 
 
+def test_load_ocrs_a_scanned_pdf_page_whose_text_layer_is_only_a_stamp() -> None:
+    # scanners and printers stamp "1/1" as text over the picture: not a text layer to trust
+    doc = load_document(image_pdf(render_lines(["TOTAL 12.30"]), stamp="1/1"))
+    assert doc.pages[0].text_source == "ocr" and doc.words == []
+
+
 def test_load_renders_oversized_pdf_pages_within_the_pixel_limit() -> None:
     doc = load_document(text_pdf([[(20, 30, "BIG")]], size=(2000, 2000)), limits=LoadLimits(max_pixels=4_000_000))
     page = doc.pages[0]

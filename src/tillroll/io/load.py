@@ -352,7 +352,7 @@ def _mostly_picture(page: Any, page_area: float) -> bool:
 
     covered = 0.0
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
-        left, bottom, right, top = obj.get_pos()
+        left, bottom, right, top = obj.get_bounds()
         covered += max(0.0, right - left) * max(0.0, top - bottom)
     return covered >= 0.5 * page_area
 
