@@ -40,7 +40,8 @@ from tillroll.extract.normalize import (
         ("2018-03-14 12:45", "2018-03-14"),
         ("1st Jan 2019", "2019-01-01"),
         ("12 Ottubru 2020", "2020-10-12"),  # Maltese month name
-        ("3 ta' Diċembru 2021".replace(" ta'", ""), "2021-12-03"),
+        ("3 ta' Diċembru 2021", "2021-12-03"),
+        ("9 ta Settembru 2023", "2023-09-09"),
         ("2O18-O3-14", "2018-03-14"),  # OCR read zeros as letter O
         ("25.12.2017 10:30", "2017-12-25"),
         ("14MAR2018", "2018-03-14"),

@@ -6,7 +6,10 @@ layouts are recognised, in this order of confidence:
 1. `Key: Value` on one line (the colon may be glued to either word);
 2. a short key at the left and its value printed right-aligned on the same line
    after a wide gap ("CASHIER ........ MANIS");
-3. a key ending with a colon alone on its line, with the value directly below it.
+3. a key ending with a colon alone on its line, with the value directly below it;
+4. a short name followed by one identifier ("Table 12", "Check #1042").
+
+A line is first cut at wide gaps, so "Server: Kim      Check #1042" gives two pairs.
 
 Rows of the item table (words labelled as line-item columns) are left out: they
 are items, not key-value pairs.
@@ -23,6 +26,7 @@ from ..labels import LINE_ITEM_LABELS
 COLON_CONFIDENCE = 0.9
 GAP_CONFIDENCE = 0.7
 BELOW_CONFIDENCE = 0.6
+NAMED_NUMBER_CONFIDENCE = 0.5
 MAX_KEY_WORDS = 4
 MAX_KEY_CHARS = 32
 _KEY_OK = re.compile(r"^[A-Za-z][A-Za-z .#/&()'-]*[A-Za-z.#)]?$")
@@ -37,7 +41,7 @@ def _clean(text: str) -> str:
     return " ".join(text.replace(" :", ":").split()).strip(" :.")
 
 
-def _colon_pair(line: Sequence[Word]) -> KeyValue | None:
+def _colon_pairs(line: Sequence[Word]) -> list[KeyValue]:
     for i, w in enumerate(line):
         if ":" not in w.text:
             continue
@@ -47,16 +51,17 @@ def _colon_pair(line: Sequence[Word]) -> KeyValue | None:
         value_words = ([w] if after.strip() else []) + list(line[i + 1 :])
         value = " ".join(([after] if after.strip() else []) + [x.text for x in line[i + 1 :]])
         if not _is_key(key) or not value.strip(" :.-"):
-            return None
-        if ":" in value:  # "DATE: 25/12/2018 TIME: 8:13" keeps the first pair; times contain colons too
+            return []
+        rest: list[KeyValue] = []
+        if ":" in value:  # "DATE: 25/12/2018 TIME: 8:13" holds two pairs; times contain colons too
             m = re.match(r"^(.*?\S)\s+([A-Za-z][A-Za-z .#/]{1,20}):", value)
             if m and not re.fullmatch(r"\d{1,2}", m.group(2).strip()):
-                cut = m.group(1)
-                value = cut
-                n = len(cut.split())
+                n = len(m.group(1).split())
+                value = m.group(1)
+                rest = _colon_pairs(value_words[n:])
                 value_words = value_words[:n]
-        return KeyValue(_clean(key), _clean(value), [x.id for x in key_words], [x.id for x in value_words], COLON_CONFIDENCE)
-    return None
+        return [KeyValue(_clean(key), _clean(value), [x.id for x in key_words], [x.id for x in value_words], COLON_CONFIDENCE), *rest]
+    return []
 
 
 def _gap_pair(line: Sequence[Word]) -> KeyValue | None:
@@ -86,6 +91,36 @@ def _below_pair(line: Sequence[Word], next_line: Sequence[Word] | None) -> KeyVa
     return KeyValue(_clean(text), _clean(" ".join(w.text for w in below)), [w.id for w in line], [w.id for w in below], BELOW_CONFIDENCE)
 
 
+_LABELLED_NUMBER = re.compile(r"^(?:#|NO\.?|N°)?\s?[A-Z]{0,3}\d[\w/-]*$", re.IGNORECASE)
+_MONEY_LIKE = re.compile(r"^[-$€£]?\d+[.,]\d{2}$")
+
+
+def _segments(line: Sequence[Word]) -> list[list[Word]]:
+    """Split a line at wide gaps: "Server: Kim        Check #1042" is two segments."""
+    if not line:
+        return []
+    heights = sorted(w.height for w in line)
+    gap_needed = 2.5 * heights[len(heights) // 2]
+    out = [[line[0]]]
+    for prev, w in zip(line, line[1:]):
+        if w.x0 - prev.x1 >= gap_needed:
+            out.append([w])
+        else:
+            out[-1].append(w)
+    return out
+
+
+def _named_number(segment: Sequence[Word]) -> KeyValue | None:
+    """ "Table 12", "Check #1042", "Invoice No 881": a short name followed by one identifier."""
+    if len(segment) < 2 or len(segment) > 4:
+        return None
+    *key_words, value_word = segment
+    key = " ".join(w.text for w in key_words)
+    if not _is_key(key) or not _LABELLED_NUMBER.match(value_word.text) or _MONEY_LIKE.match(value_word.text):
+        return None
+    return KeyValue(_clean(key), _clean(value_word.text), [w.id for w in key_words], [value_word.id], NAMED_NUMBER_CONFIDENCE)
+
+
 def extract_key_values(lines: Sequence[Sequence[Word]]) -> list[KeyValue]:
     out: list[KeyValue] = []
     used_below: set[int] = set()
@@ -100,7 +135,14 @@ def extract_key_values(lines: Sequence[Sequence[Word]]) -> list[KeyValue]:
             out.append(below)
             used_below.add(i + 1)
             continue
-        pair = _colon_pair(line) or _gap_pair(line)
+        if any(":" in w.text for w in line):
+            segment_pairs: list[KeyValue] = []
+            for seg in _segments(line):
+                segment_pairs += _colon_pairs(seg) or ([p] if (p := _named_number(seg)) else [])
+            if segment_pairs:
+                out += segment_pairs
+                continue
+        pair = _gap_pair(line) or _named_number(line)
         if pair:
             out.append(pair)
     return out

@@ -124,7 +124,11 @@ def find_table(lines: Sequence[Sequence[Word]], page_width: float, matches: Sequ
         row.amount.append(words[-1].id)
         numbers_left: list[Word] = []
         desc: list[int] = []
-        for w in words[:-1]:
+        for k, w in enumerate(words[:-1]):
+            # "2 x 3.50": a count right before a multiplication sign is the quantity, wherever it is printed.
+            if not row.quantity and _QTY.match(w.text) and k + 1 < len(words) - 1 and _TIMES.match(words[k + 1].text):
+                row.quantity.append(w.id)
+                continue
             combined = _COMBINED.match(w.text.replace(" ", ""))
             if combined:
                 row.unit_price.append(w.id)  # one word cannot carry two labels; the assembler splits it
