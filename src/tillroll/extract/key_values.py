@@ -21,7 +21,9 @@ import re
 from typing import Sequence
 
 from ..document import KeyValue, Word
-from ..labels import LINE_ITEM_LABELS
+from ..labels import ADDRESS, LINE_ITEM_LABELS, SHOP_NAME
+
+_NOT_PAIRS = LINE_ITEM_LABELS | {SHOP_NAME, ADDRESS}
 
 COLON_CONFIDENCE = 0.9
 GAP_CONFIDENCE = 0.7
@@ -29,6 +31,9 @@ BELOW_CONFIDENCE = 0.6
 NAMED_NUMBER_CONFIDENCE = 0.5
 MAX_KEY_WORDS = 4
 MAX_KEY_CHARS = 32
+_COLUMN_TITLE = re.compile(
+    r"(?i)^(?:ITEMS?|DESC\w*|QTY|QUANTITY|PRICE|U/?PRICE|UNIT|AMOUNT|AMT|TOTAL|RM|PRODUCT|S/PRICE|DISC|TAX|CODE)(?:\W|$)"
+)
 _KEY_OK = re.compile(r"^[A-Za-z][A-Za-z .#/&()'-]*[A-Za-z.#)]?$")
 
 
@@ -75,8 +80,9 @@ def _gap_pair(line: Sequence[Word]) -> KeyValue | None:
         return None
     key = " ".join(w.text for w in line[: i + 1]).rstrip(". ")
     value = " ".join(w.text for w in line[i + 1 :])
-    if not _is_key(key) or not value.strip(" .:") or _is_key(value) and not any(c.isdigit() for c in value):
-        return None  # two blocks of words ("DESC ... QTY") are column titles, not a pair
+    titles = _COLUMN_TITLE.search(value) or (_COLUMN_TITLE.search(key) and not any(c.isdigit() for c in value))
+    if not _is_key(key) or not value.strip(" .:") or titles:
+        return None  # "DESCRIPTION ... AMOUNT" are column titles, not a pair
     return KeyValue(_clean(key), _clean(value), [w.id for w in line[: i + 1]], [w.id for w in line[i + 1 :]], GAP_CONFIDENCE)
 
 
@@ -127,8 +133,8 @@ def extract_key_values(lines: Sequence[Sequence[Word]]) -> list[KeyValue]:
     for i, line in enumerate(lines):
         if i in used_below or not line:
             continue
-        if sum(1 for w in line if w.label in LINE_ITEM_LABELS) * 2 > len(line):
-            continue
+        if sum(1 for w in line if w.label in _NOT_PAIRS) * 2 > len(line):
+            continue  # item rows, names and addresses are fields of their own
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         below = _below_pair(line, nxt)
         if below:

@@ -1,0 +1,82 @@
+"""The SQLite entity database: seeding, fuzzy lookup through OCR noise, updates, receipts."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from receipt_builder import build
+
+from tillroll.config import PipelineConfig
+from tillroll.errors import ConfigError, DataError
+from tillroll.labels import ADDRESS, SHOP_NAME
+from tillroll.rules.entities import EntityDatabase, load_seed, skeleton
+
+
+def test_rules_entities_created_on_first_use_in_user_dir_and_seeded() -> None:
+    path = PipelineConfig().resolved_entity_db()  # TILLROLL_HOME points at a fresh folder per test
+    assert not path.exists()
+    db = EntityDatabase()
+    assert path.exists()
+    assert db.count() == len({(k, skeleton(t)) for k, t in load_seed() if len(skeleton(t)) >= 3}) > 100
+    db.close()
+    # Re-opening does not seed twice.
+    assert EntityDatabase(path).count() == len({(k, skeleton(t)) for k, t in load_seed() if len(skeleton(t)) >= 3})
+
+
+def test_rules_entities_lookup_survives_ocr_noise() -> None:
+    db = EntityDatabase(":memory:", seed=False)
+    db.add(SHOP_NAME, "MR D.I.Y. (JOHOR) SDN BHD")
+    db.add(SHOP_NAME, "INDAH GIFT & HOME DECO")
+    db.add(ADDRESS, "27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU, JOHOR.")
+    hit = db.lookup(SHOP_NAME, "MR D.T.Y. (J0HOR) SDN BHD")  # T for I, 0 for O
+    assert hit is not None and hit.text == "MR D.I.Y. (JOHOR) SDN BHD" and hit.score >= 90
+    assert db.lookup(SHOP_NAME, "INDAHGIFT&HOMEDEC0").text == "INDAH GIFT & HOME DECO"  # type: ignore[union-attr]
+    assert db.lookup(SHOP_NAME, "TOTALLY DIFFERENT BAKERY") is None
+    # An address line matches part of a stored address.
+    cands = db.candidates("TAMAN JOHOR JAYA,", (ADDRESS,))
+    assert cands and cands[0].partial >= 90
+
+
+def test_rules_entities_add_is_idempotent_and_counts() -> None:
+    db = EntityDatabase(":memory:", seed=False)
+    a = db.add(SHOP_NAME, "Kafe Belt", source="human")
+    b = db.add(SHOP_NAME, "KAFE  BELT", source="human")
+    assert a == b and db.count(SHOP_NAME) == 1
+    assert db.stats()["by_source"] == {"human": 1}
+
+
+def test_rules_entities_reject_bad_kind_and_source() -> None:
+    db = EntityDatabase(":memory:", seed=False)
+    with pytest.raises(ConfigError, match="unknown entity kind"):
+        db.add("total", "x y z")
+    with pytest.raises(ConfigError, match="unknown entity source"):
+        db.add(SHOP_NAME, "ABC SHOP", source="robot")
+
+
+def test_rules_entities_corrupt_file_is_a_typed_error(tmp_path: Path) -> None:
+    bad = tmp_path / "entities.sqlite3"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(DataError, match="delete it"):
+        EntityDatabase(bad)
+
+
+def test_rules_entities_find_in_document_name_and_multiline_address() -> None:
+    db = EntityDatabase(":memory:", seed=False)
+    db.add(SHOP_NAME, "INDAH GIFT & HOME DECO")
+    db.add(ADDRESS, "27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU, JOHOR.")
+    doc = build(["    TAN WOON YANN", "  INDAH GIFT & H0ME DECO", "  27,JALAN DEDAP 13,", "   TAMAN JOHOR JAYA,", " 81100 JOHOR BAHRU,JOHOR.", "TEL:07-3507405"])
+    found = {e.kind: e for e in db.find_in_document(doc)}
+    assert found[SHOP_NAME].line_indices == (1,)
+    assert found[ADDRESS].line_indices == (2, 3, 4)
+
+
+def test_rules_entities_lookup_scales_with_rare_trigrams(tmp_path: Path) -> None:
+    # 5k synthetic shops: lookups must still find the right one (speed is measured in benchmarks/).
+    db = EntityDatabase(tmp_path / "big.sqlite3", seed=False)
+    db.add_many(((SHOP_NAME, f"KEDAI {i:05d} SDN BHD TRADING") for i in range(5000)), source="seed")
+    db.add(SHOP_NAME, "ZYXWV QUOKKA EMPORIUM")
+    assert db.lookup(SHOP_NAME, "ZYXWV QU0KKA EMP0RIUM").text == "ZYXWV QUOKKA EMPORIUM"  # type: ignore[union-attr]
+    with sqlite3.connect(tmp_path / "big.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM entities").fetchone()[0] == 5001
