@@ -116,13 +116,21 @@ class ExtractionService:
         sample = _warm_up_image()
 
         def build() -> None:
-            pipe = self.pipeline_for(self.config)
-            pipe.process(sample, name="warm-up.png")
-            barrier.wait(timeout=600)  # keeps this thread busy so the next job lands on another thread
+            try:
+                self.pipeline_for(self.config).process(sample, name="warm-up.png")
+            finally:
+                # Keep this thread busy until every worker has built its own pipeline, so each
+                # job lands on a different thread; reached even on failure, so nobody waits forever.
+                try:
+                    barrier.wait(timeout=600)
+                except threading.BrokenBarrierError:
+                    pass
 
         futures = [self._executor.submit(build) for _ in range(self.workers)]
-        for f in futures:
-            f.result()
+        errors = [f.exception() for f in futures]
+        for error in errors:
+            if error is not None:
+                raise error
 
     # ---- running -----------------------------------------------------------------
     async def run(self, job: Callable[[Pipeline], T], config: PipelineConfig) -> tuple[T, float]:

@@ -80,21 +80,29 @@ class GuardMiddleware:
             return
 
         received = 0
-        response_started = False
+        too_large = False
+        replaced = False
 
         async def limited_receive() -> dict[str, Any]:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
         async def guarded_send(message: dict[str, Any]) -> None:
-            nonlocal response_started
+            nonlocal replaced
+            if too_large:
+                # The app turned our interruption into some error response of its own (a
+                # form parser failing gives 400); the client must hear the real reason: 413.
+                if message["type"] == "http.response.start" and not replaced:
+                    replaced = True
+                    await _send_json(send, 413, FileTooLargeError(self._too_large()))
+                return
             if message["type"] == "http.response.start":
-                response_started = True
                 extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
                 if path == "/" or path.startswith(("/review", "/static")):
                     extra.append((b"content-security-policy", UI_CSP.encode()))
@@ -104,7 +112,7 @@ class GuardMiddleware:
         try:
             await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
-            if not response_started:
+            if not replaced:
                 await _send_json(send, 413, FileTooLargeError(self._too_large()))
 
     def _too_large(self) -> str:

@@ -193,12 +193,12 @@ def apply_edits(
         word = words[word_id]
         if word.get("label") == label and word.get("label_source") == "human":
             continue
+        # A label set to what the model already said is still a change: a person confirmed it.
         before = word.get("label")
         word.update(label=label, label_confidence=1.0, label_source="human")
-        if before != label:
-            changes["labels"].append(
-                {"word_id": word_id, "text": word.get("text"), "predicted": predicted_words.get(word_id, {}).get("label"), "before": before, "after": label}
-            )
+        changes["labels"].append(
+            {"word_id": word_id, "text": word.get("text"), "predicted": predicted_words.get(word_id, {}).get("label"), "before": before, "after": label}
+        )
 
     doc_fields: dict[str, Any] = doc.setdefault("fields", {})
     for name, edit in (fields or {}).items():
@@ -220,8 +220,7 @@ def apply_edits(
         currency = _clean_text(edit.get("currency", old.get("currency")), f"field {name} currency")
         if currency:
             new["currency"] = currency
-        unchanged = {k: v for k, v in old.items() if k not in ("confidence", "source")} == {k: v for k, v in new.items() if k not in ("confidence", "source")}
-        if unchanged:
+        if old == new:  # already confirmed by a person with this very content
             continue
         doc_fields[name] = new
         changes["fields"].append({"field": name, "predicted": _field_value(prediction, name), "before": before, "after": value})
