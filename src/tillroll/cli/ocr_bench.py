@@ -17,6 +17,7 @@ def ocr_bench(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N documents"),
     report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write report.json here"),
     markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the table as Markdown to this file"),
+    speed_sample: int = typer.Option(0, "--speed-sample", min=0, help="Also time each engine without the cache on the first N images (median s/image)"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Average Levenshtein, CER, WER, character/word accuracy and macro token P/R/F1 per engine.
@@ -37,7 +38,7 @@ def ocr_bench(
         typer.echo("error: --engines needs at least one engine name", err=True)
         raise typer.Exit(EXIT_USAGE)
     try:
-        result = ocr_benchmark(data, names, limit=limit, progress=progress)
+        result = ocr_benchmark(data, names, limit=limit, progress=progress, speed_sample=speed_sample)
     except TillrollError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from exc
