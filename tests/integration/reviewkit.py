@@ -77,12 +77,12 @@ def server_process(data_dir: Path, home: Path, extra_args: list[str] | None = No
     port = free_port()
     env = {**os.environ, "TILLROLL_HOME": str(home)}
     cmd = [sys.executable, "-c", "from tillroll.cli import main; main()", "serve", "--port", str(port), "--data-dir", str(data_dir),
-           "--model", "rules", "--workers", "1", "--log-level", "warning", *(extra_args or [])]
+           "--model", "rules", "--workers", "1", "--no-warm-up", "--log-level", "warning", *(extra_args or [])]
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, proc=proc)
+        wait_until_up(base, timeout=180, proc=proc)
         yield base, proc
     finally:
         if proc.poll() is None:

@@ -27,6 +27,7 @@ def serve(
     max_megapixels: Optional[float] = typer.Option(None, "--max-megapixels", min=0.001, help="Most pixels per page, in millions (413 above)."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds one extraction may take, waiting included (504 above)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    warm_up: bool = typer.Option(True, "--warm-up/--no-warm-up", help="Read one tiny receipt per worker at start-up, so the first request does not load the OCR models."),
 ) -> None:
     """Serve POST /v1/extract, /healthz, OpenAPI docs at /docs and the review UI at /review."""
     from ..config import PipelineConfig
@@ -58,6 +59,7 @@ def serve(
             max_pixels=int(max_megapixels * 1e6) if max_megapixels else defaults.max_pixels,
             request_timeout_s=timeout,
             workers=workers or defaults.workers,
+            warm_up=warm_up,
         )
         application = create_app(settings)
     except TillrollError as exc:

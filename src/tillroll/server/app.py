@@ -53,6 +53,7 @@ class ServerSettings:
     request_timeout_s: float = 120.0
     workers: int = max(1, min(4, os.cpu_count() or 1))
     max_queue: int = 64
+    warm_up: bool = True  # run one tiny receipt per worker at start-up so OCR models are loaded
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir) if self.data_dir else user_data_dir() / "review"
@@ -113,7 +114,7 @@ def create_app(
             pipeline=pipeline,
             pipeline_factory=pipeline_factory,
         )
-        service.warm_up()
+        service.warm_up(run_sample=settings.warm_up)
         app.state.service = service
         app.state.store = store or ReviewStore(settings.resolved_data_dir())
         log.info("tillroll server ready: ocr=%s model=%s workers=%d", config.ocr, config.model, settings.workers)

@@ -104,10 +104,10 @@ class ExtractionService:
         """Rebuild pipelines lazily, thread by thread, e.g. after the entity database learnt something."""
         self._generation += 1
 
-    def warm_up(self) -> None:
-        """Build the default pipeline in every worker thread now, and run it once.
+    def warm_up(self, run_sample: bool = True) -> None:
+        """Build the default pipeline in every worker thread now, and (`run_sample`) run it once.
 
-        The first run loads the OCR models (rapidocr loads them lazily), so the
+        The sample run loads the OCR models (rapidocr loads them lazily), so the
         first client does not pay for it.
         """
         if self._shared is not None:
@@ -117,7 +117,9 @@ class ExtractionService:
 
         def build() -> None:
             try:
-                self.pipeline_for(self.config).process(sample, name="warm-up.png")
+                pipe = self.pipeline_for(self.config)
+                if run_sample:
+                    pipe.process(sample, name="warm-up.png")
             finally:
                 # Keep this thread busy until every worker has built its own pipeline, so each
                 # job lands on a different thread; reached even on failure, so nobody waits forever.
