@@ -93,6 +93,10 @@ def evaluate(
         console.print(f"SROIE entities located: gold boxes {loc['gold_boxes']['rate']:.3f}, OCR words {loc['ocr_words']['rate']:.3f}")
     if "ocr_cache" in result:
         console.print(f"OCR cache: {result['ocr_cache']['hits']} hits, {result['ocr_cache']['misses']} misses ({result['ocr_cache']['dir']})")
+    scored = [d for d in result["per_document"] if d["word_accuracy"] is not None]
+    if len(scored) > 5:
+        worst = sorted(scored, key=lambda d: d["word_accuracy"])[:5]
+        console.print("Lowest word accuracy: " + ", ".join(f"{d['id']} {d['word_accuracy']:.2f}" for d in worst))
     for err in result["errors"][:5]:
         console.print(f"[red]failed[/red] {err['id']}: {err['error']}")
     if report is not None:

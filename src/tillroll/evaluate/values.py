@@ -10,6 +10,7 @@ a reader would forgive: case, spacing and punctuation in names and addresses,
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from ..extract import normalize as nz
 
@@ -97,7 +98,7 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
     return bool(gold_forms & pred_forms)
 
 
-def _amount(text: str | None):  # -> Decimal | None
+def _amount(text: str | None) -> Decimal | None:
     if not text:
         return None
     parsed = nz.parse_amount(text)
