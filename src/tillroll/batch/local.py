@@ -6,9 +6,10 @@ the classifier hold the GIL in places and because a crash in native code (an
 image that trips a decoder) must not take the batch down with it.
 
 Crash handling: when a worker process dies (segfault, killed by the OS), every
-receipt it might have been holding becomes a *suspect*. Suspects are retried
-one at a time in a fresh pool; a receipt whose worker dies while it is the only
-one in flight gets a `worker_crashed` error record and the batch goes on.
+receipt in flight becomes a *suspect*. Suspects are retried one at a time in a
+fresh pool; a receipt that was in flight at two crashes, the last time alone,
+gets a `worker_crashed` error record and the batch goes on. (One crash alone
+is not proof: the OOM killer may pick a worker for another process's sins.)
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class LocalEngine:
     def results(self, sources: list[str]) -> Iterator[WorkResult]:
         pending: deque[str] = deque(sources)
         suspects: deque[str] = deque()
+        crashes: dict[str, int] = {}
         in_flight: dict[Future[WorkResult], str] = {}
         pool = self._new_pool()
         finished_normally = False
@@ -135,7 +137,9 @@ class LocalEngine:
                     in_flight.clear()
                     self._stop(pool)
                     pool = self._new_pool()
-                    if len(crashed) == 1:
+                    for source in crashed:
+                        crashes[source] = crashes.get(source, 0) + 1
+                    if len(crashed) == 1 and crashes[crashed[0]] >= 2:
                         yield WorkResult(record=crashed_record(crashed[0]), pid=-1, peak_rss_mb=0.0)
                     else:
                         suspects.extend(crashed)
