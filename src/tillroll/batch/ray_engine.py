@@ -109,6 +109,8 @@ class RayEngine:
             kwargs["runtime_env"] = self.runtime_env
         if self.address:
             kwargs["address"] = self.address
+        elif os.environ.get("RAY_ADDRESS"):
+            pass  # Ray joins the cluster named by RAY_ADDRESS (as `ray job submit` sets it)
         else:
             # A private local Ray sized to this machine (or to --workers, whichever is smaller).
             from .local import available_cpus
@@ -119,8 +121,12 @@ class RayEngine:
             kwargs["object_store_memory"] = 256 * 1024 * 1024
         try:
             ray.init(**kwargs)
-        except ConnectionError as exc:
-            raise BatchError(f"cannot connect to the Ray cluster at {self.address!r} ({exc}); start it with `ray start --head` or check --ray-address") from exc
+        except Exception as exc:  # ConnectionError, ValueError, RuntimeError, depending on what is wrong
+            where = self.address or os.environ.get("RAY_ADDRESS") or "a new local Ray"
+            raise BatchError(
+                f"cannot start or join Ray ({where}): {type(exc).__name__}: {exc}; "
+                "for a cluster, start it with `ray start --head` and check --ray-address"
+            ) from exc
         self._started_ray = True
         return ray
 

@@ -124,7 +124,7 @@ def batch(
     except TillrollError as exc:
         error = exc
 
-    _print_summary(job, err, interrupted)
+    _print_summary(job, err, "interrupted after" if interrupted else "stopped after" if error else "done:")
     if stats_json:
         stats_json.write_text(json.dumps(job.stats.to_dict(), indent=2) + "\n", encoding="utf-8")
     if error is not None:
@@ -180,9 +180,8 @@ def _run_with_lines(job: Any, console: Any) -> None:
     job.run(on_result)
 
 
-def _print_summary(job: Any, console: Any, interrupted: bool) -> None:
+def _print_summary(job: Any, console: Any, head: str) -> None:
     st = job.stats
-    head = "interrupted after" if interrupted else "done:"
     console.print(
         f"{head} {st.processed} processed, {st.failed} failed, {st.already_done} already done "
         f"(of {st.total}) in {_fmt_duration(st.elapsed_s)}; {st.throughput:.2f} receipts/s "
