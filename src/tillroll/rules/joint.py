@@ -23,7 +23,7 @@ from typing import Sequence
 
 from ..config import PipelineConfig
 from ..document import Document, Word
-from ..labels import MISC
+from ..labels import MISC, TOTAL
 from .entities import EntityDatabase
 from .header import header_end, propose_header
 from .line_items import LINE_ITEM_CONFIDENCE, find_table
@@ -106,4 +106,29 @@ class RulesStage:
                 w = words[wid]
                 w.set_label(m.label, max(m.confidence, w.label_confidence or 0.0) if w.label == m.label else m.confidence, "rule")
 
+        self._keep_one_total(lines)
         relabel(lines)
+
+    @staticmethod
+    def _keep_one_total(lines: Sequence[Sequence[Word]]) -> None:
+        """Several lines say TOTAL (before/after rounding, per tax rate...): keep the amount due.
+
+        The choice is the assembler's (keywords plus arithmetic); the other lines' rule
+        labels go back to misc, so word labels and the `total` field agree.
+        """
+        from ..extract.assemble import choose_total
+
+        chosen = choose_total(lines)
+        if chosen is None:
+            return
+        for w in chosen[0]:  # e.g. the rounded amount printed on a line of its own
+            if w.label != TOTAL:
+                w.set_label(TOTAL, round(chosen[2], 4), "rule")
+        keep_ids = {w.id for w in chosen[0]}
+        keep_lines = {i for i, line in enumerate(lines) if any(w.id in keep_ids for w in line)}
+        for i, line in enumerate(lines):
+            if i in keep_lines:
+                continue
+            for w in line:
+                if w.label == TOTAL and w.label_source == "rule":
+                    w.set_label(MISC, DEFAULT_MISC_CONFIDENCE, "rule")

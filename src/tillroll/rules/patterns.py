@@ -85,7 +85,8 @@ NOT_TOTAL = re.compile(
     rf"|VAT|GST|SST|TAX\w*|POINTS?|WEIGHT|TIPS?|CHANGE|TENDER\w*|REBATE|VOUCHER|DEPOSIT|PAID)(?![A-Z])"
 )
 # But these mean the line is still the amount due, even though a tax word is on it.
-TAX_INCLUSIVE = re.compile(r"INCL\w*|INCLUSIVE|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
+# ("TOTAL INCLUDES 6% GST 1.61" is the tax: the verb forms announce the tax amount.)
+TAX_INCLUSIVE = re.compile(r"INCL(?:\.|USIVE|(?![A-Z]))|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
 
 _TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU)"
 _TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU")
