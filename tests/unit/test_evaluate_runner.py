@@ -121,3 +121,25 @@ def test_update_benchmarks_script_fills_only_marked_blocks(tmp_path: Path, repo_
     result = subprocess.run(["bash", str(repo_root / "benchmarks" / "update_benchmarks.sh")], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert doc.read_text() == "## Mine\n\n<!-- generated:ocr-table -->\n| engine |\n|---|\n| rapidocr |\n<!-- /generated:ocr-table -->\n\n## Theirs\n\nhand-written\n"
+
+
+def _word_report(model: str, gold: list[str], pred: list[str]) -> dict:
+    from tillroll.evaluate.metrics import word_label_report
+
+    return {"model": model, "ocr": "gold", "words": word_label_report(gold, pred).to_dict()}
+
+
+def test_cli_compare_reports_puts_models_side_by_side(tmp_path: Path) -> None:
+    gold = ["total", "misc", "misc", "shop_name"]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "report.json").write_text(json.dumps(_word_report("rules", gold, ["total", "misc", "misc", "misc"])))
+    (tmp_path / "b.json").write_text(json.dumps(_word_report("joint", gold, list(gold))))
+    result = runner.invoke(app, ["compare-reports", str(tmp_path / "a"), str(tmp_path / "b.json"), "--names", "RULE,JOINT"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "| average | RULE | JOINT |"
+    assert "| total (1) | 1.000 | 1.000 |" in lines
+    assert "| shop_name (1) | 0.000 | 1.000 |" in lines
+    assert "| F1 micro | 0.750 | 1.000 |" in lines
+    bad = runner.invoke(app, ["compare-reports", str(tmp_path / "b.json"), "--names", "x,y"])
+    assert bad.exit_code == 2 and "2 names for 1 reports" in bad.output

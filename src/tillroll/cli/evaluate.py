@@ -141,3 +141,32 @@ def gold_labels(
     if markdown is not None:
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(alignment_markdown([result]), encoding="utf-8")
+
+
+@app.command("compare-reports")
+def compare_reports(
+    reports: list[Path] = typer.Argument(..., help="report.json files (or folders holding one) written by `tillroll evaluate --report`"),
+    names: Optional[str] = typer.Option(None, "--names", help="Comma-separated column names (default: model/ocr)"),
+    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write the tables to this file instead of printing them"),
+) -> None:
+    """Side-by-side averages and per-label F1 of several evaluations (the paper's Tables 2 and 3)."""
+    import json
+
+    from ..evaluate.runner import comparison_markdown
+
+    loaded = []
+    for path in reports:
+        file = path / "report.json" if path.is_dir() else path
+        try:
+            loaded.append(json.loads(file.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            _fail(ValueError(f"cannot read {file}: {exc}; pass report.json files written by `tillroll evaluate --report DIR`"))
+    column_names = [n.strip() for n in names.split(",")] if names else None
+    if column_names and len(column_names) != len(loaded):
+        _fail(ValueError(f"--names has {len(column_names)} names for {len(loaded)} reports"))
+    text = comparison_markdown(loaded, column_names)
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text)
