@@ -142,6 +142,31 @@ def write_docs(markdown: str, path: Path) -> None:
     path.write_text(text[:start] + "\n\n" + markdown.strip() + "\n" + text[end:], encoding="utf-8")
 
 
+def docs_body(results: list[dict[str, object]], n: int, n_receipts: int, note: str = "", when: str | None = None) -> str:
+    """The markdown written into this benchmark's section of docs/benchmarks.md."""
+    md = table(results)
+    cpu = platform.processor() or platform.machine()
+    body = (
+        "Command: `.venv/bin/python benchmarks/ocr_engines.py --n "
+        f"{n} --write-docs`\n\n"
+        f"Machine: 2-core x86-64 VM, 24 GiB RAM, no GPU ({cpu}); date: {when or date.today().isoformat()}; "
+        f"Python {platform.python_version()}.\n\n"
+        f"Data: the first {n_receipts} receipts (sorted ids) of the SROIE dev split (`tillroll.io.splits`), "
+        "loaded with `tillroll.io.load` (no preprocessing) and read by each engine with no OCR cache.\n\n"
+        + md
+        + "\n\nCER = Levenshtein distance / reference length, summed over all receipts (rapidfuzz). Headline CER: "
+        "upper-cased, spaces removed (SROIE transcribes everything in capitals and spaces inconsistently); the two "
+        "stricter columns keep single spaces, and spaces and case. Reference = the ground-truth lines of "
+        "`box/<id>.txt`; both texts put in reading order by `tillroll.ocr.lines.group_lines`; text the ground truth "
+        "omits (Chinese lines) counts as engine error. Time = load + OCR per receipt, engine already built: wall-clock, "
+        "and CPU seconds (user + system, including Tesseract's child processes), which other jobs on the machine "
+        "disturb much less. Peak RSS = the engine's own Python process. rapidocr uses onnxruntime's default threads; Tesseract runs with "
+        "`OMP_THREAD_LIMIT=1` and `--psm 6`."
+        + (f"\n\n{note}" if note else "")
+    )
+    return body
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="CER, time and memory of each OCR engine on SROIE dev receipts.")
     parser.add_argument("--sroie", type=Path, default=DEFAULT_SROIE, help="SROIE folder with images/ and box/")
@@ -175,25 +200,7 @@ def main() -> None:
     md = table(results)
     print(md)
     if args.write_docs:
-        cpu = platform.processor() or platform.machine()
-        body = (
-            "Command: `.venv/bin/python benchmarks/ocr_engines.py --n "
-            f"{args.n} --write-docs`\n\n"
-            f"Machine: 2-core x86-64 VM, 24 GiB RAM, no GPU ({cpu}); date: {date.today().isoformat()}; "
-            f"Python {platform.python_version()}.\n\n"
-            f"Data: the first {len(ids)} receipts (sorted ids) of the SROIE dev split (`tillroll.io.splits`), "
-            "loaded with `tillroll.io.load` (no preprocessing) and read by each engine with no OCR cache.\n\n"
-            + md
-            + "\n\nCER = Levenshtein distance / reference length, summed over all receipts (rapidfuzz). Headline CER: "
-            "upper-cased, spaces removed (SROIE transcribes everything in capitals and spaces inconsistently); the two "
-            "stricter columns keep single spaces, and spaces and case. Reference = the ground-truth lines of "
-            "`box/<id>.txt`; both texts put in reading order by `tillroll.ocr.lines.group_lines`; text the ground truth "
-            "omits (Chinese lines) counts as engine error. Time = load + OCR per receipt, engine already built: wall-clock, "
-            "and CPU seconds (user + system, including Tesseract's child processes), which other jobs on the machine "
-            "disturb much less. Peak RSS = the engine's own Python process. rapidocr uses onnxruntime's default threads; Tesseract runs with "
-            "`OMP_THREAD_LIMIT=1` and `--psm 6`."
-            + (f"\n\n{args.note}" if args.note else "")
-        )
+        body = docs_body(results, args.n, len(ids), args.note)
         write_docs(body, REPO / "docs" / "benchmarks.md")
         print("wrote docs/benchmarks.md", file=sys.stderr)
 
