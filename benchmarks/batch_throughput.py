@@ -55,8 +55,16 @@ def dev_receipts(n: int) -> list[Path]:
     return dev[:n]
 
 
-def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int) -> dict[str, object]:
-    """One batch in this process; returns its measurements."""
+class _TimeUp(Exception):
+    """Raised from the result callback to end a run at --max-seconds."""
+
+
+def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int, max_seconds: float | None = None) -> dict[str, object]:
+    """One batch in this process; returns its measurements.
+
+    With `max_seconds`, the batch is stopped after that long and the rates are over
+    the receipts finished by then (`receipts` says how many).
+    """
     from tillroll.batch.runner import BatchJob
     from tillroll.batch.sinks import read_records
     from tillroll.config import PipelineConfig
@@ -72,8 +80,18 @@ def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int) -
         arrivals: list[float] = []
         load_before = os.getloadavg()
         t0 = time.perf_counter()
-        stats = job.run(lambda record, st: arrivals.append(time.perf_counter()))
-        wall = time.perf_counter() - t0
+
+        def on_result(record: dict[str, object], st: object) -> None:
+            arrivals.append(time.perf_counter())
+            if max_seconds and arrivals[-1] - t0 > max_seconds:
+                raise _TimeUp
+
+        try:
+            job.run(on_result)
+        except _TimeUp:
+            pass
+        stats = job.stats
+        wall = (arrivals[-1] if arrivals else time.perf_counter()) - t0
         load_after = os.getloadavg()
         records = read_records(out)
     ocr_ms = [r["timings_ms"]["ocr"] for r in records if "error" not in r and "ocr" in r.get("timings_ms", {})]
@@ -83,6 +101,7 @@ def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int) -
         "engine": engine,
         "workers": workers,
         "receipts": len(records),
+        "stopped_at_max_seconds": bool(max_seconds and len(records) < n),
         "failed": stats.failed,
         "model": config.model,
         "ocr": config.ocr,
@@ -130,13 +149,14 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--model", default=None, help="default: PipelineConfig's default model")
     ap.add_argument("--warmup", type=int, default=5, help="results to skip before the steady rate is timed")
+    ap.add_argument("--max-seconds", type=float, default=None, help="stop each run after this long (rates are then over the receipts finished)")
     ap.add_argument("--json", type=Path, default=REPO / "build" / "benchmarks" / "batch_throughput.json")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: "engine:workers", run in this process
     args = ap.parse_args()
 
     if args.one:
         engine, workers = args.one.split(":")
-        print(json.dumps(run_one(engine, int(workers), args.n, args.model, args.warmup)))
+        print(json.dumps(run_one(engine, int(workers), args.n, args.model, args.warmup, args.max_seconds)))
         return
 
     rows = []
@@ -145,6 +165,8 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--one", f"{engine}:{workers}", "--n", str(args.n), "--warmup", str(args.warmup)]
             if args.model:
                 cmd += ["--model", args.model]
+            if args.max_seconds:
+                cmd += ["--max-seconds", str(args.max_seconds)]
             print(f"running {engine} with {workers} worker(s) over {args.n} receipts ...", file=sys.stderr, flush=True)
             proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
             if proc.returncode != 0:
