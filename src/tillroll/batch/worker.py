@@ -34,7 +34,10 @@ THREAD_ENV_VARS = (
     "MKL_NUM_THREADS",
     "NUMEXPR_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
+    # tillroll's own knobs, read by ocr/rapidocr.py and models/predict.py (THREADS_ENV);
+    # spelled out here because importing those modules would load numpy before the caps.
     "TILLROLL_OCR_THREADS",
+    "TILLROLL_CLASSIFIER_THREADS",
 )
 
 
