@@ -82,9 +82,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float | None:
     if not values:
-        return float("nan")
+        return None
     ordered = sorted(values)
     k = (len(ordered) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
@@ -178,8 +178,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         summary["kinds"][kind] = {
             "count": len(rows),
             "statuses": statuses,
-            "p50_s": round(percentile(times, 0.5), 3),
-            "p95_s": round(percentile(times, 0.95), 3),
+            "p50_s": round(percentile(times, 0.5), 3) if times else None,
+            "p95_s": round(percentile(times, 0.95), 3) if times else None,
             "max_s": round(max(times), 3) if times else None,
             "mean_s": round(statistics.fmean(times), 3) if times else None,
         }
@@ -201,6 +201,8 @@ def markdown(summary: dict[str, Any]) -> str:
         "|---|---:|---|---:|---:|---:|",
     ]
     for kind, k in summary["kinds"].items():
+        if not k["count"]:
+            continue
         codes = ", ".join(f"{s}×{n}" for s, n in sorted(k["statuses"].items()))
         lines.append(f"| {kind} | {k['count']} | {codes} | {k['p50_s']:.3f} s | {k['p95_s']:.3f} s | {k['max_s']:.3f} s |")
     return "\n".join(lines)
