@@ -12,6 +12,7 @@
 #     ocr-table                       paper Table 1 shape, SROIE dev, rapidocr + tesseract
 #     align-table                     SROIE entity location and label transfer
 #     eval-MODEL-DATASET-OCR          `tillroll evaluate` tables, e.g. eval-rules-sroie-rapidocr
+#     compare-DATASET-OCR             every model that ran, side by side, e.g. compare-sroie-gold
 # A section owner who wants a table regenerated adds the matching empty
 # marker pair to their section. Each block records its command, machine and date.
 #
@@ -36,6 +37,7 @@ PYTHON="${PYTHON:-.venv/bin/python}"
 SROIE="sroie:$DATA/sroie/train:dev"
 WILD="wildreceipt:$DATA/wildreceipt:dev"
 mkdir -p "$OUT"
+rm -f "$OUT"/block-*.md  # only tables produced by this run are spliced in
 
 gpu="no GPU"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then gpu="GPU: $(nvidia-smi -L | head -1 | cut -d'(' -f1)"; fi
@@ -95,6 +97,23 @@ if [[ " $ONLY " == *" eval "* ]]; then
           block "$name" "tillroll evaluate --data $spec --model $model --ocr $ocr" "$OUT/$name.md"
         fi
       done
+    done
+  done
+  # compare-DATASET-OCR: the models that ran, side by side (paper Tables 2 and 3).
+  for ds in sroie wildreceipt; do
+    for ocr in $EVAL_OCR; do
+      dirs=(); names=()
+      for model in $MODELS; do
+        if [ -f "$OUT/eval-$model-$ds-$ocr/report.json" ] && [ -f "$OUT/block-eval-$model-$ds-$ocr.md" ]; then
+          dirs+=("$OUT/eval-$model-$ds-$ocr"); names+=("$model")
+        fi
+      done
+      if [ "${#dirs[@]}" -gt 0 ]; then
+        joined="$(IFS=,; echo "${names[*]}")"
+        if run "compare-$ds-$ocr" compare-reports "${dirs[@]}" --names "$joined" --markdown "$OUT/compare-$ds-$ocr.md"; then
+          block "compare-$ds-$ocr" "tillroll compare-reports (evaluate --model ${names[*]} --ocr $ocr on $ds dev)" "$OUT/compare-$ds-$ocr.md"
+        fi
+      fi
     done
   done
 fi
