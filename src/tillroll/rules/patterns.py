@@ -104,6 +104,11 @@ PHONE_KEYWORDS = re.compile(
 )
 
 
+_PHONE_LAYOUT = re.compile(
+    r"(?<![\w/.-])(?:\(\d{3}\)\s?\d{3}[-.\s]\d{4}|\d{3}[-.]\d{3}[-.]\d{4}|0\d{1,2}-\d{3,4}\s?\d{4})(?![\w/.-])"
+)
+
+
 def _amount_spans(line: LineText) -> list[tuple[int, int]]:
     return [a.span for a in find_amounts(line.text) if "." in line.text[a.span[0]:a.span[1]] or "," in line.text[a.span[0]:a.span[1]]]
 
@@ -178,6 +183,12 @@ def telephone_rule(line: LineText) -> list[RuleMatch]:
         after = [p for p in phones if p.span[0] >= kw.start() and len(p.digits) >= 7]
         if after:
             return [RuleMatch(TELEPHONE, line.ids_in(kw.start(), after[-1].span[1]), "telephone")]
+    # Without a keyword: a number in a national phone layout that is not part of an
+    # amount or a date ("(415) 379-3604", "702-399-8282", "03-5542 3228").
+    fmt = _PHONE_LAYOUT.search(line.text)
+    taken = [*_amount_spans(line), *(d.span for d in find_dates(line.text))]
+    if fmt and not any(a < fmt.end() and fmt.start() < b for a, b in taken):
+        return [RuleMatch(TELEPHONE, line.ids_in(*fmt.span()), "telephone_layout", 0.8)]
     # Without a keyword only an unmistakable international number counts ("+356 ...", "00356 ...");
     # "00" + digits of an unknown calling code is more often a tax number.
     intl = [p for p in phones if p.e164 and len(p.digits) >= 9 and (p.country is not None or line.text[p.span[0]:p.span[1]].lstrip().startswith("+"))]
