@@ -68,6 +68,11 @@ def _is_money(w: Word) -> bool:
     return bool(_MONEY.match(w.text.replace(" ", "")))
 
 
+def _is_title_or_currency(text: str) -> bool:
+    t = text.strip(":()")
+    return any(rx.match(t) for rx in HEADER_TITLES.values()) or t.upper() in {"RM", "EUR", "USD", "$", "€", "£", "DISC", "CODE", "DESC", "ITEM", "ITEMS"}
+
+
 def _line_text(line: Sequence[Word]) -> str:
     return " ".join(w.text for w in line)
 
@@ -114,6 +119,8 @@ def find_table(lines: Sequence[Sequence[Word]], page_width: float, matches: Sequ
             words = words[:-1]
         priced = bool(words) and _is_money(words[-1]) and words[-1].cx >= right_zone
         if not priced:
+            if all(_is_title_or_currency(w.text) for w in words):
+                continue  # a second row of column titles ("QTY  RM  RM")
             if sum(c.isalpha() for c in text) >= 2:
                 pending_description += [w.id for w in words]
                 pending_lines.append(i)
