@@ -119,20 +119,4 @@ if [[ " $ONLY " == *" eval "* ]]; then
 fi
 
 # Splice every block into its marker pair in the benchmarks page.
-"$PYTHON" - "$DOC" "$OUT" <<'EOF'
-import re, sys
-from pathlib import Path
-
-doc_path, out = Path(sys.argv[1]), Path(sys.argv[2])
-text = doc_path.read_text(encoding="utf-8")
-filled = []
-for block in sorted(out.glob("block-*.md")):
-    name = block.stem[len("block-"):]
-    pattern = re.compile(rf"(<!-- generated:{re.escape(name)} -->\n)(.*?)(<!-- /generated:{re.escape(name)} -->)", re.S)
-    if pattern.search(text):
-        body = block.read_text(encoding="utf-8").rstrip("\n") + "\n"
-        text = pattern.sub(lambda m: m.group(1) + body + m.group(3), text)
-        filled.append(name)
-doc_path.write_text(text, encoding="utf-8")
-print(f"updated blocks in {doc_path}: {', '.join(filled) or 'none (add <!-- generated:NAME --> markers)'}")
-EOF
+"$PYTHON" benchmarks/splice_blocks.py "$DOC" "$OUT"

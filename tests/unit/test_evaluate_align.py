@@ -135,3 +135,10 @@ def test_align_ocr_line_texts_pairs_ocr_words_with_gold_lines() -> None:
     gold_lines, read = ocr_line_texts(GOLD, ocr)
     assert gold_lines == ["TOTAL 9.00", "CASH 10.00"]
     assert read == ["TOTAL: 9.0O", "CASH"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False), st.sampled_from(["", "RM", "$", "RM "]), st.booleans())
+def test_align_amount_value_reads_back_what_was_printed(value, prefix: str, thousands: bool) -> None:
+    printed = f"{value:,.2f}" if thousands else f"{value:.2f}"
+    assert amount_value(prefix + printed) == value

@@ -109,18 +109,31 @@ def test_cli_ocr_bench_needs_an_engine(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "at least one engine" in result.output
 
 
-def test_update_benchmarks_script_fills_only_marked_blocks(tmp_path: Path, repo_root: Path) -> None:
+def test_update_benchmarks_splice_fills_only_marked_blocks(repo_root: Path) -> None:
+    sys.path.insert(0, str(repo_root / "benchmarks"))
+    try:
+        from splice_blocks import splice
+    finally:
+        sys.path.pop(0)
+    doc = "## Mine\n\n<!-- generated:ocr-table -->\nold\n<!-- /generated:ocr-table -->\n\n## Theirs\n\nhand-written\n"
+    text, filled = splice(doc, {"ocr-table": "| engine |\n|---|\n| rapidocr |\n", "not-in-doc": "x"})
+    assert filled == ["ocr-table"]
+    assert text == "## Mine\n\n<!-- generated:ocr-table -->\n| engine |\n|---|\n| rapidocr |\n<!-- /generated:ocr-table -->\n\n## Theirs\n\nhand-written\n"
+
+
+def test_update_benchmarks_script_with_nothing_to_run_leaves_the_page_alone(tmp_path: Path, repo_root: Path) -> None:
     import subprocess
 
     out = tmp_path / "out"
     out.mkdir()
-    (out / "block-ocr-table.md").write_text("| engine |\n|---|\n| rapidocr |\n")
+    (out / "block-ocr-table.md").write_text("stale table from an earlier run\n")
     doc = tmp_path / "benchmarks.md"
-    doc.write_text("## Mine\n\n<!-- generated:ocr-table -->\nold\n<!-- /generated:ocr-table -->\n\n## Theirs\n\nhand-written\n")
+    original = "## Mine\n\n<!-- generated:ocr-table -->\nold\n<!-- /generated:ocr-table -->\n"
+    doc.write_text(original)
     env = {"PATH": "/usr/bin:/bin", "ONLY": "none", "DOC": str(doc), "OUT": str(out), "PYTHON": sys.executable}
     result = subprocess.run(["bash", str(repo_root / "benchmarks" / "update_benchmarks.sh")], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert doc.read_text() == "## Mine\n\n<!-- generated:ocr-table -->\n| engine |\n|---|\n| rapidocr |\n<!-- /generated:ocr-table -->\n\n## Theirs\n\nhand-written\n"
+    assert doc.read_text() == original  # a stale block is never spliced in
 
 
 def _word_report(model: str, gold: list[str], pred: list[str]) -> dict:

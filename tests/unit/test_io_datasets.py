@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from datasetkit import materialise
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tillroll.errors import ConfigError, DataError
 from tillroll.io.datasets import parse_spec, read_dataset
@@ -177,3 +179,13 @@ def test_io_datasets_annotated_without_image_says_where_it_looked(tmp_path: Path
     (root / "synth-0001.png").unlink()
     with pytest.raises(DataError, match="no image found"):
         read_dataset(f"annotated:{root}")
+
+
+@given(
+    st.sampled_from(["sroie", "wildreceipt", "funsd", "annotated", "synth"]),
+    st.text(alphabet="abcXYZ019_-./ ", min_size=1, max_size=30).filter(lambda p: p.strip()),
+    st.sampled_from(["dev", "train", "all", None]),
+)
+def test_io_datasets_parse_spec_round_trips(kind: str, folder: str, split: str | None) -> None:
+    spec = f"{kind}:{folder}" + (f":{split}" if split else "")
+    assert parse_spec(spec) == (kind, Path(folder), split or "all")
