@@ -89,6 +89,8 @@ NOT_TOTAL = re.compile(
 TAX_INCLUSIVE = re.compile(r"INCL(?:\.|USIVE|(?![A-Z]))|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
 
 _TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU)"
+# Cheap test before the full VAT parser: a tax keyword, an EU prefix glued to digits, or 12 digits (Malaysian GST).
+_VAT_PREFILTER = re.compile(r"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|NIF|CIF|P\.?IVA|(?<![A-Z])[A-Z]{2}\s?[-:.]?\s?\d{3}|\d{12}")
 _TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU")
 _TAX_BEFORE_TOTAL = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
@@ -99,8 +101,9 @@ VAT_NUMBER_CUES = re.compile(
 TAX_EXCLUSIVE = re.compile(r"EXCL\w*|BEFORE|W/O|WITHOUT|NET\s+OF")
 
 PHONE_KEYWORDS = re.compile(
-    r"(?<![A-Z])(?:TE[L1I](?:EPHONE|EFON|EFONU)?|PHONE|PH|MOBILE|MOB|CELL|FAX|H/?P|HOTLINE|CONTACT|WHATSAPP|CALL|T)\s*"
-    r"(?:NO\.?|N0|NUMBER|#)?\s*[:.]?",
+    # A lone "T" counts only as "T:" / "T." (it starts too many other words).
+    r"(?<![A-Z])(?:(?:TE[L1I](?:EPHONE|EFON|EFONU)?|PHONE|PH|MOBILE|MOB|CELL|FAX|H/?P|HOTLINE|CONTACT|WHATSAPP|CALL)\s*"
+    r"(?:NO\.?|N0|NUMBER|#)?\s*[:.]?|T\s?[:.])",
 )
 
 
@@ -158,7 +161,7 @@ def date_time_rule(line: LineText) -> list[RuleMatch]:
 
 def vat_info_rule(line: LineText) -> list[RuleMatch]:
     """VAT / GST / tax registration numbers, with the keyword that announces them."""
-    if line.digits < 4:
+    if line.digits < 4 or not _VAT_PREFILTER.search(line.fixed):
         return []
     parsed = parse_vat_number(line.text)
     if not parsed:
@@ -174,26 +177,27 @@ def telephone_rule(line: LineText) -> list[RuleMatch]:
     """TEL/PHONE/MOBILE/FAX numbers, several in a row, and +356/00356 numbers without a keyword."""
     if line.digits < 6:
         return []
-    upper = line.upper
-    kw = PHONE_KEYWORDS.search(upper)
-    phones = find_phones(line.text)
-    if kw and kw.group(0).strip() in {"T", "T:", "T."} and not kw.group(0).strip().endswith((":", ".")):
-        kw = None  # a lone "T" is a keyword only as "T:" / "T."
+    kw = PHONE_KEYWORDS.search(line.upper)
     if kw:
-        after = [p for p in phones if p.span[0] >= kw.start() and len(p.digits) >= 7]
+        after = [p for p in find_phones(line.text) if p.span[0] >= kw.start() and len(p.digits) >= 7]
         if after:
             return [RuleMatch(TELEPHONE, line.ids_in(kw.start(), after[-1].span[1]), "telephone")]
     # Without a keyword: a number in a national phone layout that is not part of an
     # amount or a date ("(415) 379-3604", "702-399-8282", "03-5542 3228").
     fmt = _PHONE_LAYOUT.search(line.text)
-    taken = [*_amount_spans(line), *(d.span for d in find_dates(line.text))]
-    if fmt and not any(a < fmt.end() and fmt.start() < b for a, b in taken):
-        return [RuleMatch(TELEPHONE, line.ids_in(*fmt.span()), "telephone_layout", 0.8)]
+    if fmt:
+        taken = [*_amount_spans(line), *(d.span for d in find_dates(line.text))]
+        if not any(a < fmt.end() and fmt.start() < b for a, b in taken):
+            return [RuleMatch(TELEPHONE, line.ids_in(*fmt.span()), "telephone_layout", 0.8)]
     # Without a keyword only an unmistakable international number counts ("+356 ...", "00356 ...");
     # "00" + digits of an unknown calling code is more often a tax number.
-    intl = [p for p in phones if p.e164 and len(p.digits) >= 9 and (p.country is not None or line.text[p.span[0]:p.span[1]].lstrip().startswith("+"))]
-    if intl:
-        return [RuleMatch(TELEPHONE, line.ids_in(intl[0].span[0], intl[-1].span[1]), "telephone_international")]
+    if "+" in line.text or "00" in line.text:
+        intl = [
+            p for p in find_phones(line.text)
+            if p.e164 and len(p.digits) >= 9 and (p.country is not None or line.text[p.span[0]:p.span[1]].lstrip().startswith("+"))
+        ]
+        if intl:
+            return [RuleMatch(TELEPHONE, line.ids_in(intl[0].span[0], intl[-1].span[1]), "telephone_international")]
     return []
 
 
