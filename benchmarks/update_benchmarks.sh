@@ -10,6 +10,7 @@
 # and only those blocks are rewritten, so prose around them (and sections
 # without markers) is left alone. Block names:
 #     ocr-table                       paper Table 1 shape, SROIE dev, rapidocr + tesseract
+#     ocr-table-wildreceipt           the same on WildReceipt dev (photos)
 #     align-table                     SROIE entity location and label transfer
 #     eval-MODEL-DATASET-OCR          `tillroll evaluate` tables, e.g. eval-rules-sroie-rapidocr
 #     compare-DATASET-OCR             every model that ran, side by side, e.g. compare-sroie-gold
@@ -70,6 +71,10 @@ run() {  # run "NAME" args...: run tillroll with args, keep going on failure (a 
 if [[ " $ONLY " == *" ocr "* ]]; then
   if run ocr ocr-bench --data "$SROIE" --engines rapidocr,tesseract --speed-sample "$SPEED_SAMPLE" --no-progress --report "$OUT/ocr" --markdown "$OUT/ocr.md"; then
     block ocr-table "tillroll ocr-bench --data $SROIE --engines rapidocr,tesseract --speed-sample $SPEED_SAMPLE" "$OUT/ocr.md"
+  fi
+  # WildReceipt: phone photos rather than flat scans (its line texts lack spaces, so texts compare without them).
+  if run ocr-wildreceipt ocr-bench --data "$WILD" --engines rapidocr,tesseract --no-progress --report "$OUT/ocr-wildreceipt" --markdown "$OUT/ocr-wildreceipt.md"; then
+    block ocr-table-wildreceipt "tillroll ocr-bench --data $WILD --engines rapidocr,tesseract" "$OUT/ocr-wildreceipt.md"
   fi
 fi
 

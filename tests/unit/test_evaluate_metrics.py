@@ -215,3 +215,9 @@ def test_values_normalise_gold_like_the_pipeline() -> None:
     assert normalise_value("date", "05/03/2018")[0] == "2018-03-05"
     assert normalise_value("address", "  NO 12,\n JALAN ") == ("NO 12, JALAN", None)
     assert normalise_value("total", "N/A") == ("N/A", None)  # unparseable: kept, still scored
+
+
+def test_metrics_ocr_unspaced_tokens_compare_without_spaces() -> None:
+    counts = metrics.ocr_counts(["KOREANRESTAURANT"], ["KOREAN RESTAURANT"], ["KOREANRESTAURANT"], ["KOREAN RESTAURANT", "noise"], spaced=False)
+    r = metrics.ocr_report(counts)
+    assert r["macro_recall"] == 1.0 and r["macro_precision"] == 0.5

@@ -384,7 +384,13 @@ def _copy_structure(ref: Document, doc: Document, mapping: dict[int, list[int]])
 
 
 def ocr_line_texts(gold: Sequence[Word], words: Sequence[Word], min_cover: float = MIN_WORD_COVER) -> tuple[list[str], list[str]]:
-    """(gold line texts, OCR text read inside each gold line), for OCR metrics (paper Table 1).
+    """(gold line texts, OCR text read inside each gold line); see `read_gold_lines`."""
+    gold_texts, pred_texts, _ = read_gold_lines(gold, words, min_cover)
+    return gold_texts, pred_texts
+
+
+def read_gold_lines(gold: Sequence[Word], words: Sequence[Word], min_cover: float = MIN_WORD_COVER) -> tuple[list[str], list[str], list[str]]:
+    """(gold line texts, OCR text read inside each gold line, OCR words outside every line), for paper Table 1.
 
     A gold line is the reference words sharing a line id, its region their
     union box. Each OCR word goes to the line region covering most of it
@@ -403,7 +409,7 @@ def ocr_line_texts(gold: Sequence[Word], words: Sequence[Word], min_cover: float
     read: list[list[Word]] = [[] for _ in keys]
     for w in words:
         area = max(_area(w.box), 1e-6)
-        best, best_cover = -1, min_cover - 1e-9
+        best, best_cover = -1, min_cover - 1e-9  # ties go to the first line
         for i, (key, region) in enumerate(zip(keys, regions)):
             if key[0] != w.page:
                 continue
@@ -414,4 +420,6 @@ def ocr_line_texts(gold: Sequence[Word], words: Sequence[Word], min_cover: float
             read[best].append(w)
     gold_texts = [" ".join(w.text for w in sorted(lines[k], key=lambda x: x.x0)) for k in keys]
     pred_texts = [" ".join(w.text for w in sorted(ws, key=lambda x: x.x0)) for ws in read]
-    return gold_texts, pred_texts
+    inside = {id(w) for ws in read for w in ws}
+    outside = [w.text for w in words if id(w) not in inside]
+    return gold_texts, pred_texts, outside

@@ -431,8 +431,9 @@ def ocr_counts(
         counts.gold_words += len(gw)
     from collections import Counter
 
-    gold_bag = Counter(t for t in (fold(squash(x)) for x in gold_tokens) if t and not _masked(t))
-    pred_bag = Counter(t for t in (fold(squash(x)) for x in pred_tokens) if t)
+    unspace = (lambda s: s) if spaced else (lambda s: s.replace(" ", ""))
+    gold_bag = Counter(t for t in (unspace(fold(squash(x))) for x in gold_tokens) if t and not _masked(t))
+    pred_bag = Counter(t for t in (unspace(fold(squash(x))) for x in pred_tokens) if t)
     common = sum((gold_bag & pred_bag).values())
     precision = common / sum(pred_bag.values()) if pred_bag else (1.0 if not gold_bag else 0.0)
     recall = common / sum(gold_bag.values()) if gold_bag else (1.0 if not pred_bag else 0.0)

@@ -32,7 +32,7 @@ from ..ocr.cache import CachedEngine
 from ..ocr.static import StaticEngine
 from ..ocr.stage import OcrStage, words_to_document
 from . import metrics
-from .align import locate_entities, match_words, ocr_line_texts
+from .align import locate_entities, match_words, read_gold_lines
 
 OCR_CHOICES = ("rapidocr", "tesseract", "gold")
 
@@ -321,12 +321,16 @@ def ocr_benchmark(
                 miss_seconds += time.perf_counter() - t0
             doc = Document(pages=[Page(index=0, width=image.width, height=image.height)])
             words_to_document(doc, 0, ocr_words)
-            gold_lines, pred_lines = ocr_line_texts(example.reference.words, doc.words)
+            gold_lines, pred_lines, outside = read_gold_lines(example.reference.words, doc.words)
+            if example.spaced_text:
+                gold_tokens, pred_tokens = [w.text for w in example.reference.words], [w.text for w in doc.words]
+            else:  # annotation "words" are unspaced lines: compare lines as tokens, stray OCR words as extra ones
+                gold_tokens, pred_tokens = gold_lines, [t for t in pred_lines if t] + outside
             counts = counts + metrics.ocr_counts(
                 gold_lines,
                 pred_lines,
-                [w.text for w in example.reference.words],
-                [w.text for w in doc.words],
+                gold_tokens,
+                pred_tokens,
                 spaced=example.spaced_text,
                 case_sensitive=example.case_sensitive_text,
             )
