@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..config import LoadLimits, PipelineConfig, user_data_dir
+from ..document import Document
 from ..errors import ConfigError, FileTooLargeError, TillrollError
 from ..pipeline import Pipeline
 from .extraction import ExtractionService, PipelineFactory
@@ -52,7 +53,7 @@ class ServerSettings:
     max_pixels: int = LoadLimits.max_pixels
     request_timeout_s: float = 120.0
     workers: int = max(1, min(4, os.cpu_count() or 1))
-    max_queue: int = 64
+    max_queue: int = 16  # decoded pages waiting for a worker are held in memory, so keep this modest
     warm_up: bool = True  # run one tiny receipt per worker at start-up so OCR models are loaded
 
     def resolved_data_dir(self) -> Path:
@@ -194,13 +195,12 @@ def create_app(
         data = await _read_upload(file, settings.max_upload_bytes)
         name = clean_display_name(file.filename)
 
-        def job(pipe: Pipeline) -> dict[str, Any]:
-            doc = pipe.process(data, name=name)
+        def finish(doc: Document) -> dict[str, Any]:
             if keep:
                 doc.meta["review_id"] = review_store.add(doc, data, original_name=name, media_format=doc.meta.get("input_format"))
             return doc.to_dict()
 
-        result, waited = await service.run(job, options)
+        result, waited = await service.extract(data, name, options, finish)
         result.setdefault("timings_ms", {})["queue"] = round(waited * 1000, 2)
         headers = {}
         review_id = result.get("meta", {}).get("review_id")

@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ..config import PipelineConfig
+from ..document import Document
 from ..errors import ConfigError, ProcessingTimeoutError, ServerBusyError
+from ..io.load import load_document
 from ..pipeline import Pipeline
 
 T = TypeVar("T")
@@ -43,6 +45,19 @@ def _warm_up_image() -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def _prepare_entity_database(config: PipelineConfig) -> None:
+    """Create (and seed) the entity database once, before worker threads open it concurrently.
+
+    The rule stages open it lazily on their first receipt; two threads seeding a new
+    file at the same moment would fail with "database is locked".
+    """
+    try:
+        from ..rules.entities import EntityDatabase
+    except ImportError:  # rules not installed in this build: nothing to prepare
+        return
+    EntityDatabase(config.resolved_entity_db()).close()
 
 
 class ExtractionService:
@@ -67,7 +82,9 @@ class ExtractionService:
         self._shared = pipeline  # injected (tests): used by every thread for its own options
         self._factory = pipeline_factory
         self._local = threading.local()
+        self._build_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tillroll-extract")
+        self._loader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tillroll-load")
         self._in_flight = 0  # running + waiting; touched only on the event loop
         self._generation = 0  # bumped by reload(); threads rebuild pipelines built before it
         self.completed = 0
@@ -97,7 +114,10 @@ class ExtractionService:
             self._local.generation = self._generation
         self._local.pipelines = cache
         if config not in cache:
-            cache[config] = self._factory(config)
+            # One construction at a time: stages create shared files on first use (the entity
+            # database seeds itself), which two threads doing at once would trip over.
+            with self._build_lock:
+                cache[config] = self._factory(config)
         return cache[config]
 
     def reload(self) -> None:
@@ -110,6 +130,7 @@ class ExtractionService:
         The sample run loads the OCR models (rapidocr loads them lazily), so the
         first client does not pay for it.
         """
+        _prepare_entity_database(self.config)
         if self._shared is not None:
             return
         barrier = threading.Barrier(self.workers)
@@ -135,44 +156,59 @@ class ExtractionService:
                 raise error
 
     # ---- running -----------------------------------------------------------------
-    async def run(self, job: Callable[[Pipeline], T], config: PipelineConfig) -> tuple[T, float]:
-        """Run `job(pipeline)` in a worker; returns (result, seconds spent waiting for a worker)."""
+    async def extract(
+        self, data: bytes, name: str, config: PipelineConfig, finish: Callable[[Document], T] | None = None
+    ) -> tuple[T | Document, float]:
+        """Load `data`, run the pipeline, then `finish(doc)` (in the worker); returns (result, queue wait in s).
+
+        Loading (format sniffing, decoding, size limits) runs in a separate small
+        pool, so a bad upload is refused in milliseconds instead of waiting behind
+        seconds-long OCR jobs; only decoded pages queue for an OCR worker.
+        """
         if self._in_flight >= self.workers + self.max_queue:
             raise ServerBusyError(
                 f"all {self.workers} workers are busy and {self.max_queue} requests are already waiting; retry in a few seconds"
             )
         self._in_flight += 1
-        submitted = time.perf_counter()
-        started: list[float] = []
-
-        def work() -> T:
-            started.append(time.perf_counter())
-            return job(self.pipeline_for(config))
-
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, work)
+        deadline = loop.time() + self.timeout_s
+        try:
+            def load() -> Document:
+                t0 = time.perf_counter()
+                doc = load_document(data, limits=config.limits, name=name)
+                doc.timings_ms["load"] = round((time.perf_counter() - t0) * 1000, 2)
+                return doc
+
+            doc = await self._wait(loop.run_in_executor(self._loader, load), deadline)
+            submitted = time.perf_counter()
+            started: list[float] = []
+
+            def work() -> T | Document:
+                started.append(time.perf_counter())
+                result = self.pipeline_for(config).run(doc)
+                return finish(result) if finish else result
+
+            result = await self._wait(loop.run_in_executor(self._executor, work), deadline)
+        finally:
+            self._in_flight -= 1
+        self.completed += 1
+        return result, (started[0] - submitted) if started else 0.0
+
+    async def _wait(self, future: asyncio.Future[Any], deadline: float) -> Any:
         try:
             # shield + wait_for: on timeout we stop waiting; a job that has not started is
             # cancelled (it never runs), a running one finishes in the background.
-            result = await asyncio.wait_for(asyncio.shield(future), timeout=self.timeout_s)
+            return await asyncio.wait_for(asyncio.shield(future), timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
         except asyncio.TimeoutError:
             future.cancel()
             raise ProcessingTimeoutError(
                 f"extraction did not finish within {self.timeout_s:g} s; the server is overloaded or the file is very large "
                 "(try a smaller scan, or raise --timeout)"
             ) from None
-        finally:
-            self._in_flight -= 1
-        self.completed += 1
-        waited = (started[0] - submitted) if started else 0.0
-        return result, waited
-
-    async def run_plain(self, fn: Callable[[], T]) -> T:
-        """Run a small blocking call (store I/O) in the default thread pool."""
-        return await asyncio.get_running_loop().run_in_executor(None, fn)
 
     def stats(self) -> dict[str, Any]:
         return {"workers": self.workers, "max_queue": self.max_queue, "in_flight": self._in_flight, "completed": self.completed}
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._loader.shutdown(wait=False, cancel_futures=True)
