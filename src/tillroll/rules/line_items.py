@@ -29,6 +29,7 @@ LINE_ITEM_CONFIDENCE = 0.6
 
 _MONEY = re.compile(r"^[-(]?(?:[A-Z]{1,3}\$?|[$€£])?\s?\d{1,6}[.,]\d{2}\)?-?[A-Z*]{0,2}$", re.IGNORECASE)
 _QTY = re.compile(r"^(?:[xX]?\d{1,3}(?:[.,]\d{1,3})?[xX*]?|\d{1,3}(?:[.,]\d{1,3})?(?:PCS?|KG|G|L|UNITS?)\.?)$", re.IGNORECASE)
+_LEADING_COUNT = re.compile(r"^(?:\d{1,2}|\d{1,2}[xX@]|[xX]\d{1,2})$")
 _TIMES = re.compile(r"^[xX*@]$")
 _COMBINED = re.compile(r"^(\d{1,3}(?:[.,]\d{1,3})?)\s?[xX*@]\s?(\d{1,6}[.,]\d{2})$")
 # A row with one of these is not an item, however tabular it looks.
@@ -132,8 +133,10 @@ def find_table(lines: Sequence[Sequence[Word]], page_width: float, matches: Sequ
         numbers_left: list[Word] = []
         desc: list[int] = []
         for k, w in enumerate(words[:-1]):
-            # "2 x 3.50": a count right before a multiplication sign is the quantity, wherever it is printed.
-            if not row.quantity and _QTY.match(w.text) and k + 1 < len(words) - 1 and _TIMES.match(words[k + 1].text):
+            # "2 x 3.50": a count right before a multiplication sign is the quantity, wherever it is printed;
+            # "1 Pancakes 8.99": a one- or two-digit count opening a row before its description is one too.
+            leading_count = k == 0 and _LEADING_COUNT.match(w.text) and any(c.isalpha() for x in words[1:-1] for c in x.text)
+            if not row.quantity and (leading_count or (_QTY.match(w.text) and k + 1 < len(words) - 1 and _TIMES.match(words[k + 1].text))):
                 row.quantity.append(w.id)
                 continue
             combined = _COMBINED.match(w.text.replace(" ", ""))
