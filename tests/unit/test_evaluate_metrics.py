@@ -95,7 +95,7 @@ def test_metrics_fields_exact_and_lenient_by_hand() -> None:
     pred = {
         "total": f("RM 9.0", "9.00"),  # exact (same normalised value)
         "date": f("5 Mar 2018", "2018-05-03"),  # wrong value: FP and FN (exact); lenient parses the text
-        "shop_name": f("Kedai Aman Sdn. Bhd."),  # lenient only
+        "shop_name": f("Kedai Aman Sdn. Bhd."),  # lenient only (punctuation)
         "telephone": f("03-1234567"),  # not in gold: FP
     }
     s = metrics.field_scores([(gold, pred)])
@@ -221,3 +221,10 @@ def test_metrics_ocr_unspaced_tokens_compare_without_spaces() -> None:
     counts = metrics.ocr_counts(["KOREANRESTAURANT"], ["KOREAN RESTAURANT"], ["KOREANRESTAURANT"], ["KOREAN RESTAURANT", "noise"], spaced=False)
     r = metrics.ocr_report(counts)
     assert r["macro_recall"] == 1.0 and r["macro_precision"] == 0.5
+
+
+def test_metrics_fields_exact_ignores_case_of_names_only() -> None:
+    gold = {"shop_name": f("KEDAI AMAN"), "vat_info": f("MT1234", "MT1234")}
+    pred = {"shop_name": f("Kedai  Aman"), "vat_info": f("mt1234", "mt1234")}
+    per = metrics.field_scores([(gold, pred)])["exact"]["per_field"]
+    assert per["shop_name"]["f1"] == 1.0 and per["vat_info"]["f1"] == 0.0

@@ -228,7 +228,7 @@ FieldMap = Mapping[str, Field]
 def field_scores(pairs: Iterable[tuple[FieldMap, FieldMap]], fields: Sequence[str] = FIELD_NAMES) -> dict[str, Any]:
     """Exact and lenient P/R/F1 per field and pooled, over (gold fields, predicted fields) per document.
 
-    exact: normalised `value`s equal. lenient: `values.lenient_match` (case,
+    exact: normalised `value`s equal (names and addresses case aside). lenient: `values.lenient_match` (case,
     spacing, punctuation, number and date formats forgiven). Fields absent
     from gold and prediction alike do not count.
     """
@@ -240,7 +240,7 @@ def field_scores(pairs: Iterable[tuple[FieldMap, FieldMap]], fields: Sequence[st
                 continue
             for mode in ("exact", "lenient"):
                 if g is not None and p is not None:
-                    ok = exact_match(g.value, p.value) if mode == "exact" else lenient_match(name, (g.text, g.value), (p.text, p.value))
+                    ok = exact_match(g.value, p.value, name) if mode == "exact" else lenient_match(name, (g.text, g.value), (p.text, p.value))
                     counts[mode][name] = counts[mode][name] + (PRF(1, 0, 0) if ok else PRF(0, 1, 1))
                 elif g is not None:
                     counts[mode][name] = counts[mode][name] + PRF(0, 0, 1)

@@ -111,7 +111,7 @@ def _field_record(gold: Any, pred: Any, name: str) -> dict[str, Any]:
     p = {"text": pred.text, "value": pred.value, "confidence": pred.confidence, "source": pred.source} if pred else None
     record: dict[str, Any] = {"gold": g, "pred": p}
     if gold and pred:
-        record["exact"] = exact_match(gold.value, pred.value)
+        record["exact"] = exact_match(gold.value, pred.value, name)
         record["lenient"] = lenient_match(name, (gold.text, gold.value), (pred.text, pred.value))
     return record
 
@@ -252,10 +252,9 @@ def _without_spaces(fields: dict[str, Any]) -> dict[str, Any]:
     """Text fields with spaces removed, for annotations that dropped them ("KOREANRESTAURANT")."""
     from dataclasses import replace
 
-    return {k: replace(f, text=f.text.replace(" ", ""), value=f.value.replace(" ", "")) if k in _TEXT_FIELDS else f for k, f in fields.items()}
+    from .values import TEXT_FIELDS
 
-
-_TEXT_FIELDS = frozenset({"shop_name", "address"})
+    return {k: replace(f, text=f.text.replace(" ", ""), value=f.value.replace(" ", "")) if k in TEXT_FIELDS else f for k, f in fields.items()}
 
 
 def _rates(counts: dict[str, list[int]]) -> dict[str, Any]:

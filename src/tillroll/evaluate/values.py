@@ -56,9 +56,18 @@ def normalise_value(field: str, text: str, country: str | None = None) -> tuple[
     return text, None
 
 
-def exact_match(gold_value: str | None, pred_value: str | None) -> bool:
-    """Normalised values equal (both present)."""
-    return gold_value is not None and pred_value is not None and squash(gold_value) == squash(pred_value)
+# Names and addresses have no normal form beyond their spelling; annotators often
+# change their case (SROIE writes everything in capitals), so case never counts.
+TEXT_FIELDS = frozenset({"shop_name", "address"})
+
+
+def exact_match(gold_value: str | None, pred_value: str | None, field: str | None = None) -> bool:
+    """Normalised values equal (both present); text fields compare case-insensitively."""
+    if gold_value is None or pred_value is None:
+        return False
+    if field in TEXT_FIELDS:
+        return squash(gold_value).upper() == squash(pred_value).upper()
+    return squash(gold_value) == squash(pred_value)
 
 
 def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> bool:
@@ -67,7 +76,7 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
     `gold` and `pred` are (text, value) pairs; either form may match the other's.
     """
     (gold_text, gold_value), (pred_text, pred_value) = gold, pred
-    if exact_match(gold_value, pred_value):
+    if exact_match(gold_value, pred_value, field):
         return True
     if field in AMOUNT_FIELDS:
         g = _amount(gold_value) or _amount(gold_text)
