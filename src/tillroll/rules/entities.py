@@ -52,7 +52,7 @@ SEED_RESOURCE = "entities_seed.json"
 RARE_GRAMS = 8
 MIN_RARE_GRAMS = 4
 POSTINGS_BUDGET = 800
-CANDIDATES = 10
+CANDIDATES = 5
 PARTIAL_CUTOFF = 85
 
 _SCHEMA = """
@@ -300,7 +300,9 @@ class EntityDatabase:
                 score = fuzz.ratio(s, cand_skel)
                 # partial_ratio is the expensive part of a lookup; a cutoff lets rapidfuzz stop early
                 # (below it the exact value does not matter to any caller).
-                partial = fuzz.partial_ratio(s, cand_skel, score_cutoff=PARTIAL_CUTOFF) if len(s) < len(cand_skel) else score
+                partial = score
+                if len(s) < len(cand_skel) and score < 86:
+                    partial = max(score, fuzz.partial_ratio(s, cand_skel, score_cutoff=PARTIAL_CUTOFF))
                 out.append(EntityMatch(kind, text, round(score, 1), round(partial, 1), eid, source))
                 if len(out) >= CANDIDATES:
                     break

@@ -225,12 +225,15 @@ def vat_included_rule(line: LineText) -> list[RuleMatch]:
     return [RuleMatch(VAT_INCLUDED, line.ids_in(start.start() if start else amounts[0][0], amounts[-1][1]), "vat_amount")]
 
 
+_MIXED = re.compile(r"[A-Z][0-9!|$]|[0-9!|$][A-Z]")
 _LETTER_FIXES = str.maketrans({"0": "O", "1": "I", "5": "S", "$": "S", "!": "I", "|": "I"})
 
 
 @lru_cache(maxsize=8192)
 def fix_letters(upper: str) -> str:
     """Undo digit-for-letter confusions inside words that are mostly letters ("T0TAL" -> "TOTAL")."""
+    if not _MIXED.search(upper):
+        return upper  # no letter touches a look-alike digit: nothing to undo (most lines)
 
     def repl(m: re.Match[str]) -> str:
         word = m.group(0)
