@@ -1,4 +1,4 @@
-"""The local engine survives a worker process that dies mid-batch (OOM killer, crash in native code)."""
+"""Workers survive what single receipts do to them: a killed process, a receipt that takes too long."""
 
 from __future__ import annotations
 
@@ -29,3 +29,19 @@ def test_batch_local_engine_retries_receipts_of_a_killed_worker(tmp_path: Path) 
     assert counts == Counter(sources)  # every receipt once, none lost with the dead worker
     assert not [r.record for r in results if "error" in r.record]  # one crash alone convicts nobody
     assert killed is not None and killed not in {r.pid for r in results[3:]}  # a fresh pool took over
+
+
+def test_batch_local_engine_timeout_gives_error_record_and_worker_goes_on(tmp_path: Path) -> None:
+    from batch_support import write_image_receipt
+
+    from tillroll.batch.worker import Worker
+
+    slow = write_image_receipt(tmp_path / "scan.png", ["CAFE LUNA " * 4, "TOTAL 3.50"] * 15)
+    fast = write_text_pdf_receipts(tmp_path, 1)[0]
+    worker = Worker(PipelineConfig(), timeout_s=1.0)  # OCR of 30 lines takes several seconds, a PDF text layer ms
+    record = worker.process_one(str(slow))
+    assert (record["error"], record["type"], record["source"]) == ("timeout", "ProcessingTimeoutError", str(slow)), record
+    assert "--timeout" in record["message"]
+    # The same worker, and its pipeline, still work (a PDF text layer needs no OCR).
+    assert [w["text"] for w in worker.process_one(str(fast))["words"]][:2] == ["SHOP", "0"]
+    assert "error" not in Worker(PipelineConfig(), timeout_s=None).process_one(str(slow))

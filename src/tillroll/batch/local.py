@@ -63,12 +63,12 @@ def _exit_with_parent(parent_pid: int, every_s: float = 1.0) -> None:
             os._exit(1)
 
 
-def _init_pool_process(config_dict: dict[str, Any], threads: int) -> None:
+def _init_pool_process(config_dict: dict[str, Any], threads: int, timeout_s: float | None) -> None:
     # Ctrl-C reaches every process of the terminal's process group; only the parent
     # should react (it stops the pool and closes the output cleanly).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="exit-with-parent").start()
-    init_process_worker(config_dict, threads)
+    init_process_worker(config_dict, threads, timeout_s)
 
 
 class LocalEngine:
@@ -76,7 +76,7 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, config: PipelineConfig, workers: int | None = None, threads_per_worker: int = 1) -> None:
+    def __init__(self, config: PipelineConfig, workers: int | None = None, threads_per_worker: int = 1, timeout_s: float | None = None) -> None:
         if workers is not None and workers < 1:
             raise ConfigError("--workers must be at least 1")
         if threads_per_worker < 1:
@@ -84,6 +84,7 @@ class LocalEngine:
         self.config = config
         self.workers = workers or available_cpus()
         self.threads_per_worker = threads_per_worker
+        self.timeout_s = timeout_s
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # "spawn": a fresh interpreter per worker. Forking a parent that already runs
@@ -92,7 +93,7 @@ class LocalEngine:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_pool_process,
-            initargs=(self.config.to_dict(), self.threads_per_worker),
+            initargs=(self.config.to_dict(), self.threads_per_worker, self.timeout_s),
         )
 
     @staticmethod

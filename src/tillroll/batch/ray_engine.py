@@ -47,12 +47,12 @@ def _import_ray() -> Any:
 class RayExtractor:
     """Callable class for `map_batches`: Ray builds it once per actor, then calls it per batch."""
 
-    def __init__(self, config_dict: dict[str, Any], threads: int = 1) -> None:
+    def __init__(self, config_dict: dict[str, Any], threads: int = 1, timeout_s: float | None = None) -> None:
         limit_threads(threads)
         self.worker: Worker | None = None
         self.init_error: BaseException | None = None
         try:
-            self.worker = Worker(config_from_dict(config_dict))
+            self.worker = Worker(config_from_dict(config_dict), timeout_s=timeout_s)
         except Exception as exc:  # noqa: BLE001 - reported per batch as a fatal result
             self.init_error = exc
 
@@ -85,6 +85,7 @@ class RayEngine:
         address: str | None = None,
         runtime_env: dict[str, Any] | None = None,
         num_cpus: int | None = None,
+        timeout_s: float | None = None,
     ) -> None:
         if workers is not None and workers < 1:
             raise ConfigError("--workers must be at least 1")
@@ -94,6 +95,7 @@ class RayEngine:
         self.address = address
         self.runtime_env = runtime_env
         self.num_cpus = num_cpus
+        self.timeout_s = timeout_s
         self._started_ray = False
 
     def _connect(self) -> Any:
@@ -143,7 +145,7 @@ class RayEngine:
             ds = ray.data.from_items([{"source": s} for s in sources], override_num_blocks=min(len(sources), MAX_BLOCKS))
             ds = ds.map_batches(
                 RayExtractor,
-                fn_constructor_kwargs={"config_dict": self.config.to_dict(), "threads": self.threads_per_worker},
+                fn_constructor_kwargs={"config_dict": self.config.to_dict(), "threads": self.threads_per_worker, "timeout_s": self.timeout_s},
                 batch_size=1,
                 batch_format="numpy",
                 # A fixed pool: every actor pays the pipeline load once, then stays busy. One

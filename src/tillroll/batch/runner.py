@@ -104,6 +104,7 @@ class BatchJob:
         ray_address: str | None = None,
         ray_runtime_env: dict[str, Any] | None = None,
         rows_per_part: int = 500,
+        timeout_s: float | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ConfigError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -118,6 +119,9 @@ class BatchJob:
         self.retry_failed = retry_failed
         self.ray_address = ray_address
         self.ray_runtime_env = ray_runtime_env
+        if timeout_s is not None and timeout_s <= 0:
+            raise ConfigError("--timeout must be a positive number of seconds")
+        self.timeout_s = timeout_s
         self.sink: Sink = open_sink(self.out, fmt, rows_per_part=rows_per_part)
         self.stats = BatchStats()
         self.sources: list[str] = []
@@ -128,10 +132,12 @@ class BatchJob:
         if self.engine_name == "ray":
             from .ray_engine import RayEngine
 
-            return RayEngine(self.config, self.workers, self.threads_per_worker, address=self.ray_address, runtime_env=self.ray_runtime_env)
+            return RayEngine(
+                self.config, self.workers, self.threads_per_worker, address=self.ray_address, runtime_env=self.ray_runtime_env, timeout_s=self.timeout_s
+            )
         from .local import LocalEngine
 
-        return LocalEngine(self.config, self.workers, self.threads_per_worker)
+        return LocalEngine(self.config, self.workers, self.threads_per_worker, timeout_s=self.timeout_s)
 
     def expand_sources(self) -> list[str]:
         """The INPUTs' sources, minus the files this batch writes (an output inside an input folder)."""

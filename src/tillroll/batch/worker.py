@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from ..config import PipelineConfig
-from ..errors import TillrollError
+from ..errors import ProcessingTimeoutError, TillrollError
 
 # Environment variables that size the thread pools of the numeric libraries the
 # pipeline loads (onnxruntime via OpenMP, OpenCV, BLAS, PyTorch). They are read
@@ -85,6 +88,48 @@ def is_error_record(record: dict[str, Any]) -> bool:
     return "error" in record
 
 
+class Deadline:
+    """What `receipt_deadline` yields: whether the time limit struck, and the error to report."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.expired = False
+
+    def error(self) -> ProcessingTimeoutError:
+        return ProcessingTimeoutError(
+            f"extraction took longer than the {self.seconds:g} s limit (--timeout); the file may be huge or unusual: check it, or raise --timeout"
+        )
+
+
+@contextmanager
+def receipt_deadline(seconds: float | None) -> Iterator[Deadline]:
+    """Raise ProcessingTimeoutError in this block once `seconds` have passed.
+
+    Uses SIGALRM, so it works in a process's main thread on Unix (pool workers and
+    Ray actors run receipts there); elsewhere there is no limit. The error is raised
+    between two steps of Python code, or when a native library next checks for
+    signals (onnxruntime does, and re-raises it as its own error type: hence
+    `Deadline.expired`, which tells the caller what really happened). The worker
+    survives and takes the next receipt.
+    """
+    deadline = Deadline(seconds)
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield deadline
+        return
+
+    def on_alarm(signum: int, frame: object) -> None:
+        deadline.expired = True
+        raise deadline.error()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield deadline
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @dataclass
 class WorkResult:
     """What a worker sends back: the record plus facts about the worker (not part of the record)."""
@@ -128,20 +173,23 @@ def prepare_entity_db(config: PipelineConfig, wait_s: float = 60.0) -> None:
 class Worker:
     """Holds one pipeline and turns sources into records."""
 
-    def __init__(self, config: PipelineConfig | None = None) -> None:
+    def __init__(self, config: PipelineConfig | None = None, timeout_s: float | None = None) -> None:
         from ..pipeline import Pipeline
 
         self.config = config or PipelineConfig()
+        self.timeout_s = timeout_s
         prepare_entity_db(self.config)
         self.pipeline = Pipeline(self.config)
 
     def process_one(self, source: str) -> dict[str, Any]:
         """Extract one receipt; never raises for a bad receipt (only for KeyboardInterrupt/SystemExit)."""
+        deadline = Deadline(self.timeout_s)
         try:
-            doc = self.pipeline.process(source)
+            with receipt_deadline(self.timeout_s) as deadline:
+                doc = self.pipeline.process(source)
             record = doc.to_dict()
         except Exception as exc:  # noqa: BLE001 - one bad receipt must not end a batch
-            return error_record(source, exc)
+            return error_record(source, deadline.error() if deadline.expired else exc)
         # The source string is the batch's key for resuming, so it is the exact string
         # the batch was given, whatever name the loader put in the document.
         record["source"] = source
@@ -157,7 +205,7 @@ _PROCESS_WORKER: Worker | None = None
 _PROCESS_INIT_ERROR: BaseException | None = None
 
 
-def init_process_worker(config_dict: dict[str, Any], threads: int) -> None:
+def init_process_worker(config_dict: dict[str, Any], threads: int, timeout_s: float | None = None) -> None:
     """Pool initializer: cap threads, then build this process's pipeline once.
 
     A pipeline that cannot be built (model missing, engine not installed) is
@@ -167,7 +215,7 @@ def init_process_worker(config_dict: dict[str, Any], threads: int) -> None:
     global _PROCESS_WORKER, _PROCESS_INIT_ERROR
     limit_threads(threads)
     try:
-        _PROCESS_WORKER = Worker(config_from_dict(config_dict))
+        _PROCESS_WORKER = Worker(config_from_dict(config_dict), timeout_s=timeout_s)
     except Exception as exc:  # noqa: BLE001
         _PROCESS_INIT_ERROR = exc
 

@@ -70,6 +70,7 @@ def batch(
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
     threads_per_worker: int = typer.Option(1, "--threads-per-worker", min=1, help="Threads per worker for OCR and the model; workers x threads should not exceed the CPUs."),
     fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from the --out suffix)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.001, help="Seconds one receipt may take; a slower one gets a 'timeout' error record and its worker moves on. Default: no limit."),
     retry_failed: bool = typer.Option(False, "--retry-failed", help="Process again the inputs that have an error record in the output (the record is replaced)."),
     rows_per_part: int = typer.Option(500, "--rows-per-part", min=1, help="Parquet only: receipts per part file."),
     stats_json: Optional[Path] = typer.Option(None, "--stats-json", help="Also write the summary as JSON to this file."),
@@ -101,6 +102,7 @@ def batch(
             ray_address=ray_address,
             ray_runtime_env=_runtime_env(ray_runtime_env),
             rows_per_part=rows_per_part,
+            timeout_s=timeout,
         )
         stats = job.prepare()
     except TillrollError as exc:
