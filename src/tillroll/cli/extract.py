@@ -21,6 +21,13 @@ import typer
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
 
 STDIN = "-"
+EXIT_INTERRUPTED = 130  # as shells report a process ended by Ctrl-C
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush cannot fail on a closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 # Choices for --help and for usage errors (exit 2) on a bad value.
@@ -182,34 +189,42 @@ def extract(
     used_json: set[str] = set()
     used_png: set[str] = set()
     failed = 0
-    for name, source in read_inputs(files):
-        doc, error = process_one(pipeline, name, source)
-        if doc is None:
-            failed += 1
-            if writer is not None and (writer.array or writer.jsonl):
-                writer.write(error or {})
-            continue
-        if overlay is not None:
-            try:
-                from ..render.overlay import save_overlays
+    try:
+        for name, source in read_inputs(files):
+            doc, error = process_one(pipeline, name, source)
+            if doc is None:
+                failed += 1
+                if writer is not None and (writer.array or writer.jsonl):
+                    writer.write(error or {})
+                continue
+            if overlay is not None:
+                try:
+                    from ..render.overlay import save_overlays
 
-                for path in save_overlays(doc, overlay, unique_stem(name, used_png)):
-                    typer.echo(f"overlay: {path}", err=True)
-            except OSError as exc:
-                failed += 1
-                typer.echo(f"error: {name}: cannot write the overlay ({exc.strerror or exc})", err=True)
-        result = doc.to_dict()
-        if out is not None:
-            path = out / f"{unique_stem(name, used_json)}.json"
-            try:
-                path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-                typer.echo(f"wrote {path}", err=True)
-            except OSError as exc:
-                failed += 1
-                typer.echo(f"error: {name}: cannot write {path} ({exc.strerror or exc})", err=True)
-        else:
-            assert writer is not None
-            writer.write(result)
-    if writer is not None:
-        writer.close()
+                    for path in save_overlays(doc, overlay, unique_stem(name, used_png)):
+                        typer.echo(f"overlay: {path}", err=True)
+                except OSError as exc:
+                    failed += 1
+                    typer.echo(f"error: {name}: cannot write the overlay ({exc.strerror or exc})", err=True)
+            result = doc.to_dict()
+            if out is not None:
+                path = out / f"{unique_stem(name, used_json)}.json"
+                try:
+                    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+                    typer.echo(f"wrote {path}", err=True)
+                except OSError as exc:
+                    failed += 1
+                    typer.echo(f"error: {name}: cannot write {path} ({exc.strerror or exc})", err=True)
+            else:
+                assert writer is not None
+                writer.write(result)
+        if writer is not None:
+            writer.close()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        # `tillroll extract *.jpg | head` closed our output: stop quietly, as Unix tools do.
+        _silence_stdout()
+        raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK) from None
     raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK)
