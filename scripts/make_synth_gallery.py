@@ -13,7 +13,7 @@ import argparse
 import io
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from tillroll.labels import LABEL_COLOURS
 from tillroll.synth.generate import make_one
