@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageOps
 from samplekit import encrypted_pdf, image_bytes, image_pdf, render_lines, text_pdf
 
@@ -228,3 +230,38 @@ def test_load_sniffs_formats_from_magic_bytes() -> None:
     assert sniff_format(b"junk before %PDF-1.7 header") == "pdf"
     assert sniff_format(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
     assert sniff_format(b"plain text") is None
+
+
+_VALID_FILES = {
+    fmt: image_bytes(render_lines(["TOTAL 12.30"], size=20), fmt) for fmt in ("JPEG", "PNG", "TIFF", "WEBP", "BMP")
+}
+_VALID_FILES["PDF"] = text_pdf([[(10, 10, "TOTAL 12.30")]])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fmt=st.sampled_from(sorted(_VALID_FILES)),
+    cut=st.floats(min_value=0.0, max_value=1.0),
+    flips=st.lists(st.tuples(st.floats(min_value=0.0, max_value=0.999), st.integers(min_value=1, max_value=255)), max_size=4),
+)
+def test_load_damaged_files_give_a_document_or_an_input_error_never_a_crash(fmt: str, cut: float, flips: list[tuple[float, int]]) -> None:
+    # what users really send: files cut off in transfer, or with flipped bytes
+    data = bytearray(_VALID_FILES[fmt][: max(0, int(len(_VALID_FILES[fmt]) * cut))])
+    for where, xor in flips:
+        if data:
+            data[int(where * len(data))] ^= xor
+    try:
+        doc = load_document(bytes(data), name=f"damaged.{fmt.lower()}")
+    except InputError as exc:
+        assert "damaged" in str(exc) and exc.code  # names the file, typed
+    else:
+        assert doc.pages and all(p.image is not None and p.image.mode == "RGB" for p in doc.pages)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2048))
+def test_load_arbitrary_bytes_never_crash(data: bytes) -> None:
+    try:
+        load_document(data, name="random.bin")
+    except InputError:
+        pass

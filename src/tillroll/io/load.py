@@ -225,6 +225,9 @@ def _load_raster(data: bytes, fmt: str, limits: LoadLimits, label: str) -> list[
     with warnings.catch_warnings():
         # Our own limit applies below; Pillow's warning at its lower default threshold is noise.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # Pillow warns about damaged metadata (e.g. "Corrupt EXIF data") it then
+        # skips; the pixels still decode, and stray warnings would clutter CLI output.
+        warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
         try:
             img = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
