@@ -65,7 +65,10 @@ def main() -> None:
         page.add_init_script("localStorage.setItem('tillroll.reviewer', 'Maria')")
         page.goto(f"{base}/review/{receipt_id}")
         page.wait_for_selector("body[data-ready=true]")
-        # Show a correction in progress: relabel the first word as the shop name, select a total word.
+        # Fit the whole receipt in the window, then show a correction in progress:
+        # relabel the first word as the shop name and select the TOTAL word.
+        while page.evaluate("document.querySelector('.page').getBoundingClientRect().height > window.innerHeight - 130"):
+            page.keyboard.press("x")
         if words:
             page.click(".box[data-word-id='0']")
             page.keyboard.press("1")

@@ -28,7 +28,9 @@ from tillroll.labels import LABELS  # noqa: E402
 from tillroll.server.app import ServerSettings, create_app  # noqa: E402
 from tillroll.server.store import ReviewStore  # noqa: E402
 
-pytestmark = pytest.mark.browser
+# A browser that stops answering must fail the run, not hang it: the thread method also works
+# while the main thread waits inside Playwright.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300, method="thread")]
 
 CHROMIUM_ARGS = [
     "--headless",
