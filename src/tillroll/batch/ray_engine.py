@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any, Iterator
 
 from ..config import PipelineConfig
@@ -137,7 +138,16 @@ class RayEngine:
             return
         ray = self._connect()
         try:
-            workers = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            cluster_cpus = int(ray.cluster_resources().get("CPU", 0))
+            workers = self.workers or max(1, cluster_cpus // self.threads_per_worker)
+            if workers * self.threads_per_worker > cluster_cpus:
+                # Not an error: an autoscaling cluster may add nodes. Without one, the
+                # actors that do not fit wait, and the batch runs with fewer of them.
+                warnings.warn(
+                    f"--workers {workers} x --threads-per-worker {self.threads_per_worker} needs {workers * self.threads_per_worker} CPUs "
+                    f"but the Ray cluster has {cluster_cpus} now; actors that do not fit wait for CPUs to appear",
+                    stacklevel=2,
+                )
             ctx = ray.data.DataContext.get_current()
             ctx.execution_options.preserve_order = False  # results in completion order, like the local pool
             ctx.enable_progress_bars = False  # tillroll draws its own
