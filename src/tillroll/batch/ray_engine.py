@@ -118,7 +118,7 @@ class RayEngine:
             # A private local Ray sized to this machine (or to --workers, whichever is smaller).
             from .local import available_cpus
 
-            kwargs["num_cpus"] = self.num_cpus or max(self.workers or 0, available_cpus())
+            kwargs["num_cpus"] = self.num_cpus or max((self.workers or 0) * self.threads_per_worker, available_cpus())
             # The object store only carries source paths and JSON results: keep it small
             # rather than Ray's default of 30 % of RAM on a machine shared with others.
             kwargs["object_store_memory"] = 256 * 1024 * 1024
