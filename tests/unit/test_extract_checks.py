@@ -87,3 +87,21 @@ def test_extract_assemble_country_from_receipt_text() -> None:
     assert infer_country("Snellville, GA 30078") == "US"
     assert infer_country("nothing to go on") is None
     assert infer_country("anything", hint="gb") == "GB"
+
+
+def test_extract_assemble_works_from_model_labels_alone() -> None:
+    # The neural model runs assemble without the rules stage: fields come from labels only.
+    doc = build(["SUNNY CAFE LTD", "12 Main Street", "01/02/2024", "Latte        3.50", "TOTAL        3.50"])
+    labels = {"SUNNY": "shop_name", "CAFE": "shop_name", "LTD": "shop_name", "12": "address", "Main": "address", "Street": "address",
+              "01/02/2024": "date_time", "Latte": "line_item", "TOTAL": "total"}
+    for w in doc.words:
+        w.set_label(labels.get(w.text, "misc"), 0.9, "model")
+    prices = [w for w in doc.words if w.text == "3.50"]
+    prices[0].set_label("amount", 0.9, "model")
+    prices[1].set_label("total", 0.9, "model")
+    config = PipelineConfig(country_hint="GB")
+    doc = AssembleStage(config, entity_db=EntityDatabase(":memory:", seed=False))(doc)
+    assert doc.fields["shop_name"].value == "SUNNY CAFE LTD" and doc.fields["shop_name"].source == "model"
+    assert doc.fields["date"].value == "2024-02-01"
+    assert doc.fields["total"].value == "3.50" and doc.fields["total"].currency == "GBP"
+    assert [li.description for li in doc.line_items] == ["Latte"]
