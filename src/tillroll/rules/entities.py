@@ -339,12 +339,15 @@ class EntityDatabase:
             raise TypeError("find_in_document expects a tillroll Document")
         return self.find_in_lines(doc.lines(), max_lines)
 
-    def find_in_lines(self, all_lines: Sequence[Sequence[object]], max_lines: int = 14) -> list[DocumentEntity]:
-        """`find_in_document` over lines of words already grouped (the rules stage has them)."""
+    def find_in_lines(self, all_lines: Sequence[Sequence[object]], max_lines: int = 14, skip: frozenset[int] = frozenset()) -> list[DocumentEntity]:
+        """`find_in_document` over lines of words already grouped (the rules stage has them).
+
+        Lines in `skip` (a phone, tax number or date line, say) are not looked up.
+        """
         lines = list(all_lines[:max_lines])
         texts = [" ".join(w.text for w in line) for line in lines]  # type: ignore[attr-defined]
         found: list[DocumentEntity] = []
-        wanted = [t if sum(c.isalpha() for c in skeleton(t)) >= 4 else "" for t in texts]
+        wanted = [t if i not in skip and sum(c.isalpha() for c in skeleton(t)) >= 4 else "" for i, t in enumerate(texts)]
         per_line = self.candidates_many(wanted)
 
         # Shop name: the best whole-line (or two-line) match.

@@ -90,7 +90,9 @@ class RulesStage:
             doc.meta.setdefault("rules", {})["line_item_rows"] = len(table.rows)
 
         # Names and addresses are printed in the header: only those lines are looked up.
-        entities = self.entity_db.find_in_lines(lines, max_lines=14)
+        matched = {wid for m in matches for wid in m.word_ids}
+        skip = frozenset(i for i, line in enumerate(lines) if any(w.id in matched for w in line))
+        entities = self.entity_db.find_in_lines(lines, max_lines=14, skip=skip)
         for prop in propose_header(lines, matches, entities):
             for wid in prop.word_ids:
                 apply_proposal(words[wid], prop.label, prop.confidence, threshold)
