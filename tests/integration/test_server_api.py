@@ -233,6 +233,10 @@ def test_server_event_loop_stays_free_during_extraction(tmp_path: Path) -> None:
         t0 = time.perf_counter()
         assert client.get("/healthz").json()["in_flight"] == 1
         assert time.perf_counter() - t0 < 0.5  # answered while the extraction still runs
+        # A bad upload is refused at once: it does not queue behind the running extraction.
+        t0 = time.perf_counter()
+        refused = client.post("/v1/extract", files={"file": ("notes.txt", b"not a receipt", "text/plain")})
+        assert refused.status_code == 415 and time.perf_counter() - t0 < 1.0
         worker.join()
 
 
