@@ -220,12 +220,13 @@ class AssembleStage:
                 return
 
     def _date_time(self, ctx: _Context, fields: dict[str, Field], doc: Document) -> None:
-        # Day/month order: any date on the receipt with a day above 12 settles it for all.
-        all_dates = find_dates(ctx.text)
-        decided = [d for d in all_dates if not d.ambiguous and d.order in ("dmy", "mdy") and not d.textual_month]
         day_first: bool | None = None
-        if decided:
-            day_first = decided[0].order == "dmy"
+        if any(d.ambiguous for _, ws in _labelled_lines(ctx, DATE_TIME) for d in find_dates(_join(ws), country=ctx.country)):
+            # Day/month order: any date on the receipt with a day above 12 settles it for all
+            # (only worth reading the whole receipt for when a labelled date is ambiguous).
+            decided = [d for d in find_dates(ctx.text) if not d.ambiguous and d.order in ("dmy", "mdy") and not d.textual_month]
+            if decided:
+                day_first = decided[0].order == "dmy"
         # The transaction date: a plausible one, announced by a DATE keyword if possible,
         # with a four-digit year, nearest the top (printed dates of other things come later).
         today = _dt.date.today()
@@ -367,11 +368,15 @@ def choose_total(
         # to equal a (possibly misread) item sum; arithmetic decides between equals.
         candidates.append(((strength, len(reasons), i), money[0], money[1], _confidence(total_words), reasons))
     # Cash rounding: "TOTAL 60.31 / ROUNDING -0.01" means 60.30 is due, printed on some later line.
-    if payments.rounding is not None and candidates:
+    if payments.rounding and candidates:
         best_unrounded = max(candidates, key=lambda c: c[0])
         target = best_unrounded[2].value + payments.rounding
-        for i, ws, a in every_amount():
-            if a.value == target and i >= best_unrounded[0][2] and not ROUNDING.search(_join(lines[i]).upper()):
+        for i in range(best_unrounded[0][2], len(lines)):
+            m = _money_words(lines[i])
+            if m is None:
+                continue
+            ws, a = m
+            if a.value == target and not ROUNDING.search(_join(lines[i]).upper()):
                 reasons = ["rounding_adjustment", *total_support(a.value, items_total, subtotal, tax, payments)]
                 candidates.append(((3, len(reasons), i), ws, a, best_unrounded[3], reasons))
                 break
