@@ -228,8 +228,9 @@ class Composer:
         header = self.loc.words("vat_summary_header")
         self.emit(*[Segment(_tokens(h, MISC), anchor=a, align="left" if i == 0 else "right") for i, (h, a) in enumerate(zip(header, anchors))])
         for t in self.r.taxes:
-            cells = [f"{t.code} {self.rate_text(t.rate)}%", self.money(t.net), self.money(t.tax), self.money(t.gross)]
-            self.emit(*[Segment(_tokens(c, VAT_INCLUDED), anchor=a, align="left" if i == 0 else "right") for i, (c, a) in enumerate(zip(cells, anchors))])
+            # The rate and the tax it yields are VAT information; the net and gross columns are other amounts.
+            cells = [(f"{t.code} {self.rate_text(t.rate)}%", VAT_INCLUDED), (self.money(t.net), MISC), (self.money(t.tax), VAT_INCLUDED), (self.money(t.gross), MISC)]
+            self.emit(*[Segment(_tokens(c, label), anchor=a, align="left" if i == 0 else "right") for i, ((c, label), a) in enumerate(zip(cells, anchors))])
 
     def block_invoice_info(self, spec: dict[str, Any]) -> list[list[Segment]]:
         number = self.rng.choice((f"INV-{self.rng.randint(1000, 99999)}", f"{self.rng.randint(1, 999)}/{self.r.date.year}", str(self.rng.randint(10000, 999999))))
