@@ -301,7 +301,8 @@ class EntityDatabase:
                 # partial_ratio is the expensive part of a lookup; a cutoff lets rapidfuzz stop early
                 # (below it the exact value does not matter to any caller).
                 partial = score
-                if len(s) < len(cand_skel) and score < 86:
+                # A name line is only worth a partial score when it could be half of a two-line name.
+                if len(s) < len(cand_skel) and score < 86 and (kind == ADDRESS or score >= 45):
                     partial = max(score, fuzz.partial_ratio(s, cand_skel, score_cutoff=PARTIAL_CUTOFF))
                 out.append(EntityMatch(kind, text, round(score, 1), round(partial, 1), eid, source))
                 if len(out) >= CANDIDATES:
@@ -347,7 +348,7 @@ class EntityDatabase:
         lines = list(all_lines[:max_lines])
         texts = [" ".join(w.text for w in line) for line in lines]  # type: ignore[attr-defined]
         found: list[DocumentEntity] = []
-        wanted = [t if i not in skip and sum(c.isalpha() for c in skeleton(t)) >= 4 else "" for i, t in enumerate(texts)]
+        wanted = [t if i not in skip and sum(map(str.isalpha, skeleton(t))) >= 4 else "" for i, t in enumerate(texts)]
         per_line = self.candidates_many(wanted)
 
         # Shop name: the best whole-line (or two-line) match.

@@ -47,7 +47,7 @@ class LineText:
         self.text = " ".join(parts)
         self.upper = self.text.upper()
         self.fixed = fix_letters(self.upper)
-        self.digits = sum(c.isdigit() for c in self.text)
+        self.digits = sum(map(str.isdigit, self.text))
         self.spans = spans
 
     def words_in(self, start: int, end: int) -> list[Word]:
