@@ -307,6 +307,7 @@ def render(lines: list[Line], style: Style) -> tuple[Image.Image, list[PlacedWor
     words: list[PlacedWord] = []
     decorations: list[tuple[float, float, float, float]] = []
     for line_id, (baseline, row) in enumerate(ops):
+        drawn: list[tuple[Token, list[float]]] = []  # tokens of this row with their ink-tight boxes
         for placed in sorted(row, key=lambda p: p.x):
             seg = placed.segment
             font = layout.font(seg)
@@ -316,16 +317,26 @@ def render(lines: list[Line], style: Style) -> tuple[Image.Image, list[PlacedWor
             for tok in placed.tokens:
                 draw.text((x, baseline), tok.text, font=font, fill=0, anchor="ls")
                 left, top, right, bottom = font.getbbox(tok.text, anchor="ls")
-                box = (
-                    math.floor(x + left) - 1.0,
-                    math.floor(baseline + min(top, band_top)) - 1.0,
-                    math.ceil(x + right) + 1.0,
-                    math.ceil(baseline + max(bottom, band_bottom)) + 1.0,
-                )
-                clipped = (max(0.0, box[0]), max(0.0, box[1]), min(float(image.width), box[2]), min(float(image.height), box[3]))
-                if tok.role == DECORATION:
-                    decorations.append(clipped)
-                else:
-                    words.append(PlacedWord(tok.text, tok.label, tok.role, clipped, line_id))
+                box = [
+                    float(math.floor(x + left)),
+                    float(math.floor(baseline + min(top, band_top)) - 1),
+                    float(math.ceil(x + right)),
+                    float(math.ceil(baseline + max(bottom, band_bottom)) + 1),
+                ]
+                drawn.append((tok, box))
                 x += font.getlength(tok.text) + space
+        # One pixel of horizontal margin, like OCR boxes, but never into the neighbouring word:
+        # boxes that touch would read as one word, or as two lines, to the line grouping.
+        drawn.sort(key=lambda d: d[1][0])
+        for k, (tok, box) in enumerate(drawn):
+            before = drawn[k - 1][1][2] if k > 0 else -math.inf
+            after = drawn[k + 1][1][0] if k + 1 < len(drawn) else math.inf
+            box[0] = max(box[0] - 1, min(box[0], before))
+            box[2] = min(box[2] + 1, max(box[2], after))
+        for tok, box in sorted(drawn, key=lambda d: d[1][0]):
+            clipped = (max(0.0, box[0]), max(0.0, box[1]), min(float(image.width), box[2]), min(float(image.height), box[3]))
+            if tok.role == DECORATION:
+                decorations.append(clipped)
+            else:
+                words.append(PlacedWord(tok.text, tok.label, tok.role, clipped, line_id))
     return image, words, decorations
