@@ -170,3 +170,19 @@ def test_review_ui_escapes_receipt_text_and_file_names(server: tuple[str, Review
     assert page.locator("#pages script, #pages img[src=x], .panel script, .panel img").count() == 0
     assert dialogs == []
     page.close()
+
+
+def test_review_ui_delete_asks_then_removes_the_receipt(server: tuple[str, ReviewStore], browser: object) -> None:
+    base, store = server
+    doc, _, data = rendered_receipt(["JUNK UPLOAD"])
+    receipt_id = store.add(doc, data, original_name="junk.png", media_format="png")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    open_receipt(page, f"{base}/review/{receipt_id}")
+    page.once("dialog", lambda d: d.dismiss())  # first answer "no": nothing happens
+    page.click("#delete")
+    assert httpx.get(f"{base}/api/receipts/{receipt_id}").status_code == 200
+    page.once("dialog", lambda d: d.accept())
+    page.click("#delete")
+    page.wait_for_url(f"{base}/review", timeout=30_000)
+    assert httpx.get(f"{base}/api/receipts/{receipt_id}").status_code == 404
+    page.close()

@@ -329,6 +329,17 @@ function resetEdits(receipt) {
   renderAll();
 }
 
+async function removeReceipt() {
+  if (!confirm(`Delete ${state.receipt.original_name} and all its corrections? This cannot be undone.`)) return;
+  try {
+    await api("DELETE", `/api/receipts/${state.id}`);
+    state.labels.clear(); state.fieldsDirty.clear(); state.itemsDirty = false;
+    location.href = "/review";
+  } catch (err) {
+    showMessage(err.message, "error");
+  }
+}
+
 function zoom(factor) {
   state.zoom = Math.min(6, Math.max(0.25, state.zoom * factor));
   for (const frame of document.querySelectorAll(".page")) {
@@ -376,6 +387,7 @@ async function main() {
   renderAll();
   document.getElementById("save").addEventListener("click", () => submit(false));
   document.getElementById("approve").addEventListener("click", () => submit(true));
+  document.getElementById("delete").addEventListener("click", removeReceipt);
   document.getElementById("prev-receipt").addEventListener("click", () => go(state.receipt.neighbours.newer));
   document.getElementById("next-receipt").addEventListener("click", () => go(state.receipt.neighbours.older));
   document.getElementById("zoom-in").addEventListener("click", () => zoom(1.25));
