@@ -43,7 +43,7 @@ class LoadLimits:
 @dataclass(frozen=True)
 class PipelineConfig:
     ocr: str = "rapidocr"
-    model: str = "rules"  # becomes "joint" once the shipped neural model exists
+    model: str = "joint"  # classifier (shipped model) then rules, paper 6.5; "rules" needs no model
     preprocess: str = "none"
     limits: LoadLimits = field(default_factory=LoadLimits)
     # Joint policy (paper 6.5): a model label at or above this confidence is kept by the
