@@ -66,3 +66,30 @@ def test_models_shipped_loads_once_and_labels_many_documents():
         doc = stage(fixture_document())
         assert all(w.label in LABELS and w.label_source == "model" for w in doc.words)
     assert stage.classifier is classifier
+
+
+def test_models_shipped_blank_page_and_odd_words_are_handled():
+    from tillroll.document import Page, Word
+
+    stage = ClassifyStage(PipelineConfig())
+    blank = Document(pages=[Page(index=0, width=600, height=800)])
+    assert stage(blank).words == []
+    # Empty-looking text, a box outside the page and a very long word must not break encoding.
+    odd = Document(
+        pages=[Page(index=0, width=100, height=100)],
+        words=[
+            Word(id=0, page=0, text="\u200b", box=(1, 1, 5, 5)),
+            Word(id=1, page=0, text="TOTAL", box=(-20, 90, 250, 130)),
+            Word(id=2, page=0, text="9" * 400, box=(10, 10, 90, 20)),
+        ],
+    )
+    assert all(w.label in LABELS for w in stage(odd).words)
+
+
+def test_models_shipped_long_receipt_uses_windows_and_labels_every_word():
+    from tillroll.document import Page, Word
+
+    words = [Word(id=i, page=0, text=f"ITEM{i} 1.00", box=(10, 10 + 12 * i, 200, 20 + 12 * i)) for i in range(400)]
+    doc = Document(pages=[Page(index=0, width=300, height=10 + 12 * 400)], words=words)
+    doc = ClassifyStage(PipelineConfig())(doc)
+    assert all(w.label in LABELS and w.label_scores for w in doc.words)
