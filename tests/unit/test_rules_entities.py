@@ -80,3 +80,23 @@ def test_rules_entities_lookup_scales_with_rare_trigrams(tmp_path: Path) -> None
     assert db.lookup(SHOP_NAME, "ZYXWV QU0KKA EMP0RIUM").text == "ZYXWV QUOKKA EMPORIUM"  # type: ignore[union-attr]
     with sqlite3.connect(tmp_path / "big.sqlite3") as conn:
         assert conn.execute("SELECT COUNT(*) FROM entities").fetchone()[0] == 5001
+
+
+def test_rules_entities_database_seeded_by_an_older_release_gains_new_seed_rows(tmp_path, monkeypatch) -> None:
+    """A database in the user's data dir outlives the package: an upgrade's new seed rows reach it."""
+    from tillroll.rules import entities as mod
+
+    path = tmp_path / "entities.sqlite3"
+    monkeypatch.setattr(mod, "load_seed", lambda: [("shop_name", "OLD SHOP SDN BHD")])
+    db = mod.EntityDatabase(path)
+    db.add("shop_name", "MY OWN CAFE", source="human")
+    db.close()
+
+    monkeypatch.setattr(mod, "load_seed", lambda: [("shop_name", "OLD SHOP SDN BHD"), ("shop_name", "NEW MART TRADING")])
+    db = mod.EntityDatabase(path)
+    assert db.lookup("shop_name", "NEW MART TRADlNG") is not None  # new seed row, found through OCR noise
+    assert db.lookup("shop_name", "MY OWN CAFE") is not None  # the user's row survives
+    assert db.count("shop_name") == 3
+    db.close()
+    # opening again with the same seed adds nothing
+    assert mod.EntityDatabase(path).count("shop_name") == 3

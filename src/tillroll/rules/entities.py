@@ -26,6 +26,7 @@ trigrams, not by the table size (benchmarks/entity_lookup.py measures it at
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
@@ -140,7 +141,7 @@ class EntityDatabase:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
             self._conn.executescript(_SCHEMA)
             self._conn.execute("PRAGMA journal_mode=WAL" if self.path != ":memory:" else "PRAGMA journal_mode=MEMORY")
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -153,9 +154,27 @@ class EntityDatabase:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], list[EntityMatch]] = {}
         self._df: dict[str, int] | None = None
-        if seed and self.count() == 0 and not self._meta("seeded"):
-            self.add_many(((k, t) for k, t in load_seed()), source="seed")
-            self._set_meta("seeded", str(time.time()))
+        if seed:
+            self._apply_seed()
+
+    def _apply_seed(self) -> None:
+        """Bring the shipped seed in: all of it on first use, the new rows after an upgrade.
+
+        The database lives in the user's data directory and outlives the installed
+        package, so a database seeded by an older release would otherwise never see
+        the entries a newer seed adds. Rows the user (or the review UI) added stay.
+        """
+        rows = load_seed()
+        version = hashlib.sha1(json.dumps(rows).encode("utf-8")).hexdigest()[:16]
+        if self._meta("seed_version") == version:
+            return
+        with self._lock:
+            present = {(k, s) for k, s in self._conn.execute("SELECT kind, skeleton FROM entities")}
+        missing = [(k, t) for k, t in rows if (k, skeleton(" ".join(t.split()))) not in present]
+        if missing:
+            self.add_many(missing, source="seed")
+        self._set_meta("seeded", str(time.time()))
+        self._set_meta("seed_version", version)
 
     # ---- writing -------------------------------------------------------------
     def add(self, kind: str, text: str, source: str = "human") -> int:
@@ -172,7 +191,7 @@ class EntityDatabase:
         new_postings: dict[str, list[int]] = {}
         with self._lock:
             cur = self._conn.cursor()
-            cur.execute("BEGIN")
+            cur.execute("BEGIN IMMEDIATE")  # write lock up front: no lock-upgrade failures between processes
             try:
                 for kind, text in rows:
                     _check_kind(kind)
