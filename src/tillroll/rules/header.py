@@ -127,7 +127,9 @@ def propose_header(
         conf = round(min(0.99, db_shop.match.score / 100), 3)
         out.append(HeaderProposal(SHOP_NAME, tuple(w for w in db_shop.word_ids if w not in labelled), conf, "entity_database"))
     else:
+        layout_rule = "header_layout"
         if legal and (not plain or legal[0] <= plain[0] + 3):
+            layout_rule = "legal_name"  # a registered company name (SDN BHD, LTD, S/B...) names the seller
             i = legal[0]
             # "SYARIKAT PERNIAGAAN" / "GIN KEE SDN BHD": the name started on the line above.
             above = i - 1
@@ -139,7 +141,7 @@ def propose_header(
             shop_lines = (plain[0],)
         if shop_lines:
             ids = tuple(w.id for i in shop_lines for w in lines[i] if w.id not in labelled)
-            out.append(HeaderProposal(SHOP_NAME, ids, LAYOUT_CONFIDENCE, "header_layout"))
+            out.append(HeaderProposal(SHOP_NAME, ids, LAYOUT_CONFIDENCE, layout_rule))
 
     # Address: the layout run below the name, joined with the database's run when they touch.
     start = (max(shop_lines) + 1) if shop_lines else 0

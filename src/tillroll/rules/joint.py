@@ -33,6 +33,8 @@ from .relabel import relabel
 AGREEMENT_CONFIDENCE = 1.0
 REPLACED_CONFIDENCE = 0.5
 DEFAULT_MISC_CONFIDENCE = 0.5
+# Entity-database proposals at least this sure fix the span of a shop name or address.
+ENTITY_OVERRIDE_CONFIDENCE = 0.75
 
 
 def apply_proposal(word: Word, label: str, confidence: float, threshold: float) -> None:
@@ -94,6 +96,9 @@ class RulesStage:
         skip = frozenset(i for i, line in enumerate(lines) if any(w.id in matched for w in line))
         entities = self.entity_db.find_in_lines(lines, max_lines=14, skip=skip)
         for prop in propose_header(lines, matches, entities):
+            if (prop.rule == "entity_database" and prop.confidence >= ENTITY_OVERRIDE_CONFIDENCE) or prop.rule == "legal_name":
+                self._apply_known_entity(lines, end, prop.label, set(prop.word_ids), max(prop.confidence, ENTITY_OVERRIDE_CONFIDENCE))
+                continue
             for wid in prop.word_ids:
                 apply_proposal(words[wid], prop.label, prop.confidence, threshold)
 
@@ -110,6 +115,26 @@ class RulesStage:
 
         self._keep_one_total(lines)
         relabel(lines)
+
+    @staticmethod
+    def _apply_known_entity(lines: Sequence[Sequence[Word]], end: int, label: str, span: set[int], confidence: float) -> None:
+        """A shop or address the database knows (or a registered company name) fixes the field's span.
+
+        The classifier tends to get most words of a name or address right but not
+        its edges, and one word too many or too few breaks the field; a close match
+        against a stored entity settles the edges, so it overrides model labels like
+        a pattern match does, and header words the model gave the same label outside
+        the span go back to misc.
+        """
+        for i, line in enumerate(lines):
+            for w in line:
+                if w.id in span:
+                    if w.label != label or w.label_source != "model":
+                        w.set_label(label, confidence, "rule")
+                    else:
+                        w.set_label(label, max(confidence, w.label_confidence or 0.0), "model")
+                elif i < end and w.label == label and w.label_source == "model":
+                    w.set_label(MISC, DEFAULT_MISC_CONFIDENCE, "rule")
 
     @staticmethod
     def _keep_one_total(lines: Sequence[Sequence[Word]]) -> None:
