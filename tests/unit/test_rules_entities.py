@@ -100,3 +100,26 @@ def test_rules_entities_database_seeded_by_an_older_release_gains_new_seed_rows(
     db.close()
     # opening again with the same seed adds nothing
     assert mod.EntityDatabase(path).count("shop_name") == 3
+
+
+def test_rules_entities_database_rekeys_rows_stored_with_an_older_skeleton(tmp_path) -> None:
+    """Keys written by a release with another skeleton() are rebuilt, so lookups still find them."""
+    import sqlite3
+
+    from tillroll.rules.entities import EntityDatabase
+
+    path = tmp_path / "entities.sqlite3"
+    db = EntityDatabase(path, seed=False)
+    db.add("shop_name", "GARDENIA BAKERIES (KL) SDN BHD")
+    db.close()
+    # simulate an older release: other stored keys, an empty index and no format mark
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE entities SET skeleton = lower(skeleton)")
+    conn.execute("DELETE FROM postings")
+    conn.execute("DELETE FROM meta WHERE key='index_format'")
+    conn.commit()
+    conn.close()
+
+    db = EntityDatabase(path, seed=False)
+    match = db.lookup("shop_name", "GARDENIA BAKERlES (KL) SDN BHD")
+    assert match is not None and match.score >= 90

@@ -78,6 +78,9 @@ CREATE TABLE IF NOT EXISTS postings (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Bump when skeleton() or trigrams() change: databases made before are re-keyed on open.
+INDEX_FORMAT = "2"
+
 _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 
@@ -154,8 +157,44 @@ class EntityDatabase:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], list[EntityMatch]] = {}
         self._df: dict[str, int] | None = None
+        self._ensure_index_format()
         if seed:
             self._apply_seed()
+
+    def _ensure_index_format(self) -> None:
+        """Rebuild stored skeletons and the trigram index when their recipe has changed.
+
+        `skeleton()` folds OCR confusions; when a release changes it, keys stored by an
+        older release no longer meet the keys of new queries and lookups silently miss.
+        """
+        if self._meta("index_format") == INDEX_FORMAT:
+            return
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                rows = cur.execute("SELECT id, kind, text FROM entities ORDER BY id").fetchall()
+                cur.execute("DELETE FROM postings")
+                cur.execute("UPDATE entities SET skeleton = '#' || id")  # free the unique keys first
+                kept: set[tuple[str, str]] = set()
+                postings: dict[str, list[int]] = {}
+                for eid, kind, text in rows:
+                    skel = skeleton(text)
+                    if len(skel) < 3 or (kind, skel) in kept:  # now equal to an older row
+                        cur.execute("DELETE FROM entities WHERE id=?", (eid,))
+                        continue
+                    kept.add((kind, skel))
+                    cur.execute("UPDATE entities SET skeleton=? WHERE id=?", (skel, eid))
+                    for g in trigrams(skel):
+                        postings.setdefault(g, []).append(eid)
+                self._merge_postings(cur, postings)
+                cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_format', ?)", (INDEX_FORMAT,))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            self._cache.clear()
+            self._df = None
 
     def _apply_seed(self) -> None:
         """Bring the shipped seed in: all of it on first use, the new rows after an upgrade.
