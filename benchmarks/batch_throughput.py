@@ -131,10 +131,10 @@ def markdown(rows: list[dict[str, object]]) -> str:
             f"{max(rss):.0f} | {r['loadavg_before'][0]} -> {r['loadavg_after'][0]} |"  # type: ignore[index, arg-type]
         )
     by = {(r["engine"], r["workers"]): r for r in rows}
+    lines.append("")
     for engine in sorted({str(r["engine"]) for r in rows}):
         one, two = by.get((engine, 1)), by.get((engine, 2))
         if one and two:
-            lines.append("")
             lines.append(
                 f"- {engine}: scaling 1 -> 2 workers = {two['end_to_end_per_s'] / one['end_to_end_per_s']:.2f}x end-to-end, "  # type: ignore[operator]
                 f"{two['steady_per_s'] / one['steady_per_s']:.2f}x steady"  # type: ignore[operator]
