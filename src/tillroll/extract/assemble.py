@@ -82,9 +82,17 @@ def infer_country(text: str, hint: str | None = None) -> str | None:
     return best if scores[best] else None
 
 
+# Tie-break when a field's words are split evenly between sources: a human correction
+# outranks a rule, a rule that touched the span outranks the model. Iterating a set
+# instead would follow string hashing, which changes from process to process.
+_SOURCE_PRECEDENCE = {"human": 2, "rule": 1, "model": 0}
+
+
 def _source(words: Sequence[Word]) -> str:
     sources = [w.label_source or "rule" for w in words]
-    return max(set(sources), key=sources.count) if sources else "rule"
+    if not sources:
+        return "rule"
+    return max(sources, key=lambda s: (sources.count(s), _SOURCE_PRECEDENCE.get(s, -1)))
 
 
 def _confidence(words: Sequence[Word]) -> float:
