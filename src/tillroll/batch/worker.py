@@ -17,7 +17,6 @@ import resource
 import signal
 import sys
 import threading
-import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -143,31 +142,18 @@ class WorkResult:
     fatal: bool = False
 
 
-def prepare_entity_db(config: PipelineConfig, wait_s: float = 60.0) -> None:
-    """Make sure the entity database exists before this worker's pipeline uses it.
+def prepare_entity_db(config: PipelineConfig) -> None:
+    """Open (and on first use create and seed) the entity database before the first receipt.
 
-    The first process to open the database creates and seeds it; SQLite refuses a
-    second process that opens it at that same moment ("database is locked")
-    instead of waiting, which is exactly what N workers starting together do.
-    Here they take turns: retry until the file is ready (once it exists, opening
-    it concurrently is fine).
+    So the seeding cost is part of worker start-up rather than of one receipt's
+    timing. Workers starting together is safe: `EntityDatabase` takes its write
+    lock up front and waits on a busy file.
     """
-    import random
-    import sqlite3
-
     try:
         from ..rules.entities import EntityDatabase
     except ImportError:  # pragma: no cover - a pipeline without the rule-based model
         return
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            EntityDatabase(config.resolved_entity_db()).close()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05 + random.random() * 0.2)
+    EntityDatabase(config.resolved_entity_db()).close()
 
 
 class Worker:
