@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--datasets", default="sroie,wildreceipt")
     ap.add_argument("--data-root", type=Path, default=DATA)
     ap.add_argument("--split", default="all", help="dev, train or all (dev first)")
+    ap.add_argument("--shard", default="0/1", help="K/N: read every N-th image starting at K, to run N processes side by side")
     args = ap.parse_args()
     items = []
     for name in args.datasets.split(","):
@@ -49,6 +50,8 @@ def main() -> None:
     items.sort(key=lambda it: order[split_of(it[0])])
     if args.split != "all":
         items = [it for it in items if split_of(it[0]) == args.split]
+    k, n = (int(v) for v in args.shard.split("/"))
+    items = items[k::n]
     engine = CachedEngine(get_engine(args.engine, **({"threads": 1} if args.engine == "rapidocr" else {})))
     t0 = time.time()
     for i, (doc_id, path) in enumerate(items, 1):

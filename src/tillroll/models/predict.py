@@ -128,7 +128,23 @@ class ClassifyStage:
 
     def __init__(self, config: PipelineConfig, classifier: Classifier | None = None) -> None:
         self.config = config
-        self.classifier = classifier or Classifier(config.model_dir)
+        self._classifier = classifier
+        if classifier is None:
+            # A missing model is reported now, when the pipeline is built; the session itself
+            # is loaded on first use, after OCR has run and handed its buffers back, so the
+            # two never hold their peak memory at the same time in a one-shot `extract`.
+            onnx_path = resolve_model_dir(config.model_dir) / ONNX_FILE
+            if not onnx_path.is_file():
+                raise ModelError(
+                    f"no classifier at {onnx_path}; pass a folder written by `tillroll train` "
+                    "(or reinstall tillroll to restore the shipped model), or use --model rules"
+                )
+
+    @property
+    def classifier(self) -> Classifier:
+        if self._classifier is None:
+            self._classifier = Classifier(self.config.model_dir)
+        return self._classifier
 
     def __call__(self, doc: Document) -> Document:
         doc.meta.setdefault("classifier", self.classifier.info.config.get("name", self.classifier.model_dir.name))
