@@ -160,8 +160,12 @@ class AssembleStage:
         self.config = config or PipelineConfig()
         self._db = entity_db
 
-    def _canonical(self, kind: str, text: str) -> tuple[str, float | None]:
-        """The stored spelling of a shop/address that the database recognises with certainty."""
+    def _canonical(self, raw: dict[str, str]) -> dict[str, str]:
+        """The stored spelling of each shop name / address in `raw` that the database recognises with certainty.
+
+        Both fields go to the database in one query: a lookup costs about as much
+        as the rest of the assembler, so it is done once per receipt, not per field.
+        """
         if self._db is None:
             from ..rules.entities import EntityDatabase
 
@@ -169,11 +173,16 @@ class AssembleStage:
                 self._db = EntityDatabase(self.config.resolved_entity_db())
             except Exception:  # a broken user database must not stop extraction
                 self._db = False
-        if not self._db:
-            return text, None
-        # Addresses of two branches differ by a street number, so they need a near-exact match.
-        match = self._db.lookup(kind, text, min_score=90.0 if kind == SHOP_NAME else 97.0)  # type: ignore[attr-defined]
-        return (match.text, match.score) if match else (text, None)
+        if not self._db or not raw:
+            return dict(raw)
+        kinds = list(raw)
+        found = self._db.lookup_many([(kind, raw[kind]) for kind in kinds])  # type: ignore[attr-defined]
+        out = dict(raw)
+        for kind, match in zip(kinds, found):
+            # Addresses of two branches differ by a street number, so they need a near-exact match.
+            if match is not None and match.score >= (90.0 if kind == SHOP_NAME else 97.0):
+                out[kind] = match.text
+        return out
 
     def __call__(self, doc: Document) -> Document:
         lines = doc.lines()
@@ -185,6 +194,7 @@ class AssembleStage:
         doc.meta["country"] = country
         fields: dict[str, Field] = {}
 
+        header: dict[str, tuple[list[Word], str]] = {}
         for kind, max_lines in ((SHOP_NAME, 2), (ADDRESS, 6)):
             ws = _first_block(ctx, kind, max_lines)
             if kind == SHOP_NAME:
@@ -195,10 +205,12 @@ class AssembleStage:
                 raw = " ".join(_join(ws).split())
                 if kind == SHOP_NAME:
                     raw = COMPANY_NUMBER.sub("", raw).strip() or raw
-                # A name or address the database knows (near-exactly, for addresses: two branches
-                # differ by a street number) takes its stored spelling, repairing OCR slips.
-                value = self._canonical(kind, raw)[0]
-                fields[kind] = _field(ws, value, raw)
+                header[kind] = (ws, raw)
+        # A name or address the database knows (near-exactly, for addresses: two branches
+        # differ by a street number) takes its stored spelling, repairing OCR slips.
+        canonical = self._canonical({kind: raw for kind, (_, raw) in header.items()})
+        for kind, (ws, raw) in header.items():
+            fields[kind] = _field(ws, canonical[kind], raw)
 
         self._telephone(ctx, fields)
         self._vat_info(ctx, fields)

@@ -383,6 +383,13 @@ class EntityDatabase:
         best = next((m for m in self.candidates(text, (kind,))), None)
         return best if best is not None and best.score >= min_score else None
 
+    def lookup_many(self, queries: Sequence[tuple[str, str]]) -> list[EntityMatch | None]:
+        """The best stored entity for each (kind, text), whatever its score, in one database round trip."""
+        for kind, _ in queries:
+            _check_kind(kind)
+        per_text = self.candidates_many([text for _, text in queries])
+        return [next((m for m in cands if m.kind == kind), None) for (kind, _), cands in zip(queries, per_text)]
+
     # ---- receipts ------------------------------------------------------------
     def find_in_document(self, doc: object, max_lines: int = 14) -> list[DocumentEntity]:
         """Shop names and addresses among the first `max_lines` printed lines of `doc`.
