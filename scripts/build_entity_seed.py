@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 from tillroll.io.splits import split_of
 from tillroll.labels import ADDRESS, SHOP_NAME, WILDRECEIPT_CLASS_TO_FIELD
+from tillroll.rules.entities import skeleton
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 OUT = Path(__file__).resolve().parents[1] / "src" / "tillroll" / "rules" / "data" / "entities_seed.json"
@@ -62,11 +64,13 @@ def main() -> None:
     if args.wildreceipt:
         rows += wildreceipt_rows(args.data_root)
         sources.append("WildReceipt, training split of tillroll.io.splits (licence as stated by its authors)")
-    seen, unique = set(), []
+    # The database keys entities by their OCR-tolerant skeleton, so spellings that share one
+    # are a single entity; the gold itself sometimes carries an OCR slip ("GARDENIA BAKERIES
+    # (KI ) SDN BHD" once against "(KL)" eight times), so the most frequent spelling wins.
+    spellings: dict[tuple[str, str], Counter[str]] = {}
     for kind, text in rows:
-        if (kind, text) not in seen:
-            seen.add((kind, text))
-            unique.append({"kind": kind, "text": text})
+        spellings.setdefault((kind, skeleton(text)), Counter())[text] += 1
+    unique = [{"kind": kind, "text": counts.most_common(1)[0][0]} for (kind, _), counts in spellings.items()]
     args.out.write_text(json.dumps({"sources": sources, "entities": unique}, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
     print(f"wrote {len(unique)} entities to {args.out}")
 

@@ -102,6 +102,24 @@ def test_rules_entities_database_seeded_by_an_older_release_gains_new_seed_rows(
     assert mod.EntityDatabase(path).count("shop_name") == 3
 
 
+def test_rules_entities_upgrade_respells_seed_rows_but_not_the_users(tmp_path, monkeypatch) -> None:
+    """A newer seed that corrects a spelling (same skeleton) replaces the stored seed text, not a person's."""
+    from tillroll.rules import entities as mod
+
+    path = tmp_path / "entities.sqlite3"
+    monkeypatch.setattr(mod, "load_seed", lambda: [("shop_name", "GARDENIA BAKERIES (KI ) SDN BHD")])
+    db = mod.EntityDatabase(path)
+    db.add("shop_name", "MY 0WN CAFE", source="human")
+    db.close()
+
+    monkeypatch.setattr(mod, "load_seed", lambda: [("shop_name", "GARDENIA BAKERIES (KL) SDN BHD"), ("shop_name", "MY OWN CAFE")])
+    db = mod.EntityDatabase(path)
+    assert db.lookup("shop_name", "GARDENIA BAKERIES (KI ) SDN BHD").text == "GARDENIA BAKERIES (KL) SDN BHD"  # type: ignore[union-attr]
+    assert db.lookup("shop_name", "MY OWN CAFE").text == "MY 0WN CAFE"  # type: ignore[union-attr]
+    assert db.count("shop_name") == 2
+    db.close()
+
+
 def test_rules_entities_database_rekeys_rows_stored_with_an_older_skeleton(tmp_path) -> None:
     """Keys written by a release with another skeleton() are rebuilt, so lookups still find them."""
     import sqlite3

@@ -208,10 +208,21 @@ class EntityDatabase:
         if self._meta("seed_version") == version:
             return
         with self._lock:
-            present = {(k, s) for k, s in self._conn.execute("SELECT kind, skeleton FROM entities")}
-        missing = [(k, t) for k, t in rows if (k, skeleton(" ".join(t.split()))) not in present]
+            present = {(k, s): (eid, text, source) for eid, k, s, text, source in self._conn.execute("SELECT id, kind, skeleton, text, source FROM entities")}
+        keyed = [(k, t, skeleton(" ".join(t.split()))) for k, t in rows]
+        missing = [(k, t) for k, t, s in keyed if (k, s) not in present]
         if missing:
             self.add_many(missing, source="seed")
+        # A seed row whose spelling a newer seed corrected (same key, other text) takes the new
+        # spelling; rows people added keep theirs.
+        respelled = [(t, present[(k, s)][0]) for k, t, s in keyed if (k, s) in present and present[(k, s)][2] == "seed" and present[(k, s)][1] != t]
+        if respelled:
+            with self._lock:
+                cur = self._conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                cur.executemany("UPDATE entities SET text=? WHERE id=?", respelled)
+                cur.execute("COMMIT")
+                self._cache.clear()
         self._set_meta("seeded", str(time.time()))
         self._set_meta("seed_version", version)
 
