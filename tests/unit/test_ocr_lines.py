@@ -26,3 +26,10 @@ def test_lines_never_stack_overlapping_words() -> None:
     # two words at the same x but slightly different y are two lines, not one
     words = [_w(0, "a", 10, 100, 90, 120), _w(1, "b", 12, 111, 88, 131)]
     assert len(group_lines(words)) == 2
+
+
+def test_lines_keep_neighbours_whose_boxes_touch() -> None:
+    # word boxes split from one detected line overlap by a pixel (a SROIE address line)
+    words = [_w(0, "NO", 207, 299, 245, 339), _w(1, "290,", 254, 299, 317, 339), _w(2, "JALAN", 316, 298, 399, 339), _w(3, "AIR", 409, 298, 453, 338)]
+    lines = group_lines(words)
+    assert [[w.text for w in line] for line in lines] == [["NO", "290,", "JALAN", "AIR"]]

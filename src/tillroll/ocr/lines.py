@@ -20,6 +20,13 @@ def _vertical_overlap(a: Word, b: Word) -> float:
     return inter / shorter
 
 
+def _horizontal_overlap(a: Word, b: Word) -> float:
+    """Overlap of the two x-intervals as a fraction of the narrower width."""
+    inter = min(a.x1, b.x1) - max(a.x0, b.x0)
+    narrower = max(1e-6, min(a.x1 - a.x0, b.x1 - b.x0))
+    return inter / narrower
+
+
 def group_lines(words: Sequence[Word], min_overlap: float = 0.5) -> list[list[Word]]:
     """Return lines (lists of words, left to right), top to bottom."""
     lines: list[list[Word]] = []
@@ -27,8 +34,12 @@ def group_lines(words: Sequence[Word], min_overlap: float = 0.5) -> list[list[Wo
         best, best_score = None, min_overlap
         for line in lines:
             nearest = min(line, key=lambda o: abs(o.cx - w.cx))
-            if any(o.x0 < w.x1 and w.x0 < o.x1 and _vertical_overlap(o, w) > 0.3 for o in line):
-                continue  # overlaps a word of this line horizontally: it is a different line
+            # A word that covers part of one already on this line is printed above or below it,
+            # on another line. "Part" means a real share of the narrower word: neighbouring word
+            # boxes from one detected line often touch or overlap by a pixel or two
+            # ("290," and "JALAN" on a SROIE address line), and those stay together.
+            if any(_horizontal_overlap(o, w) > 0.25 and _vertical_overlap(o, w) > 0.3 for o in line):
+                continue
             score = _vertical_overlap(nearest, w)
             if score > best_score:
                 best, best_score = line, score
