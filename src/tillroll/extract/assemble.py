@@ -57,7 +57,8 @@ from .normalize import (
 )
 
 SUBTOTAL_KEYWORDS = re.compile(
-    r"(?<![A-Z])(?:SUB\s*-?\s*TOTAL|SUBTTL|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*)"
+    r"(?<![A-Z])(?:SUB\s*[-_]?\s*TOTAL|SUB\s*[-_]?\s*TOT(?![A-Z])|SUB\s*TTL|SUBTTL|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*"
+    r"|ITEMS?\s*TOTAL|GROSS\s*(?:AMOUNT|AMT|TOTAL)|TAXABLE\s*(?:TOTAL|AMOUNT|AMT))"
 )
 # "(1070687-M)", "S/B(587969-U)", "8OZTZ5-U": Malaysian company numbers glued to or after a name.
 COMPANY_NUMBER = re.compile(r"\s*\(?\s*(?:CO\.?\s*(?:REG\.?\s*)?NO\.?\s*:?\s*)?[0-9A-Z]*\d[0-9A-Z]{3,9}\s*-\s*[A-Z0-9]\s*\)?\s*$|\s*\([^)]*\d{4,}[^)]*\)?\s*$")
