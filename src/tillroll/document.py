@@ -263,6 +263,10 @@ class Check:
         return cls(name=d["name"], passed=bool(d["passed"]), detail=d.get("detail", ""))
 
 
+def _x0(w: Word) -> float:
+    return w.x0
+
+
 @dataclass
 class Document:
     """A receipt or invoice and everything tillroll learned about it."""
@@ -289,13 +293,27 @@ class Document:
     def lines(self, page: int | None = None) -> list[list[Word]]:
         """Words grouped by line id, lines in reading order, words left to right."""
         groups: dict[tuple[int, int], list[Word]] = {}
+        in_id_order = True
+        last_id = -1
         for w in self.words:
             if page is not None and w.page != page:
                 continue
+            in_id_order = in_id_order and w.id > last_id
+            last_id = w.id
             key = (w.page, w.line if w.line is not None else -1 - w.id)
-            groups.setdefault(key, []).append(w)
-        ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], min(x.id for x in kv[1])))
-        return [sorted(ws, key=lambda x: x.x0) for _, ws in ordered]
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [w]
+            else:
+                group.append(w)
+        # Lines go by page, then by their first word. Words are normally kept in id order
+        # (OCR writes them in reading order), and then the groups already are in that order
+        # (the rules call this several times per receipt, so the sort is worth skipping).
+        if in_id_order:
+            ordered = sorted(groups.items(), key=lambda kv: kv[0][0])  # stable: keeps first-word order per page
+        else:
+            ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], min(x.id for x in kv[1])))
+        return [sorted(ws, key=_x0) for _, ws in ordered]
 
     def text(self) -> str:
         """Plain text, one printed line per line."""
