@@ -56,6 +56,23 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reference_loop_ms(repeat: int = 5) -> float:
+    """Best time of a fixed pure-Python loop: a yardstick for how fast this machine runs Python right now.
+
+    Shared VMs change speed from hour to hour (the same build measured 4.9 and
+    10.9 ms per receipt an hour apart); printing this next to the result lets
+    two runs be compared.
+    """
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
 def clear_caches(db: EntityDatabase) -> None:
     from tillroll.extract import normalize
     from tillroll.rules import entities, patterns
@@ -149,7 +166,7 @@ def main() -> int:
     print(f"rules+assemble+check per receipt, caches emptied, best of {args.repeat}: median {statistics.median(warm):.2f} ms, p95 {pct(warm, 0.95):.2f} ms, max {max(warm):.2f} ms")
     best_cpu = [min(cpu[i * args.repeat:(i + 1) * args.repeat]) for i in range(len(docs))]
     print(f"same runs, CPU time of the thread (less sensitive to other jobs on the machine): median {statistics.median(best_cpu):.2f} ms, p95 {pct(best_cpu, 0.95):.2f} ms")
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; reference loop (1M additions): {reference_loop_ms():.0f} ms")
     print(f"memory: RSS growth {rss1 - rss0:.1f} MiB from opening the database and running the stages over every receipt; Python allocation peak (tracemalloc, 20 receipts) {peak / 2**20:.1f} MiB; database files {db_bytes / 2**20:.2f} MiB")
     return 0
 
