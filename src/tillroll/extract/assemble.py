@@ -152,6 +152,32 @@ def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1) ->
     return block
 
 
+# A second line continues the one above it when the first visibly breaks off ("... &",
+# "ENTERPRISE (SETIA"), or when the second carries the company form the first lacks.
+_CONTINUES = re.compile(r"(?:&|\bAND|-|\(|,)\s*$", re.IGNORECASE)
+
+
+def _shop_name_lines(ctx: _Context, first: list[Word], second: list[Word]) -> bool:
+    """Whether `second` (the next shop-name line) is part of the name started by `first`.
+
+    WildReceipt and most printed receipts give the trading name on one line and
+    a slogan or branch below it ("ROSS" / "DRESS FOR LESS", "meijer" / "Sawmill")
+    that the classifier often labels too; Malaysian company names wrap onto a
+    second line. The second line joins only with evidence: a rule (entity
+    database or registered-company name) placed it, the first line breaks off,
+    or the second holds the company form.
+    """
+    from ..rules.header import LEGAL_SUFFIX
+    from ..rules.joint import ENTITY_OVERRIDE_CONFIDENCE
+
+    if all(w.label_source == "rule" and (w.label_confidence or 0.0) >= ENTITY_OVERRIDE_CONFIDENCE for w in second):
+        return True
+    text1, text2 = _join(first), _join(second)
+    if _CONTINUES.search(text1) or text1.count("(") > text1.count(")"):
+        return True
+    return bool(LEGAL_SUFFIX.search(text2.upper())) and not LEGAL_SUFFIX.search(text1.upper())
+
+
 class AssembleStage:
     """`assemble` stage: fields, line items and key-value pairs from word labels."""
 
@@ -198,6 +224,11 @@ class AssembleStage:
         header: dict[str, tuple[list[Word], str]] = {}
         for kind, max_lines in ((SHOP_NAME, 2), (ADDRESS, 6)):
             ws = _first_block(ctx, kind, max_lines)
+            if kind == SHOP_NAME and ws:
+                first_line = [w for w in ws if w.line == ws[0].line]
+                rest = [w for w in ws if w.line != ws[0].line]
+                if rest and not _shop_name_lines(ctx, first_line, rest):
+                    ws = first_line
             if kind == SHOP_NAME:
                 # A company registration number printed after the name is not part of it.
                 while len(ws) > 1 and not COMPANY_NUMBER.sub("", ws[-1].text).strip():
