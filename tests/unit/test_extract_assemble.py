@@ -15,3 +15,37 @@ def test_extract_assemble_field_source_tie_is_decided_the_same_in_every_process(
         for seed in range(6)
     }
     assert seen == {"rule"}
+
+
+def _labelled(rows: list[str], labels: dict[str, str]):
+    """A hand-built receipt whose words carry model labels (word text -> label; the rest misc)."""
+    from receipt_builder import build
+
+    doc = build(rows)
+    for w in doc.words:
+        w.set_label(labels.get(w.text, "misc"), 0.9, "model")
+    return doc
+
+
+def test_extract_assemble_prefers_a_real_total_to_a_zero_balance() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    doc = _labelled(
+        ["COFFEE            3.50", "TOTAL            12.40", "BALANCE DUE       0.00"],
+        {"TOTAL": "total", "12.40": "total", "BALANCE": "total", "DUE": "total", "0.00": "total"},
+    )
+    doc = AssembleStage(entity_db=False).__call__(doc)
+    assert doc.fields["total"].value == "12.40"
+
+
+def test_extract_assemble_drops_a_tax_as_large_as_the_total() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    doc = _labelled(
+        ["COFFEE            3.50", "TOTAL            12.40", "PAID BY CARD     12.40"],
+        {"TOTAL": "total", "12.40": "total", "CARD": "vat_included"},
+    )
+    card_amount = doc.lines()[2][-1]
+    card_amount.set_label("vat_included", 0.9, "model")
+    doc = AssembleStage(entity_db=False).__call__(doc)
+    assert "vat_included" not in doc.fields

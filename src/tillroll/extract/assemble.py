@@ -335,6 +335,10 @@ class AssembleStage:
             words, amount, conf, reasons = total
             doc.meta.setdefault("total_support", reasons)
             fields["total"] = _field(words, amount.text, currency=amount.currency or ctx.currency, confidence=conf)
+            if tax and amount.value > 0 and tax[1].value >= amount.value:
+                # Tax at least as large as the amount due is an amount misread as tax (often the
+                # total itself on a "TOTAL INCL. VAT" line): drop it rather than report it.
+                fields.pop("vat_included", None)
 
     def _vat_included(self, ctx: _Context) -> tuple[list[Word], ParsedAmount] | None:
         best: tuple[int, list[Word], ParsedAmount] | None = None
@@ -418,25 +422,26 @@ def choose_total(
         reasons, money = max(supported, key=lambda x: (len(x[0]), options.index(x[1])))
         # Keyword strength first: a "TOTAL PAYABLE" beats a "Total 0% supplies" that happens
         # to equal a (possibly misread) item sum; arithmetic decides between equals.
-        candidates.append(((strength, len(reasons), i), money[0], money[1], _confidence(total_words), reasons))
+        # A zero amount ("BALANCE 0.00", "TOTAL DUE 0.00" after payment) is never preferred to a real one.
+        candidates.append(((money[1].value > 0, strength, len(reasons), i), money[0], money[1], _confidence(total_words), reasons))
     # Cash rounding: "TOTAL 60.31 / ROUNDING -0.01" means 60.30 is due, printed on some later line.
     if payments.rounding and candidates:
         best_unrounded = max(candidates, key=lambda c: c[0])
         target = best_unrounded[2].value + payments.rounding
-        for i in range(best_unrounded[0][2], len(lines)):
+        for i in range(best_unrounded[0][-1], len(lines)):
             m = _money_words(lines[i])
             if m is None:
                 continue
             ws, a = m
             if a.value == target and not ROUNDING.search(_join(lines[i]).upper()):
                 reasons = ["rounding_adjustment", *total_support(a.value, items_total, subtotal, tax, payments)]
-                candidates.append(((3, len(reasons), i), ws, a, best_unrounded[3], reasons))
+                candidates.append(((a.value > 0, 3, len(reasons), i), ws, a, best_unrounded[3], reasons))
                 break
     if candidates and payments.paid is not None and payments.change is not None and not any(c[4] for c in candidates):
         # No total line agrees with what was paid: trust tendered - change if it is printed as an amount too.
         for i, ws, a in every_amount():
             if a.value == payments.paid and not re.search(r"CASH|CHANGE|TENDER|PAID|BAKI|TUNAI", _join(lines[i]).upper()):
-                candidates.append(((1, 1, i), ws, a, 0.6, ["cash_minus_change"]))
+                candidates.append(((a.value > 0, 1, 1, i), ws, a, 0.6, ["cash_minus_change"]))
                 candidates = [c for c in candidates if c[4]]
                 break
     if candidates:
