@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
@@ -122,15 +122,23 @@ class _Context:
     text: str
     country: str | None
     currency: str | None
+    # label -> [(line index, that line's words with the label)], built once: the
+    # assembler asks for the lines of one label or another eight times per receipt.
+    by_label: dict[str, list[tuple[int, list[Word]]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, line in enumerate(self.lines):
+            per_line: dict[str, list[Word]] = {}
+            for w in line:
+                if w.label is not None:
+                    per_line.setdefault(w.label, []).append(w)
+            for label, ws in per_line.items():
+                self.by_label.setdefault(label, []).append((i, ws))
 
 
 def _labelled_lines(ctx: _Context, label: str) -> list[tuple[int, list[Word]]]:
-    out = []
-    for i, line in enumerate(ctx.lines):
-        ws = [w for w in line if w.label == label]
-        if ws:
-            out.append((i, ws))
-    return out
+    """Lines that have words of `label`, with those words (labels do not change while assembling)."""
+    return ctx.by_label.get(label, [])
 
 
 def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1) -> list[Word]:
