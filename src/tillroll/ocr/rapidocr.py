@@ -26,6 +26,9 @@ def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
+# "1": serve large buffers from their own mappings (see _serve_large_buffers_from_mmap).
+# `tillroll extract` turns it on; batch workers and the server leave it off by default.
+LEAN_MEMORY_ENV = "TILLROLL_LEAN_MEMORY"
 # glibc option number of M_MMAP_THRESHOLD (malloc.h).
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD_BYTES = 1 << 20
@@ -39,8 +42,13 @@ def _serve_large_buffers_from_mmap() -> None:
     freed blocks are fragmented and cannot all be reused: the peak of one OCR
     call then varied from 430 to 556 MiB between identical runs. With a fixed
     threshold it is 281-288 MiB every time (`tillroll extract` on one SROIE receipt).
+    The price is page faults on every fresh mapping: about a second more wall
+    time per page on the 2-core VM, and 30-45 % more OCR CPU time over a run of
+    receipts, which is why only the one-off `extract` command asks for it.
     """
-    if os.environ.get("MALLOC_MMAP_THRESHOLD_") or not sys.platform.startswith("linux"):
+    if os.environ.get(LEAN_MEMORY_ENV, "0") != "1":
+        return
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or not sys.platform.startswith("linux"):
         return  # the user chose a policy; respect it
     try:
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
