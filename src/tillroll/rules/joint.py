@@ -92,7 +92,8 @@ class RulesStage:
             doc.meta.setdefault("rules", {})["line_item_rows"] = len(table.rows)
 
         # Names and addresses are printed in the header: only those lines are looked up.
-        matched = {wid for m in matches for wid in m.word_ids}
+        # Item rows of the line-item table are not names or addresses either.
+        matched = {wid for m in matches for wid in m.word_ids} | (set(table.labels) if table is not None else set())
         skip = frozenset(i for i, line in enumerate(lines) if any(w.id in matched for w in line))
         entities = self.entity_db.find_in_lines(lines, max_lines=14, skip=skip)
         for prop in propose_header(lines, matches, entities):
