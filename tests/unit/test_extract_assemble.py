@@ -49,3 +49,18 @@ def test_extract_assemble_drops_a_tax_as_large_as_the_total() -> None:
     card_amount.set_label("vat_included", 0.9, "model")
     doc = AssembleStage(entity_db=False).__call__(doc)
     assert "vat_included" not in doc.fields
+
+
+def test_extract_assemble_drops_captions_and_a_trailing_tax_number_from_header_fields() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    doc = _labelled(
+        ["OWNED BY: CHEF LEE SDN BHD", "HQ ADD: LOT 3, JALAN KAPAR 41400 KLANG", "GSTID:000468594688", "TOTAL 5.00"],
+        {},
+    )
+    for line, label in zip(doc.lines()[:3], ("shop_name", "address", "address")):
+        for w in line:
+            w.set_label(label, 0.9, "model")
+    doc = AssembleStage(entity_db=False).__call__(doc)
+    assert doc.fields["shop_name"].value == "CHEF LEE SDN BHD"
+    assert doc.fields["address"].value == "LOT 3, JALAN KAPAR 41400 KLANG"

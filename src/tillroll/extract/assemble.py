@@ -186,6 +186,30 @@ def _shop_name_lines(ctx: _Context, first: list[Word], second: list[Word]) -> bo
     return bool(LEGAL_SUFFIX.search(text2.upper())) and not LEGAL_SUFFIX.search(text1.upper())
 
 
+# Printed captions in front of a name or address ("OWNED BY:", "HQ ADD:", "ALAMAT:") are
+# not part of the value; nor is a tax-registration number run on after an address.
+_FIELD_CAPTION = {
+    SHOP_NAME: re.compile(r"^(?:OWN(?:ED)?\s*BY|OPERATED\s*BY|COMPANY(?:\s*NAME)?|MERCHANT(?:\s*NAME)?)\s*:$", re.IGNORECASE),
+    ADDRESS: re.compile(r"^(?:(?:HQ|HEAD\s*OFFICE|OFFICE|SHOP|STORE)?\s*(?:ADD|ADDR|ADDRESS|ALAMAT))\s*:$", re.IGNORECASE),
+}
+_TAX_ID_CUE = re.compile(r"^(?:GST|SST|VAT|TAX)\s*[-_]?\s*(?:ID|REG\w*|NO\.?)\b|^GSTID|^GSTNO", re.IGNORECASE)
+
+
+def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
+    """Drop a leading caption, and (addresses) a tax number printed after the last address line."""
+    caption = _FIELD_CAPTION.get(kind)
+    if caption is not None:
+        for n in (1, 2, 3):  # a caption is one to three words ending in ":" ("HQ ADD:")
+            if len(ws) > n and caption.match(" ".join(w.text for w in ws[:n])):
+                ws = ws[n:]
+                break
+    if kind == ADDRESS:
+        for i, w in enumerate(ws):
+            if i > 0 and _TAX_ID_CUE.match(w.text + (" " + ws[i + 1].text if i + 1 < len(ws) else "")):
+                return ws[:i]
+    return ws
+
+
 class AssembleStage:
     """`assemble` stage: fields, line items and key-value pairs from word labels."""
 
@@ -241,6 +265,7 @@ class AssembleStage:
                 # A company registration number printed after the name is not part of it.
                 while len(ws) > 1 and not COMPANY_NUMBER.sub("", ws[-1].text).strip():
                     ws = ws[:-1]
+            ws = _trim_header_field(kind, ws)
             if ws:
                 raw = " ".join(_join(ws).split())
                 if kind == SHOP_NAME:
