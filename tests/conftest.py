@@ -38,7 +38,7 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
         monkeypatch.setenv("TILLROLL_CACHE_DIR", str(home / "cache"))
     # `tillroll extract` asks glibc for its lean allocation mode, which lasts for the whole
     # process and slows OCR; an in-process CLI test must not leave it on for the server and
-    # browser tests that follow (subprocess tests get it from the CLI as users do).
+    # browser tests that follow (benchmarks/extract_memory.py measures the lean mode).
     monkeypatch.setenv("TILLROLL_LEAN_MEMORY", "0")
 
 
