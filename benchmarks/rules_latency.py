@@ -59,8 +59,9 @@ def rss_mb() -> float:
 def reference_loop_ms(repeat: int = 5) -> float:
     """Best time of a fixed pure-Python loop: a yardstick for how fast this machine runs Python right now.
 
-    Shared VMs change speed from hour to hour (the same build measured 4.9 and
-    10.9 ms per receipt an hour apart); printing this next to the result lets
+    Shared VMs change speed from hour to hour (this benchmark gave a 10.9 ms
+    median at 02:48 and 5.2-5.6 ms at 03:50 on 2026-11-22, with only small code
+    changes in between); printing this next to the result lets
     two runs be compared.
     """
     best = float("inf")

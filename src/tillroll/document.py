@@ -7,6 +7,7 @@ Serialised form is schema version 1 of docs/schema.md (DESIGN.md): `to_dict()` a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import DataError
@@ -263,10 +264,6 @@ class Check:
         return cls(name=d["name"], passed=bool(d["passed"]), detail=d.get("detail", ""))
 
 
-def _x0(w: Word) -> float:
-    return w.x0
-
-
 @dataclass
 class Document:
     """A receipt or invoice and everything tillroll learned about it."""
@@ -313,7 +310,7 @@ class Document:
             ordered = sorted(groups.items(), key=lambda kv: kv[0][0])  # stable: keeps first-word order per page
         else:
             ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], min(x.id for x in kv[1])))
-        return [sorted(ws, key=_x0) for _, ws in ordered]
+        return [sorted(ws, key=attrgetter("x0")) for _, ws in ordered]
 
     def text(self) -> str:
         """Plain text, one printed line per line."""

@@ -165,7 +165,7 @@ def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1) ->
 _CONTINUES = re.compile(r"(?:&|\bAND|-|\(|,)\s*$", re.IGNORECASE)
 
 
-def _shop_name_lines(ctx: _Context, first: list[Word], second: list[Word]) -> bool:
+def _shop_name_lines(first: list[Word], second: list[Word]) -> bool:
     """Whether `second` (the next shop-name line) is part of the name started by `first`.
 
     WildReceipt and most printed receipts give the trading name on one line and
@@ -200,7 +200,7 @@ def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
     caption = _FIELD_CAPTION.get(kind)
     if caption is not None:
         for n in (1, 2, 3):  # a caption is one to three words ending in ":" ("HQ ADD:")
-            if len(ws) > n and caption.match(" ".join(w.text for w in ws[:n])):
+            if len(ws) > n and caption.match(_join(ws[:n])):
                 ws = ws[n:]
                 break
     if kind == ADDRESS:
@@ -259,7 +259,7 @@ class AssembleStage:
             if kind == SHOP_NAME and ws:
                 first_line = [w for w in ws if w.line == ws[0].line]
                 rest = [w for w in ws if w.line != ws[0].line]
-                if rest and not _shop_name_lines(ctx, first_line, rest):
+                if rest and not _shop_name_lines(first_line, rest):
                     ws = first_line
             if kind == SHOP_NAME:
                 # A company registration number printed after the name is not part of it.

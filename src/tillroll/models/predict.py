@@ -64,6 +64,17 @@ def read_model_info(model_dir: Path) -> ModelInfo:
     return ModelInfo(labels=labels, options=options, config=config)
 
 
+def require_onnx(model_dir: Path) -> Path:
+    """The classifier's ONNX file in `model_dir`; ModelError saying what to do when it is missing."""
+    onnx_path = model_dir / ONNX_FILE
+    if not onnx_path.is_file():
+        raise ModelError(
+            f"no classifier at {onnx_path}; pass a folder written by `tillroll train` "
+            "(or reinstall tillroll to restore the shipped model), or use --model rules"
+        )
+    return onnx_path
+
+
 class Classifier:
     """A loaded classifier: `predict_page` maps words + boxes to per-word label probabilities."""
 
@@ -71,12 +82,7 @@ class Classifier:
         import onnxruntime as ort
 
         self.model_dir = resolve_model_dir(model_dir)
-        onnx_path = self.model_dir / ONNX_FILE
-        if not onnx_path.is_file():
-            raise ModelError(
-                f"no classifier at {onnx_path}; pass a folder written by `tillroll train` "
-                "(or reinstall tillroll to restore the shipped model), or use --model rules"
-            )
+        onnx_path = require_onnx(self.model_dir)
         self.info = read_model_info(self.model_dir)
         self.labels = self.info.labels
         self.tokenizer = load_tokenizer(self.model_dir / "tokenizer.json")
@@ -133,12 +139,7 @@ class ClassifyStage:
             # A missing model is reported now, when the pipeline is built; the session itself
             # is loaded on first use, after OCR has run and handed its buffers back, so the
             # two never hold their peak memory at the same time in a one-shot `extract`.
-            onnx_path = resolve_model_dir(config.model_dir) / ONNX_FILE
-            if not onnx_path.is_file():
-                raise ModelError(
-                    f"no classifier at {onnx_path}; pass a folder written by `tillroll train` "
-                    "(or reinstall tillroll to restore the shipped model), or use --model rules"
-                )
+            require_onnx(resolve_model_dir(config.model_dir))
 
     @property
     def classifier(self) -> Classifier:

@@ -40,8 +40,9 @@ def _serve_large_buffers_from_mmap() -> None:
     By default glibc raises its mmap threshold each time a large mapped block is
     freed, after which the detector's big tensors come from the heap, where
     freed blocks are fragmented and cannot all be reused: the peak of one OCR
-    call then varied from 430 to 556 MiB between identical runs. With a fixed
-    threshold it is 281-288 MiB every time (`tillroll extract` on one SROIE receipt).
+    call then varied from 431 to 556 MiB between identical runs. With a fixed
+    threshold it was 281-289 MiB every time, and the whole `tillroll extract`
+    peaked at 299 MiB in each of its runs (one SROIE receipt, X00016469612).
     The price is page faults on every fresh mapping: about a second more wall
     time per page on the 2-core VM, and 30-45 % more OCR CPU time over a run of
     receipts, which is why only the one-off `extract` command asks for it.

@@ -26,6 +26,7 @@ trigrams, not by the table size (benchmarks/entity_lookup.py measures it at
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -40,7 +41,7 @@ from itertools import chain
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..errors import ConfigError, DataError
 from ..labels import ADDRESS, SHOP_NAME
@@ -177,32 +178,23 @@ class EntityDatabase:
         """
         if self._meta("index_format") == INDEX_FORMAT:
             return
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                rows = cur.execute("SELECT id, kind, text FROM entities ORDER BY id").fetchall()
-                cur.execute("DELETE FROM postings")
-                cur.execute("UPDATE entities SET skeleton = '#' || id")  # free the unique keys first
-                kept: set[tuple[str, str]] = set()
-                postings: dict[str, list[int]] = {}
-                for eid, kind, text in rows:
-                    skel = skeleton(text)
-                    if len(skel) < 3 or (kind, skel) in kept:  # now equal to an older row
-                        cur.execute("DELETE FROM entities WHERE id=?", (eid,))
-                        continue
-                    kept.add((kind, skel))
-                    cur.execute("UPDATE entities SET skeleton=? WHERE id=?", (skel, eid))
-                    for g in trigrams(skel):
-                        postings.setdefault(g, []).append(eid)
-                self._merge_postings(cur, postings)
-                cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_format', ?)", (INDEX_FORMAT,))
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            self._cache.clear()
-            self._forget_index()
+        with self._write() as cur:
+            rows = cur.execute("SELECT id, kind, text FROM entities ORDER BY id").fetchall()
+            cur.execute("DELETE FROM postings")
+            cur.execute("UPDATE entities SET skeleton = '#' || id")  # free the unique keys first
+            kept: set[tuple[str, str]] = set()
+            postings: dict[str, list[int]] = {}
+            for eid, kind, text in rows:
+                skel = skeleton(text)
+                if len(skel) < 3 or (kind, skel) in kept:  # now equal to an older row
+                    cur.execute("DELETE FROM entities WHERE id=?", (eid,))
+                    continue
+                kept.add((kind, skel))
+                cur.execute("UPDATE entities SET skeleton=? WHERE id=?", (skel, eid))
+                for g in trigrams(skel):
+                    postings.setdefault(g, []).append(eid)
+            self._merge_postings(cur, postings)
+            cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('index_format', ?)", (INDEX_FORMAT,))
 
     def _apply_seed(self) -> None:
         """Bring the shipped seed in: all of it on first use, the new rows after an upgrade.
@@ -225,13 +217,8 @@ class EntityDatabase:
         # spelling; rows people added keep theirs.
         respelled = [(t, present[(k, s)][0]) for k, t, s in keyed if (k, s) in present and present[(k, s)][2] == "seed" and present[(k, s)][1] != t]
         if respelled:
-            with self._lock:
-                cur = self._conn.cursor()
-                cur.execute("BEGIN IMMEDIATE")
+            with self._write() as cur:
                 cur.executemany("UPDATE entities SET text=? WHERE id=?", respelled)
-                cur.execute("COMMIT")
-                self._cache.clear()
-                self._forget_index()
         self._set_meta("seeded", str(time.time()))
         self._set_meta("seed_version", version)
 
@@ -248,37 +235,29 @@ class EntityDatabase:
         ids: list[int] = []
         now = time.time()
         new_postings: dict[str, list[int]] = {}
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")  # write lock up front: no lock-upgrade failures between processes
-            try:
-                for kind, text in rows:
-                    _check_kind(kind)
-                    text = " ".join(str(text).split())
-                    skel = skeleton(text)
-                    if len(skel) < 3:
-                        continue  # too short to be found again reliably
-                    row = cur.execute("SELECT id FROM entities WHERE kind=? AND skeleton=?", (kind, skel)).fetchone()
-                    if row:
-                        cur.execute("UPDATE entities SET seen = seen + 1 WHERE id=?", (row[0],))
-                        ids.append(row[0])
-                        continue
-                    cur.execute(
-                        "INSERT INTO entities (kind, text, skeleton, source, added_at) VALUES (?, ?, ?, ?, ?)",
-                        (kind, text, skel, source, now),
-                    )
-                    eid = int(cur.lastrowid)  # type: ignore[arg-type]
-                    for g in trigrams(skel):
-                        new_postings.setdefault(g, []).append(eid)
-                    ids.append(eid)
-                self._merge_postings(cur, new_postings)
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            self._cache.clear()
-            self._forget_index()
-            if len(ids) > 1000 and self.path != ":memory:":
+        with self._write() as cur:
+            for kind, text in rows:
+                _check_kind(kind)
+                text = " ".join(str(text).split())
+                skel = skeleton(text)
+                if len(skel) < 3:
+                    continue  # too short to be found again reliably
+                row = cur.execute("SELECT id FROM entities WHERE kind=? AND skeleton=?", (kind, skel)).fetchone()
+                if row:
+                    cur.execute("UPDATE entities SET seen = seen + 1 WHERE id=?", (row[0],))
+                    ids.append(row[0])
+                    continue
+                cur.execute(
+                    "INSERT INTO entities (kind, text, skeleton, source, added_at) VALUES (?, ?, ?, ?, ?)",
+                    (kind, text, skel, source, now),
+                )
+                eid = int(cur.lastrowid)  # type: ignore[arg-type]
+                for g in trigrams(skel):
+                    new_postings.setdefault(g, []).append(eid)
+                ids.append(eid)
+            self._merge_postings(cur, new_postings)
+        if len(ids) > 1000 and self.path != ":memory:":
+            with self._lock:
                 # Fold a bulk load into the main file so the write-ahead log does not double the disk use.
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return ids
@@ -301,10 +280,30 @@ class EntityDatabase:
         cur.executemany("INSERT OR REPLACE INTO postings (gram, df, ids) VALUES (?, ?, ?)", rows)
 
     def _forget_index(self) -> None:
-        """Drop everything read from the index (after a write changed it)."""
+        """Drop everything read from the index and every cached lookup (after a write changed it)."""
+        self._cache.clear()
         self._df = None
         self._postings.clear()
         self._rows.clear()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction under the lock; what was read from the index is forgotten after it.
+
+        The write lock is taken up front (BEGIN IMMEDIATE), so two processes writing at
+        once wait for each other instead of failing on a lock upgrade.
+        """
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            finally:
+                self._forget_index()
 
     def _document_frequencies(self) -> dict[str, int]:
         """gram -> number of entities holding it, kept in memory (tens of thousands of ints at most)."""
