@@ -74,11 +74,19 @@ def reference_loop_ms(repeat: int = 5) -> float:
     return best * 1000
 
 
-def clear_caches(db: EntityDatabase) -> None:
-    from tillroll.extract import normalize
-    from tillroll.rules import entities, patterns
+def memo_caches() -> list:
+    """Every functools cache in tillroll's modules (found, not listed, so a new one cannot slip past)."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name == "tillroll" or name.startswith("tillroll."):
+            for obj in vars(module).values():
+                if callable(getattr(obj, "cache_clear", None)):
+                    found[id(obj)] = obj
+    return list(found.values())
 
-    for fn in (normalize.fix_digits, normalize._find_dates, normalize._find_times, normalize._find_amounts, normalize._find_phones, patterns.fix_letters, entities.skeleton):
+
+def clear_caches(db: EntityDatabase) -> None:
+    for fn in memo_caches():
         fn.cache_clear()
     db._cache.clear()
     if COLD_INDEX:

@@ -7,7 +7,7 @@ Serialised form is schema version 1 of docs/schema.md (DESIGN.md): `to_dict()` a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, lt
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import DataError
@@ -289,15 +289,10 @@ class Document:
 
     def lines(self, page: int | None = None) -> list[list[Word]]:
         """Words grouped by line id, lines in reading order, words left to right."""
+        words = self.words if page is None else [w for w in self.words if w.page == page]
         groups: dict[tuple[int, int], list[Word]] = {}
-        in_id_order = True
-        last_id = -1
-        for w in self.words:
-            if page is not None and w.page != page:
-                continue
-            in_id_order = in_id_order and w.id > last_id
-            last_id = w.id
-            key = (w.page, w.line if w.line is not None else -1 - w.id)
+        for w in words:
+            key = (w.page, w.line) if w.line is not None else (w.page, -1 - w.id)
             group = groups.get(key)
             if group is None:
                 groups[key] = [w]
@@ -306,7 +301,8 @@ class Document:
         # Lines go by page, then by their first word. Words are normally kept in id order
         # (OCR writes them in reading order), and then the groups already are in that order
         # (the rules call this several times per receipt, so the sort is worth skipping).
-        if in_id_order:
+        ids = [w.id for w in words]
+        if all(map(lt, ids, ids[1:])):
             ordered = sorted(groups.items(), key=lambda kv: kv[0][0])  # stable: keeps first-word order per page
         else:
             ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], min(x.id for x in kv[1])))

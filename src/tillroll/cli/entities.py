@@ -116,8 +116,6 @@ def lookup(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Print the best-matching stored entities with their scores (0-100), best first, as JSON lines."""
-    from dataclasses import asdict
-
     from ..errors import TillrollError
     from ..rules.entities import _check_kind
 
@@ -127,7 +125,7 @@ def lookup(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     for match in _open(db).candidates(text, (kind,))[:limit]:
-        typer.echo(json.dumps(asdict(match), ensure_ascii=False))
+        typer.echo(json.dumps(match._asdict(), ensure_ascii=False))
 
 
 @entities_app.command("stats")

@@ -327,7 +327,7 @@ class AssembleStage:
                     best = (key, ws, joined, d)
         if best is not None:
             _, ws, joined, d = best
-            date_words = [w for w in ws if _overlaps(joined, ws, w, d.span)]
+            date_words = _words_in_span(ws, d.span)
             conf = _confidence(date_words) * (0.7 if d.ambiguous else 1.0) * (1.0 if best[0][0] else 0.5)
             fields["date"] = _field(date_words, d.iso, confidence=conf)
             doc.meta["date_order_ambiguous"] = d.ambiguous
@@ -337,7 +337,7 @@ class AssembleStage:
                 times = find_times(joined)
                 if times:
                     t = times[0]
-                    fields["time"] = _field([w for w in ws if _overlaps(joined, ws, w, t.span)], t.iso)
+                    fields["time"] = _field(_words_in_span(ws, t.span), t.iso)
             else:
                 return
 
@@ -385,25 +385,30 @@ class AssembleStage:
         return (best[1], best[2]) if best else None
 
 
-def _overlaps(joined: str, ws: Sequence[Word], w: Word, span: tuple[int, int]) -> bool:
-    pos = 0
-    for x in ws:
-        if x is w:
-            return pos < span[1] and span[0] < pos + len(x.text)
-        pos += len(x.text) + 1
-    return False
+def _words_in_span(ws: Sequence[Word], span: tuple[int, int]) -> list[Word]:
+    """The words of `ws` whose characters overlap `span` of their space-joined text."""
+    out, pos = [], 0
+    for w in ws:
+        end = pos + len(w.text)
+        if pos < span[1] and span[0] < end:
+            out.append(w)
+        pos = end + 1
+    return out
+
+
+_DECIMALS = re.compile(r"[.,]\d")
 
 
 def _money_words(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
     """The right-most money amount among `ws` and the words that print it (with a currency word before it)."""
     joined = _join(ws)
-    amounts = [a for a in find_amounts(joined) if joined[a.span[1]:a.span[1] + 1] != "%" and re.search(r"[.,]\d", joined[a.span[0]:a.span[1]])]
+    amounts = [a for a in find_amounts(joined) if joined[a.span[1]:a.span[1] + 1] != "%" and _DECIMALS.search(joined, a.span[0], a.span[1])]
     if not amounts:
         return None
     a = amounts[-1]
-    words = [w for w in ws if _overlaps(joined, ws, w, a.span)]
+    words = _words_in_span(ws, a.span)
     i = list(ws).index(words[0])
-    if i > 0 and detect_currency(ws[i - 1].text) and len(ws[i - 1].text) <= 4:
+    if i > 0 and len(ws[i - 1].text) <= 4 and detect_currency(ws[i - 1].text):
         words = [ws[i - 1], *words]
     return words, a
 
@@ -412,9 +417,9 @@ def _all_money_words(ws: Sequence[Word]) -> list[tuple[list[Word], ParsedAmount]
     joined = _join(ws)
     out = []
     for a in find_amounts(joined):
-        if joined[a.span[1]:a.span[1] + 1] == "%" or not re.search(r"[.,]\d", joined[a.span[0]:a.span[1]]):
+        if joined[a.span[1]:a.span[1] + 1] == "%" or not _DECIMALS.search(joined, a.span[0], a.span[1]):
             continue
-        words = [w for w in ws if _overlaps(joined, ws, w, a.span)]
+        words = _words_in_span(ws, a.span)
         if words:
             out.append((words, a))
     return out

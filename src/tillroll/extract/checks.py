@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Sequence
 
@@ -54,23 +55,43 @@ def _last_amount(text: str) -> ParsedAmount | None:
     return amounts[-1] if amounts else None
 
 
+@lru_cache(maxsize=4096)
+def _payment_line(upper: str) -> tuple[Decimal, bool, bool, bool, bool] | None:
+    """What one upper-cased line could say about payment: its last amount and which cues it has.
+
+    (amount, change, rounding, cash, discount), or None for a line that is no payment line.
+    Cached: the rules, the assembler and the checks all read the same lines.
+    """
+    if not _PAYMENT_WORDS.search(upper):
+        return None
+    a = _last_amount(upper)
+    if a is None:
+        return None
+    return (
+        a.value,
+        bool(CHANGE.search(upper)),
+        bool(ROUNDING.search(upper)) and abs(a.value) <= Decimal("0.10"),
+        bool(CASH.search(upper)) and not re.search(r"(?<![A-Z])TOTAL", upper),
+        bool(DISCOUNT.search(upper)),
+    )
+
+
 def find_payments(lines: Sequence[Sequence[Word]]) -> Payments:
     tendered = change = rounding = discount = None
     for line in lines:
-        text = " ".join(w.text for w in line).upper()
-        if not _PAYMENT_WORDS.search(text):
+        cues = _payment_line(" ".join([w.text for w in line]).upper())
+        if cues is None:
             continue
-        a = _last_amount(text)
-        if a is None:
-            continue
-        if CHANGE.search(text) and change is None:
-            change = abs(a.value)
-        elif ROUNDING.search(text) and rounding is None and abs(a.value) <= Decimal("0.10"):
-            rounding = a.value
-        elif CASH.search(text) and tendered is None and not re.search(r"(?<![A-Z])TOTAL", text):
-            tendered = a.value
-        elif DISCOUNT.search(text) and discount is None and not any(w.label in LINE_ITEM_LABELS for w in line):
-            discount = -abs(a.value)
+        value, is_change, is_rounding, is_cash, is_discount = cues
+        # The first line of each kind counts; a line is read as the first kind it can still fill.
+        if is_change and change is None:
+            change = abs(value)
+        elif is_rounding and rounding is None:
+            rounding = value
+        elif is_cash and tendered is None:
+            tendered = value
+        elif is_discount and discount is None and not any(w.label in LINE_ITEM_LABELS for w in line):
+            discount = -abs(value)
     return Payments(tendered, change, rounding, discount)
 
 

@@ -72,11 +72,10 @@ def _colon_pairs(line: Sequence[Word]) -> list[KeyValue]:
 def _gap_pair(line: Sequence[Word]) -> KeyValue | None:
     if len(line) < 2:
         return None
-    heights = sorted(w.height for w in line)
-    gap_needed = 2.5 * heights[len(heights) // 2]
-    gaps = [(line[i + 1].x0 - line[i].x1, i) for i in range(len(line) - 1)]
-    gap, i = max(gaps)
-    if gap < gap_needed:
+    boxes = [w.box for w in line]  # x0, y0, x1, y1
+    gap, i = max((right[0] - left[2], k) for k, (left, right) in enumerate(zip(boxes, boxes[1:])))
+    heights = sorted(b[3] - b[1] for b in boxes)
+    if gap < 2.5 * heights[len(heights) // 2]:
         return None
     key = " ".join(w.text for w in line[: i + 1]).rstrip(". ")
     value = " ".join(w.text for w in line[i + 1 :])
@@ -87,8 +86,10 @@ def _gap_pair(line: Sequence[Word]) -> KeyValue | None:
 
 
 def _below_pair(line: Sequence[Word], next_line: Sequence[Word] | None) -> KeyValue | None:
+    if not next_line or not line[-1].text.endswith(":"):
+        return None
     text = " ".join(w.text for w in line)
-    if not next_line or not text.endswith(":") or not _is_key(text):
+    if not _is_key(text):
         return None
     x0, x1 = line[0].x0, line[-1].x1
     below = [w for w in next_line if w.x1 > x0 and w.x0 < x1 + (x1 - x0)]
@@ -121,8 +122,10 @@ def _named_number(segment: Sequence[Word]) -> KeyValue | None:
     if len(segment) < 2 or len(segment) > 4:
         return None
     *key_words, value_word = segment
+    if not _LABELLED_NUMBER.match(value_word.text) or _MONEY_LIKE.match(value_word.text):
+        return None
     key = " ".join(w.text for w in key_words)
-    if not _is_key(key) or not _LABELLED_NUMBER.match(value_word.text) or _MONEY_LIKE.match(value_word.text):
+    if not _is_key(key):
         return None
     return KeyValue(_clean(key), _clean(value_word.text), [w.id for w in key_words], [value_word.id], NAMED_NUMBER_CONFIDENCE)
 

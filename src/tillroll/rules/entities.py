@@ -41,7 +41,7 @@ from itertools import chain
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from ..errors import ConfigError, DataError
 from ..labels import ADDRESS, SHOP_NAME
@@ -101,8 +101,9 @@ def trigrams(skel: str) -> set[str]:
     return {skel[i : i + 3] for i in range(len(skel) - 2)}
 
 
-@dataclass(frozen=True)
-class EntityMatch:
+class EntityMatch(NamedTuple):
+    """One stored entity scored against a query (a tuple: a receipt makes dozens, cheaply)."""
+
     kind: str
     text: str  # the entity as stored
     score: float  # 0-100: how well the whole query matches the whole entity
@@ -352,7 +353,7 @@ class EntityDatabase:
             rare_of: dict[str, list[str]] = {}
             for s in skels:
                 chosen, budget = [], 0
-                for g in sorted((g for g in trigrams(s) if g in df), key=df.__getitem__):
+                for g in sorted(filter(df.__contains__, trigrams(s)), key=df.__getitem__):
                     if len(chosen) >= RARE_GRAMS or (len(chosen) >= MIN_RARE_GRAMS and budget + df[g] > POSTINGS_BUDGET):
                         break
                     chosen.append(g)
@@ -372,7 +373,8 @@ class EntityDatabase:
             top_of: dict[str, list[int]] = {}
             for s, rare in rare_of.items():
                 hits = Counter(chain.from_iterable(postings.get(g, ()) for g in rare))
-                top_of[s] = [e for e, _ in hits.most_common(CANDIDATES * 2)]
+                # Best counts first, ties in first-seen order (as Counter.most_common), sorted in C.
+                top_of[s] = sorted(hits, key=hits.__getitem__, reverse=True)[: CANDIDATES * 2]
             rows = self._rows
             wanted = sorted({e for top in top_of.values() for e in top if e not in rows})
             for r in self._query_in("SELECT id, kind, text, skeleton, source FROM entities WHERE id IN ({})", wanted):

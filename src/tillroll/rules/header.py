@@ -98,10 +98,15 @@ def propose_header(
     lines: Sequence[Sequence[Word]],
     matches: Sequence[RuleMatch],
     entities: Sequence[DocumentEntity] = (),
+    end: int | None = None,
 ) -> list[HeaderProposal]:
-    """Shop-name and address proposals for the header lines: database matches first, then layout."""
+    """Shop-name and address proposals for the header lines: database matches first, then layout.
+
+    `end` is `header_end(lines, matches)` when the caller has it already.
+    """
     out: list[HeaderProposal] = []
-    end = header_end(lines, matches)
+    if end is None:
+        end = header_end(lines, matches)
     labelled = {wid for m in matches if m.label in (TELEPHONE, VAT_INFO, DATE_TIME) for wid in m.word_ids}
 
     texts = [_text(line) for line in lines[:end]]

@@ -96,7 +96,7 @@ class RulesStage:
         matched = {wid for m in matches for wid in m.word_ids} | (set(table.labels) if table is not None else set())
         skip = frozenset(i for i, line in enumerate(lines) if any(w.id in matched for w in line))
         entities = self.entity_db.find_in_lines(lines, max_lines=14, skip=skip)
-        for prop in propose_header(lines, matches, entities):
+        for prop in propose_header(lines, matches, entities, end):
             if (prop.rule == "entity_database" and prop.confidence >= ENTITY_OVERRIDE_CONFIDENCE) or prop.rule == "legal_name":
                 self._apply_known_entity(lines, end, prop.label, set(prop.word_ids), max(prop.confidence, ENTITY_OVERRIDE_CONFIDENCE))
                 continue

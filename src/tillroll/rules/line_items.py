@@ -89,7 +89,8 @@ def _column_titles(line: Sequence[Word]) -> dict[str, list[Word]]:
 
 def find_table(lines: Sequence[Sequence[Word]], page_width: float, matches: Sequence[RuleMatch], header_end: int) -> LineItemTable | None:
     """Locate the item table and label its words; None when the receipt has no priced rows."""
-    total_lines = {i for i, line in enumerate(lines) for w in line for m in matches if m.label == TOTAL and w.id in m.word_ids}
+    total_ids = {wid for m in matches if m.label == TOTAL for wid in m.word_ids}
+    total_lines = {i for i, line in enumerate(lines) if any(w.id in total_ids for w in line)} if total_ids else set()
     titles: dict[str, list[Word]] = {}
     start = header_end
     for i in range(header_end, min(len(lines), header_end + 8)):

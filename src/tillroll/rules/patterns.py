@@ -246,6 +246,8 @@ def fix_letters(upper: str) -> str:
 # Order matters only when two rules claim the same word: earlier rules win.
 def match_line(line: LineText, next_line: LineText | None = None) -> list[RuleMatch]:
     """All pattern-rule matches of one line, most specific rule first."""
+    if line.digits < 2:  # every rule but TOTAL (whose amount may be on the next line) needs digits
+        return [m for m in total_rule(line, next_line) if m.word_ids]
     out: list[RuleMatch] = []
     out += vat_info_rule(line)
     out += telephone_rule(line)

@@ -48,9 +48,10 @@ def relabel_line(line: Sequence[Word]) -> int:
             if _conf(mid) < LOW_CONFIDENCE and min(_conf(left), _conf(right)) >= HIGH_CONFIDENCE and _plausible(mid, left.label):
                 _flip(mid, left.label, min(_conf(left), _conf(right)))  # type: ignore[arg-type]
                 changed += 1
+    if len(words) < 3:
+        return changed
     for label in (ADDRESS, SHOP_NAME):
-        share = sum(1 for w in words if w.label == label) / max(1, len(words))
-        if share >= MAJORITY and len(words) >= 3:
+        if [w.label for w in words].count(label) / len(words) >= MAJORITY:
             strong = [_conf(w) for w in words if w.label == label]
             for w in words:
                 if w.label != label and (w.label == MISC or _conf(w) < LOW_CONFIDENCE) and _plausible(w, label):
