@@ -9,8 +9,12 @@ Documents are built from cached OCR words of dev-split receipts first; then the
 `rules`, `assemble` and `check` stages run over a fresh copy of each, timed with
 perf_counter. Every document is processed `--repeat` times and its fastest run
 kept (the usual way to take scheduler noise out of a shared machine); the
-median and 95th percentile over documents are reported, plus the first (cold)
-pass separately.
+median and 95th percentile over documents are reported.
+
+A second figure, "streaming", runs the receipts one after another as a batch
+job does, each timed once per pass: the memo caches then hold the lines of
+earlier receipts (totals, payment and thank-you lines recur), never those of the
+receipt being timed. The cold figure is the one compared with the target.
 
 Memory: Python allocations (tracemalloc peak) while processing, the process RSS
 growth caused by opening the entity database and running the stages, and the
@@ -174,6 +178,15 @@ def main() -> int:
                 clear_caches(db)
                 times.append(run(fresh))
             warm.append(min(times))
+        # Streaming: receipts one after another as a batch job sees them, each once per pass.
+        # Caches are emptied before each pass only, so they hold the lines of *earlier*
+        # receipts ("TOTAL", "CASH", "THANK YOU" recur), never the receipt being timed.
+        stream = [float("inf")] * len(docs)
+        for _ in range(args.repeat):
+            clear_caches(db)
+            copies = [copy.deepcopy(d) for d in docs]
+            for k, d in enumerate(copies):
+                stream[k] = min(stream[k], run(d))
         db_bytes = sum(os.path.getsize(p) for p in Path(tmp).glob("entities.sqlite3*"))
         n_words = statistics.median(len(d.words) for d in docs)
 
@@ -185,6 +198,7 @@ def main() -> int:
     print(f"rules+assemble+check per receipt, caches emptied{' (entity index too)' if COLD_INDEX else ''}, best of {args.repeat}: median {statistics.median(warm):.2f} ms, p95 {pct(warm, 0.95):.2f} ms, max {max(warm):.2f} ms")
     best_cpu = [min(cpu[i * args.repeat:(i + 1) * args.repeat]) for i in range(len(docs))]
     print(f"same runs, CPU time of the thread (less sensitive to other jobs on the machine): median {statistics.median(best_cpu):.2f} ms, p95 {pct(best_cpu, 0.95):.2f} ms")
+    print(f"streaming (receipts in a row, caches warm from earlier receipts only), best of {args.repeat} passes: median {statistics.median(stream):.2f} ms, p95 {pct(stream, 0.95):.2f} ms")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; reference loop (1M additions): {reference_loop_ms():.0f} ms")
     print(f"memory: RSS growth {rss1 - rss0:.1f} MiB from opening the database and running the stages over every receipt; Python allocation peak (tracemalloc, 20 receipts) {peak / 2**20:.1f} MiB; database files {db_bytes / 2**20:.2f} MiB")
     return 0

@@ -310,7 +310,7 @@ class Document:
 
     def text(self) -> str:
         """Plain text, one printed line per line."""
-        return "\n".join(" ".join(w.text for w in line) for line in self.lines())
+        return "\n".join(" ".join([w.text for w in line]) for line in self.lines())
 
     def renumber_words(self) -> None:
         """Make word ids equal list positions (after stages add or remove words)."""

@@ -64,13 +64,18 @@ SUBTOTAL_KEYWORDS = re.compile(
 COMPANY_NUMBER = re.compile(r"\s*\(?\s*(?:CO\.?\s*(?:REG\.?\s*)?NO\.?\s*:?\s*)?[0-9A-Z]*\d[0-9A-Z]{3,9}\s*-\s*[A-Z0-9]\s*\)?\s*$|\s*\([^)]*\d{4,}[^)]*\)?\s*$")
 STRONG_TOTAL = re.compile(r"ROUND|GRAND|NETT|PAYABLE|DUE|TO\s*PAY|INCL|INCLUSIVE|JUMLAH")
 
-_COUNTRY_EVIDENCE: list[tuple[str, re.Pattern[str]]] = [
-    ("MT", re.compile(r"\+356|00356|(?<![A-Z])MALTA(?![A-Z])|(?<![A-Z])M[TI]\s?\d{4}\s?-?\s?\d{4}(?!\d)|(?<![A-Z])[A-Z]{3}\s?\d{4}\b.*MALTA")),
-    ("MY", re.compile(r"(?<![A-Z])(?:SDN\.?\s*BHD|MALAYSIA|JALAN|JLN|TAMAN|SELANGOR|KUALA\s*LUMPUR|JOHOR|RM\s?\d)(?![A-Z])|\+60|GST\s*(?:REG|ID)")),
-    ("SG", re.compile(r"SINGAPORE|\+65|(?<![A-Z])S\$")),
-    ("GB", re.compile(r"\+44|(?<![A-Z])(?:UNITED\s*KINGDOM|LONDON)(?![A-Z])|£")),
-    ("US", re.compile(r"(?<![A-Z])(?:USA|[A-Z]{2}\s\d{5}(?:-\d{4})?)(?![A-Z0-9])|\+1[\s-]|\(\d{3}\)\s?\d{3}-\d{4}")),
+# Per country: its evidence pattern, and strings of which the text must hold one for the
+# pattern to match at all (None: no such shortcut). The shortcut only saves scanning a
+# whole receipt with patterns that cannot match; it never changes a count.
+_COUNTRY_EVIDENCE: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = [
+    ("MT", re.compile(r"\+356|00356|(?<![A-Z])MALTA(?![A-Z])|(?<![A-Z])M[TI]\s?\d{4}\s?-?\s?\d{4}(?!\d)|(?<![A-Z])[A-Z]{3}\s?\d{4}\b.*MALTA"), None),
+    ("MY", re.compile(r"(?<![A-Z])(?:SDN\.?\s*BHD|MALAYSIA|JALAN|JLN|TAMAN|SELANGOR|KUALA\s*LUMPUR|JOHOR|RM\s?\d)(?![A-Z])|\+60|GST\s*(?:REG|ID)"), None),
+    ("SG", re.compile(r"SINGAPORE|\+65|(?<![A-Z])S\$"), ("SINGAPORE", "+65", "S$")),
+    ("GB", re.compile(r"\+44|(?<![A-Z])(?:UNITED\s*KINGDOM|LONDON)(?![A-Z])|£"), ("+44", "UNITED", "LONDON", "£")),
+    ("US", re.compile(r"(?<![A-Z])(?:USA|[A-Z]{2}\s\d{5}(?:-\d{4})?)(?![A-Z0-9])|\+1[\s-]|\(\d{3}\)\s?\d{3}-\d{4}"), None),
 ]
+# Without "MALTA" in the text the last (slow) alternative of the MT pattern cannot match.
+_MT_WITHOUT_MALTA = re.compile(r"\+356|00356|(?<![A-Z])M[TI]\s?\d{4}\s?-?\s?\d{4}(?!\d)")
 
 
 def infer_country(text: str, hint: str | None = None) -> str | None:
@@ -78,7 +83,14 @@ def infer_country(text: str, hint: str | None = None) -> str | None:
     if hint:
         return hint.upper()
     upper = text.upper()
-    scores = {c: len(rx.findall(upper)) for c, rx in _COUNTRY_EVIDENCE}
+    scores = {}
+    for country, rx, needs in _COUNTRY_EVIDENCE:
+        if needs is not None and not any(n in upper for n in needs):
+            scores[country] = 0
+        elif country == "MT" and "MALTA" not in upper:
+            scores[country] = len(_MT_WITHOUT_MALTA.findall(upper))
+        else:
+            scores[country] = len(rx.findall(upper))
     best = max(scores, key=lambda c: scores[c])
     return best if scores[best] else None
 
@@ -102,7 +114,7 @@ def _confidence(words: Sequence[Word]) -> float:
 
 
 def _join(words: Sequence[Word]) -> str:
-    return " ".join(w.text for w in words)
+    return " ".join([w.text for w in words])
 
 
 def _field(words: Sequence[Word], value: str, text: str | None = None, confidence: float | None = None, currency: str | None = None) -> Field:

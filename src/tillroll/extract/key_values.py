@@ -77,8 +77,8 @@ def _gap_pair(line: Sequence[Word]) -> KeyValue | None:
     heights = sorted(b[3] - b[1] for b in boxes)
     if gap < 2.5 * heights[len(heights) // 2]:
         return None
-    key = " ".join(w.text for w in line[: i + 1]).rstrip(". ")
-    value = " ".join(w.text for w in line[i + 1 :])
+    key = " ".join([w.text for w in line[: i + 1]]).rstrip(". ")
+    value = " ".join([w.text for w in line[i + 1 :]])
     titles = _COLUMN_TITLE.search(value) or (_COLUMN_TITLE.search(key) and not any(c.isdigit() for c in value))
     if not _is_key(key) or not value.strip(" .:") or titles:
         return None  # "DESCRIPTION ... AMOUNT" are column titles, not a pair
@@ -88,14 +88,14 @@ def _gap_pair(line: Sequence[Word]) -> KeyValue | None:
 def _below_pair(line: Sequence[Word], next_line: Sequence[Word] | None) -> KeyValue | None:
     if not next_line or not line[-1].text.endswith(":"):
         return None
-    text = " ".join(w.text for w in line)
+    text = " ".join([w.text for w in line])
     if not _is_key(text):
         return None
     x0, x1 = line[0].x0, line[-1].x1
     below = [w for w in next_line if w.x1 > x0 and w.x0 < x1 + (x1 - x0)]
     if not below:
         return None
-    return KeyValue(_clean(text), _clean(" ".join(w.text for w in below)), [w.id for w in line], [w.id for w in below], BELOW_CONFIDENCE)
+    return KeyValue(_clean(text), _clean(" ".join([w.text for w in below])), [w.id for w in line], [w.id for w in below], BELOW_CONFIDENCE)
 
 
 _LABELLED_NUMBER = re.compile(r"^(?:#|NO\.?|N°)?\s?[A-Z]{0,3}\d[\w/-]*$", re.IGNORECASE)
@@ -124,7 +124,7 @@ def _named_number(segment: Sequence[Word]) -> KeyValue | None:
     *key_words, value_word = segment
     if not _LABELLED_NUMBER.match(value_word.text) or _MONEY_LIKE.match(value_word.text):
         return None
-    key = " ".join(w.text for w in key_words)
+    key = " ".join([w.text for w in key_words])
     if not _is_key(key):
         return None
     return KeyValue(_clean(key), _clean(value_word.text), [w.id for w in key_words], [value_word.id], NAMED_NUMBER_CONFIDENCE)

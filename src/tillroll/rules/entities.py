@@ -112,6 +112,9 @@ class EntityMatch(NamedTuple):
     source: str
 
 
+_new_tuple = tuple.__new__
+
+
 @dataclass(frozen=True)
 class DocumentEntity:
     """An entity found on a receipt: which lines and words, and the database row it matched."""
@@ -353,7 +356,9 @@ class EntityDatabase:
             rare_of: dict[str, list[str]] = {}
             for s in skels:
                 chosen, budget = [], 0
-                for g in sorted(filter(df.__contains__, trigrams(s)), key=df.__getitem__):
+                # Rarest first; equally rare grams alphabetically (a set's order follows string
+                # hashing, which changes per process, and the budget may cut between equals).
+                for g in sorted(filter(df.__contains__, sorted(trigrams(s))), key=df.__getitem__):
                     if len(chosen) >= RARE_GRAMS or (len(chosen) >= MIN_RARE_GRAMS and budget + df[g] > POSTINGS_BUDGET):
                         break
                     chosen.append(g)
@@ -394,7 +399,8 @@ class EntityDatabase:
                 # A name line is only worth a partial score when it could be half of a two-line name.
                 if len(s) < len(cand_skel) and score < 86 and (kind == ADDRESS or score >= 45):
                     partial = max(score, fuzz.partial_ratio(s, cand_skel, score_cutoff=PARTIAL_CUTOFF))
-                out.append(EntityMatch(kind, text, round(score, 1), round(partial, 1), eid, source))
+                # tuple.__new__ skips the NamedTuple's Python-level __new__ (about 50 of these per receipt).
+                out.append(_new_tuple(EntityMatch, (kind, text, round(score, 1), round(partial, 1), eid, source)))
                 if len(out) >= CANDIDATES:
                     break
             out.sort(key=lambda m: (m.score, m.partial), reverse=True)
@@ -443,7 +449,7 @@ class EntityDatabase:
         Lines in `skip` (a phone, tax number or date line, say) are not looked up.
         """
         lines = list(all_lines[:max_lines])
-        texts = [" ".join(w.text for w in line) for line in lines]  # type: ignore[attr-defined]
+        texts = [" ".join([w.text for w in line]) for line in lines]  # type: ignore[attr-defined]
         found: list[DocumentEntity] = []
         wanted = [t if i not in skip and sum(map(str.isalpha, skeleton(t))) >= 4 else "" for i, t in enumerate(texts)]
         per_line = self.candidates_many(wanted)

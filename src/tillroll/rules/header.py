@@ -71,7 +71,7 @@ class HeaderProposal:
 
 
 def _text(line: Sequence[Word]) -> str:
-    return " ".join(w.text for w in line).upper()
+    return " ".join([w.text for w in line]).upper()
 
 
 def _letters_ratio(s: str) -> float:

@@ -148,7 +148,7 @@ class RulesStage:
         from ..extract.checks import ROUNDING
 
         total_lines = sum(1 for line in lines if any(w.label == TOTAL for w in line))
-        if total_lines <= 1 and not any(ROUNDING.search(" ".join(w.text for w in line).upper()) for line in lines):
+        if total_lines <= 1 and not any(ROUNDING.search(" ".join([w.text for w in line]).upper()) for line in lines):
             return  # nothing to choose between (and no rounded amount printed apart)
         chosen = choose_total(lines)
         if chosen is None:

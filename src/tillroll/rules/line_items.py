@@ -75,7 +75,7 @@ def _is_title_or_currency(text: str) -> bool:
 
 
 def _line_text(line: Sequence[Word]) -> str:
-    return " ".join(w.text for w in line)
+    return " ".join([w.text for w in line])
 
 
 def _column_titles(line: Sequence[Word]) -> dict[str, list[Word]]:
