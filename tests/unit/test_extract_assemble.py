@@ -64,3 +64,46 @@ def test_extract_assemble_drops_captions_and_a_trailing_tax_number_from_header_f
     doc = AssembleStage(entity_db=False).__call__(doc)
     assert doc.fields["shop_name"].value == "CHEF LEE SDN BHD"
     assert doc.fields["address"].value == "LOT 3, JALAN KAPAR 41400 KLANG"
+
+
+def test_extract_assemble_drops_a_store_code_after_the_address() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    doc = _labelled(["99 SPEEDMART", "LOT 2407, JALAN DUA", "52100 KEPONG BARU, KL Site: 2591", "TOTAL 5.00"], {})
+    for line, label in zip(doc.lines()[:3], ("shop_name", "address", "address")):
+        for w in line:
+            w.set_label(label, 0.9, "model")
+    doc = AssembleStage(entity_db=False).__call__(doc)
+    assert doc.fields["address"].value == "LOT 2407, JALAN DUA 52100 KEPONG BARU, KL"
+
+
+def _rules_then_assemble(doc, db=None):
+    from tillroll.config import PipelineConfig
+    from tillroll.extract.assemble import AssembleStage
+    from tillroll.rules.entities import EntityDatabase
+    from tillroll.rules.joint import RulesStage
+
+    db = db if db is not None else EntityDatabase(":memory:", seed=False)
+    doc = RulesStage(PipelineConfig(), entity_db=db)(doc)
+    return AssembleStage(entity_db=db)(doc)
+
+
+def test_extract_assemble_company_name_continued_from_the_lines_above_its_legal_form() -> None:
+    from receipt_builder import build
+
+    branch = ["PASAR RAYA MEGA MAJU", "(SEMENYIH) SDN BHD", "NO 24, JALAN BUNGA RAYA 4,", "43500 SEMENYIH, SELANGOR", "TEL: 03-8723 1234", "03/07/2018 17:22", "TOTAL 30.45"]
+    assert _rules_then_assemble(build(branch)).fields["shop_name"].value == "PASAR RAYA MEGA MAJU (SEMENYIH) SDN BHD"
+    bracket = ["AIK HUAT HARDWARE", "ENTERPRISE (SETIA", "ALAM) SDN BHD", "NO. 17-G, JALAN SETIA INDAH", "40170 SHAH ALAM,", "13/12/2017 17:58", "TOTAL 24.00"]
+    assert _rules_then_assemble(build(bracket)).fields["shop_name"].value == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+
+
+def test_extract_assemble_keeps_a_two_line_name_the_database_knows() -> None:
+    """The classifier labels both lines; without the database the second line would look like a slogan."""
+    from tillroll.labels import SHOP_NAME
+    from tillroll.rules.entities import EntityDatabase
+
+    rows = ["RESTAURANT JIAWEI", "JIAWEI HOUSE", "13, JLN TASIK UTAMA 8", "57000 KL", "11/05/2018 13:14", "TOTAL 27.00"]
+    doc = _labelled(rows, {"RESTAURANT": "shop_name", "JIAWEI": "shop_name", "HOUSE": "shop_name", "13,": "address", "JLN": "address", "TASIK": "address", "UTAMA": "address", "8": "address", "57000": "address", "KL": "address"})
+    db = EntityDatabase(":memory:", seed=False)
+    db.add(SHOP_NAME, "RESTAURANT JIAWEI JIAWEI HOUSE")
+    assert _rules_then_assemble(doc, db).fields["shop_name"].value == "RESTAURANT JIAWEI JIAWEI HOUSE"

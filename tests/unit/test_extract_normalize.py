@@ -46,6 +46,9 @@ from tillroll.extract.normalize import (
         ("25.12.2017 10:30", "2017-12-25"),
         ("14MAR2018", "2018-03-14"),
         ("0CT 5, 2019", "2019-10-05"),
+        ("06/04/1711:43am", "2017-04-06"),  # two-digit year with the time glued on
+        ("07/04/2018-18.10:59", "2018-04-07"),  # time after a dash
+        ("12-11-201718:45:28", "2017-11-12"),
     ],
 )
 def test_normalize_parse_date_examples(text: str, iso: str) -> None:
@@ -248,3 +251,12 @@ def test_normalize_parse_vat_number_malta_roundtrip(digits: str) -> None:
     result = parse_vat_number(f"VAT No: MT {digits[:4]}-{digits[4:]}")
     assert isinstance(result, ParsedVat) and result.value == "MT" + digits
     assert result.checksum_ok == malta_vat_checksum_ok(digits)
+
+
+def test_normalize_find_dates_reads_eight_glued_digits_only_when_asked() -> None:
+    from tillroll.extract.normalize import find_dates
+
+    assert find_dates("27032018") == []  # on an arbitrary line eight digits are more often a code
+    assert [d.iso for d in find_dates("27032018", glued=True)] == ["2018-03-27"]
+    assert [d.iso for d in find_dates("No 27032018 on 05/04/2018", glued=True)] == ["2018-04-05"]  # a printed date wins
+    assert find_dates("99999999", glued=True) == []

@@ -72,6 +72,16 @@ def test_rules_entities_find_in_document_name_and_multiline_address() -> None:
     assert found[ADDRESS].line_indices == (2, 3, 4)
 
 
+def test_rules_entities_find_names_over_three_lines_and_behind_a_company_number() -> None:
+    db = EntityDatabase(":memory:", seed=False)
+    db.add(SHOP_NAME, "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD")
+    db.add(SHOP_NAME, "MIZU MENTAI SDN. BHD.")
+    three = build(["AIK HUAT HARDWARE", "ENTERPRISE (SETIA", "AL AM) SDN BHD", "822737-X", "NO. 17-G, JALAN SETIA INDAH"])
+    assert {e.kind: e for e in db.find_in_document(three)}[SHOP_NAME].line_indices == (0, 1, 2)
+    numbered = build(["SUSHI MENTAI - MAHKOTA CHERAS", "MIZU MENTAI SDN. BHD. (1248446-V)", "NO: 1-1&2 GROUND FLOOR,"])
+    assert {e.kind: e for e in db.find_in_document(numbered)}[SHOP_NAME].line_indices == (1,)
+
+
 def test_rules_entities_lookup_scales_with_rare_trigrams(tmp_path: Path) -> None:
     # 5k synthetic shops: lookups must still find the right one (speed is measured in benchmarks/).
     db = EntityDatabase(tmp_path / "big.sqlite3", seed=False)

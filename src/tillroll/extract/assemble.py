@@ -42,6 +42,7 @@ from ..labels import (
     VAT_INCLUDED,
     VAT_INFO,
 )
+from ..rules.entities import COMPANY_NUMBER
 from .checks import ROUNDING, find_payments, items_sum, total_support
 from .normalize import (
     ParsedAmount,
@@ -60,8 +61,6 @@ SUBTOTAL_KEYWORDS = re.compile(
     r"(?<![A-Z])(?:SUB\s*[-_]?\s*TOTAL|SUB\s*[-_]?\s*TOT(?![A-Z])|SUB\s*TTL|SUBTTL|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*"
     r"|ITEMS?\s*TOTAL|GROSS\s*(?:AMOUNT|AMT|TOTAL)|TAXABLE\s*(?:TOTAL|AMOUNT|AMT))"
 )
-# "(1070687-M)", "S/B(587969-U)", "8OZTZ5-U": Malaysian company numbers glued to or after a name.
-COMPANY_NUMBER = re.compile(r"\s*\(?\s*(?:CO\.?\s*(?:REG\.?\s*)?NO\.?\s*:?\s*)?[0-9A-Z]*\d[0-9A-Z]{3,9}\s*-\s*[A-Z0-9]\s*\)?\s*$|\s*\([^)]*\d{4,}[^)]*\)?\s*$")
 STRONG_TOTAL = re.compile(r"ROUND|GRAND|NETT|PAYABLE|DUE|TO\s*PAY|INCL|INCLUSIVE|JUMLAH")
 
 # Per country: its evidence pattern, and strings of which the text must hold one for the
@@ -177,7 +176,7 @@ def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1) ->
 _CONTINUES = re.compile(r"(?:&|\bAND|-|\(|,)\s*$", re.IGNORECASE)
 
 
-def _shop_name_lines(first: list[Word], second: list[Word]) -> bool:
+def _shop_name_lines(first: list[Word], second: list[Word], known: frozenset[int] = frozenset()) -> bool:
     """Whether `second` (the next shop-name line) is part of the name started by `first`.
 
     WildReceipt and most printed receipts give the trading name on one line and
@@ -185,11 +184,14 @@ def _shop_name_lines(first: list[Word], second: list[Word]) -> bool:
     that the classifier often labels too; Malaysian company names wrap onto a
     second line. The second line joins only with evidence: a rule (entity
     database or registered-company name) placed it, the first line breaks off,
-    or the second holds the company form.
+    or the second holds the company form. `known` are the words of a name the rules
+    recognised as a whole (database or registered-company name).
     """
     from ..rules.header import LEGAL_SUFFIX
     from ..rules.joint import ENTITY_OVERRIDE_CONFIDENCE
 
+    if all(w.id in known for w in second):
+        return True
     if all(w.label_source == "rule" and (w.label_confidence or 0.0) >= ENTITY_OVERRIDE_CONFIDENCE for w in second):
         return True
     text1, text2 = _join(first), _join(second)
@@ -205,6 +207,8 @@ _FIELD_CAPTION = {
     ADDRESS: re.compile(r"^(?:(?:HQ|HEAD\s*OFFICE|OFFICE|SHOP|STORE)?\s*(?:ADD|ADDR|ADDRESS|ALAMAT))\s*:$", re.IGNORECASE),
 }
 _TAX_ID_CUE = re.compile(r"^(?:GST|SST|VAT|TAX)\s*[-_]?\s*(?:ID|REG\w*|NO\.?)\b|^GSTID|^GSTNO", re.IGNORECASE)
+# A store code printed after the address ("... 52100 KL Site: 2591"), not part of it.
+_SITE_CODE = re.compile(r"^SITE(?:\s*[:#]\s*\w*)?$", re.IGNORECASE)
 
 
 def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
@@ -218,6 +222,8 @@ def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
     if kind == ADDRESS:
         for i, w in enumerate(ws):
             if i > 0 and _TAX_ID_CUE.match(w.text + (" " + ws[i + 1].text if i + 1 < len(ws) else "")):
+                return ws[:i]
+            if i > 0 and len(ws) - i <= 3 and w.line == ws[-1].line and _SITE_CODE.match(w.text):
                 return ws[:i]
     return ws
 
@@ -266,13 +272,20 @@ class AssembleStage:
         fields: dict[str, Field] = {}
 
         header: dict[str, tuple[list[Word], str]] = {}
-        for kind, max_lines in ((SHOP_NAME, 2), (ADDRESS, 6)):
+        known = frozenset(doc.meta.get("rules", {}).get("known_spans", {}).get(SHOP_NAME, ()))
+        for kind, max_lines in ((SHOP_NAME, 3), (ADDRESS, 6)):
             ws = _first_block(ctx, kind, max_lines)
             if kind == SHOP_NAME and ws:
-                first_line = [w for w in ws if w.line == ws[0].line]
-                rest = [w for w in ws if w.line != ws[0].line]
-                if rest and not _shop_name_lines(first_line, rest):
-                    ws = first_line
+                # Each further line joins only with evidence that it continues the name so far.
+                by_line: dict[object, list[Word]] = {}
+                for w in ws:
+                    by_line.setdefault(w.line, []).append(w)
+                first, *more = by_line.values()
+                ws = first
+                for nxt in more:
+                    if not _shop_name_lines(ws, nxt, known):
+                        break
+                    ws = ws + nxt
             if kind == SHOP_NAME:
                 # A company registration number printed after the name is not part of it.
                 while len(ws) > 1 and not COMPANY_NUMBER.sub("", ws[-1].text).strip():
@@ -330,7 +343,7 @@ class AssembleStage:
         best = None
         for rank, (i, ws) in enumerate(_labelled_lines(ctx, DATE_TIME)):
             joined = _join(ws)
-            for d in find_dates(joined, day_first=day_first, country=ctx.country):
+            for d in find_dates(joined, day_first=day_first, country=ctx.country, glued=True):
                 plausible = _dt.date(1990, 1, 1) <= d.value <= today + _dt.timedelta(days=1)
                 keyword = bool(re.search(r"(?i)DATE|TARIKH|DATA|DATUM|FECHA", _join(ctx.lines[i])))
                 four_digit = bool(re.search(r"(?:19|20)\d\d", joined[d.span[0]:d.span[1]])) or d.textual_month

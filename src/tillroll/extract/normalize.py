@@ -190,15 +190,18 @@ _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTH_WORDS), key=len, rever
 _SEP = r"\s*[-/.]\s*"
 # Numeric: 14/03/2018, 14-3-18, 2018-03-14, 14.03.2018 (separators must agree).
 # Not inside a product code ("RC11-23-42", "SP-18/06/09-1018"); a time glued on by OCR
-# ("12-11-201718:45:28") may follow directly.
+# ("12-11-201718:45:28", "06/04/1711:43am": a two-digit year then the time) or after a
+# dash ("07/04/2018-18.10:59") may follow.
 _NUMERIC_DATE = re.compile(
     r"(?<![A-Za-z\d.,/\-])(?:(?P<y1>(?:19|20)\d{2})(?P<s1>\s*[-/.]\s*)(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
-    r"|(?P<a>\d{1,2})(?P<s2>\s*[-/.]\s*)(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{4}|\d{2}))"
-    r"(?:(?=\d{1,2}:\d{2})|(?![\d]|[.,]\d|-\d|/\d))"
+    r"|(?P<a>\d{1,2})(?P<s2>\s*[-/.]\s*)(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{2}(?=\d{1,2}:\d{2})|\d{4}|\d{2}))"
+    r"(?:(?=\d{1,2}:\d{2})|(?=\s*-\s*\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?!\d))|(?![\d]|[.,]\d|-\d|/\d))"
 )
 # Something every numeric or glued date contains (two separators between digits, or
 # "2703/2018"); price lines ("12.50") have neither and skip the two patterns.
 _NUMERIC_PREFILTER = re.compile(r"\d(?:\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d|\d{3}[/.-](?:19|20)\d\d)")
+# "27032018": every separator lost; only read where the word is already known to be a date.
+_DMY_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})(?P<y>(?:19|20)\d{2})(?!\d)")
 # "2703/2018": OCR lost the first separator.
 _DAYMONTH_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})[/.-](?P<y>(?:19|20)\d{2})(?!\d)")
 # Textual: 14 March 2018, 14-MAR-18, 14Mar2018, 1st Jan 2019, Maltese "9 ta' Settembru 2023"
@@ -241,11 +244,35 @@ def _day_first_default(day_first: bool | None, country: str | None) -> tuple[boo
     return True, False
 
 
-def find_dates(text: Any, day_first: bool | None = None, country: str | None = None) -> list[ParsedDate]:
-    """Every valid date in `text`, in order of appearance."""
+def find_dates(text: Any, day_first: bool | None = None, country: str | None = None, glued: bool = False) -> list[ParsedDate]:
+    """Every valid date in `text`, in order of appearance.
+
+    `glued` also reads eight digits without separators ("27032018") as a day, month
+    and year when nothing else in `text` is a date: for words already labelled as a
+    date, since on an arbitrary line such a run is more often a code.
+    """
     if not isinstance(text, str) or not text:
         return []
-    return list(_find_dates(text, day_first, country))
+    found = _find_dates(text, day_first, country)
+    if not found and glued:
+        found = _find_glued_dates(text, day_first, country)
+    return list(found)
+
+
+@lru_cache(maxsize=1024)
+def _find_glued_dates(text: str, day_first: bool | None, country: str | None) -> tuple[ParsedDate, ...]:
+    prefer_day_first, decided = _day_first_default(day_first, country)
+    out: list[ParsedDate] = []
+    for m in _DMY_GLUED.finditer(fix_digits(text)):
+        a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
+        dmy, mdy = _make_date(y, b, a), _make_date(y, a, b)
+        if dmy and mdy and dmy != mdy:
+            chosen, order = (dmy, "dmy") if prefer_day_first else (mdy, "mdy")
+            out.append(ParsedDate(chosen, chosen.isoformat(), order, not decided, m.span()))
+        elif dmy or mdy:
+            chosen, order = (dmy, "dmy") if dmy else (mdy, "mdy")  # type: ignore[assignment]
+            out.append(ParsedDate(chosen, chosen.isoformat(), order, False, m.span()))  # type: ignore[union-attr]
+    return tuple(out)
 
 
 # The rules ask about the same line text several times; results are immutable, so cache them.

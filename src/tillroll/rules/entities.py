@@ -85,6 +85,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 # Bump when skeleton() or trigrams() change: databases made before are re-keyed on open.
 INDEX_FORMAT = "2"
 
+# "(1070687-M)", "S/B(587969-U)", "8OZTZ5-U": Malaysian company numbers glued to or after a name.
+# Stored shop names rarely carry them, so a printed one is dropped before a name lookup.
+COMPANY_NUMBER = re.compile(r"\s*\(?\s*(?:CO\.?\s*(?:REG\.?\s*)?NO\.?\s*:?\s*)?[0-9A-Z]*\d[0-9A-Z]{3,9}\s*-\s*[A-Z0-9]\s*\)?\s*$|\s*\([^)]*\d{4,}[^)]*\)?\s*$")
+
 _FOLD = str.maketrans({"0": "O", "Q": "O", "D": "O", "1": "I", "L": "I", "5": "S", "8": "B", "2": "Z", "6": "G"})
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 
@@ -452,20 +456,34 @@ class EntityDatabase:
         texts = [" ".join([w.text for w in line]) for line in lines]  # type: ignore[attr-defined]
         found: list[DocumentEntity] = []
         wanted = [t if i not in skip and sum(map(str.isalpha, skeleton(t))) >= 4 else "" for i, t in enumerate(texts)]
-        per_line = self.candidates_many(wanted)
+        # A name line often ends with the company number ("MIZU MENTAI SDN. BHD. (1248446-V)");
+        # those lines are also looked up without it (same query, more texts).
+        bare = [COMPANY_NUMBER.sub("", t).strip() if t else "" for t in wanted]
+        extra = [b for b, t in zip(bare, wanted) if b != t and b]
+        per_text = self.candidates_many(wanted + extra)
+        per_line, by_bare = per_text[: len(wanted)], dict(zip(extra, per_text[len(wanted):]))
 
-        # Shop name: the best whole-line (or two-line) match.
+        # Shop name: the best whole-line match, or two or three lines that together make one.
         best_shop: tuple[float, tuple[int, ...], EntityMatch] | None = None
         for i, cands in enumerate(per_line):
-            for m in cands:
+            for m in [*cands, *by_bare.get(bare[i], ())]:
                 if m.kind != SHOP_NAME:
                     continue
                 if m.score >= 86 and (best_shop is None or m.score > best_shop[0]):
                     best_shop = (m.score, (i,), m)
                 elif m.partial >= 90 and i + 1 < len(texts):
-                    joined = self.candidates(texts[i] + " " + texts[i + 1], (SHOP_NAME,))
-                    if joined and joined[0].score >= 86 and (best_shop is None or joined[0].score > best_shop[0]):
-                        best_shop = (joined[0].score, (i, i + 1), joined[0])
+                    for span in ((i, i + 1), (i, i + 1, i + 2)):
+                        if span[-1] >= len(texts) or span[-1] in skip:
+                            break
+                        joined = self.candidates(COMPANY_NUMBER.sub("", " ".join(texts[k] for k in span)).strip(), (SHOP_NAME,))
+                        if not joined:
+                            break
+                        if joined[0].score >= 86:
+                            if best_shop is None or joined[0].score > best_shop[0]:
+                                best_shop = (joined[0].score, span, joined[0])
+                            break
+                        if joined[0].partial < 90:
+                            break  # the next line does not continue this name
         if best_shop:
             idx = best_shop[1]
             found.append(DocumentEntity(SHOP_NAME, idx, tuple(w.id for i in idx for w in lines[i]), best_shop[2]))

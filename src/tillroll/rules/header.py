@@ -48,7 +48,7 @@ POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)|(?<![A-Z])[A-Z]{3}\s?\d{4}(?!\d)|(?<!
 # Lines that end the header or cannot be part of the name/address.
 HEADER_STOP = re.compile(
     r"(?<![A-Z])(?:TEL|PHONE|TELEPHONE|FAX|CASH|CARD|CARRY|H/P|MOBILE|EMAIL|E-MAIL|WWW|HTTP|GST|VAT|SST|TAX|INVOICE|RECEIPT|RESIT|BILL|CASHIER|DATE|TIME"
-    r"|TABLE|ORDER|DOC(?:UMENT)?|SALES|MEMBER|QTY|ITEM|DESCRIPTION|CHECK|SERVER|TERMINAL|POS|TRANS\w*)(?![A-Z])"
+    r"|TABLE|ORDER|DOC(?:UMENT)?|REF|SALES|MEMBER|QTY|ITEM|DESCRIPTION|CHECK|SERVER|TERMINAL|POS|TRANS\w*)(?![A-Z])"
 )
 REGISTRATION = re.compile(
     r"\(?\s*(?:(?:CO|COMPANY|ROC|REG|BUSINESS)\.?\s*(?:REG|NO)\w*\.?\s*:?\s*)?\(?\d{3,12}\s*-?\s*[A-Z0-9]?\s*\)?|^\(.*\)$"
@@ -81,6 +81,42 @@ def _letters_ratio(s: str) -> float:
 
 def _is_address_like(s: str) -> bool:
     return bool(ADDRESS_CUES.search(s) or POSTCODE.search(s) or re.search(r"\d+\s*,\s*[A-Z]", s))
+
+
+def _closes_paren(text: str) -> bool:
+    return text.count(")") > text.count("(")
+
+
+def _opens_paren(text: str) -> bool:
+    return text.count("(") > text.count(")")
+
+
+def _legal_name_lines(i: int, texts: Sequence[str], candidates: Sequence[int]) -> tuple[int, ...]:
+    """The lines of a registered company name whose legal form is printed on line `i`.
+
+    The name starts on the line above when line `i` is too short to be a whole name
+    ("SYARIKAT PERNIAGAAN" / "GIN KEE SDN BHD") or opens with a branch in brackets
+    ("PASAR RAYA MEGA MAJU" / "(SEMENYIH) SDN BHD"); when line `i` closes a bracket the
+    line above opened ("...ENTERPRISE (SETIA" / "ALAM) SDN BHD"), one more line up too.
+    """
+    def name_like(k: int) -> bool:
+        return k in candidates and not _is_address_like(texts[k])
+
+    text = texts[i].strip()
+    above = i - 1
+    if not name_like(above):
+        span: tuple[int, ...] = (i,)
+    elif _closes_paren(text) and _opens_paren(texts[above]):
+        span = (above - 1, above, i) if name_like(above - 1) and not _opens_paren(texts[above - 1]) else (above, i)
+    elif len(text.split()) <= 2 or text.startswith("("):
+        span = (above, i)
+    else:
+        span = (i,)
+    # "... ENTERPRISE (SETIA" / "ALAM) SDN BHD": a bracket left open continues on the next line.
+    below = span[-1] + 1
+    if _opens_paren(" ".join(texts[k] for k in span)) and below < len(texts) and name_like(below) and _closes_paren(texts[below]):
+        span = (*span, below)
+    return span
 
 
 def header_end(lines: Sequence[Sequence[Word]], matches: Sequence[RuleMatch], limit: int = 14) -> int:
@@ -135,13 +171,7 @@ def propose_header(
         layout_rule = "header_layout"
         if legal and (not plain or legal[0] <= plain[0] + 3):
             layout_rule = "legal_name"  # a registered company name (SDN BHD, LTD, S/B...) names the seller
-            i = legal[0]
-            # "SYARIKAT PERNIAGAAN" / "GIN KEE SDN BHD": the name started on the line above.
-            above = i - 1
-            if above in candidates and not _is_address_like(texts[above]) and len(texts[i].split()) <= 2:
-                shop_lines = (above, i)
-            else:
-                shop_lines = (i,)
+            shop_lines = _legal_name_lines(legal[0], texts, candidates)
         elif plain:
             shop_lines = (plain[0],)
         if shop_lines:

@@ -99,6 +99,8 @@ class RulesStage:
         for prop in propose_header(lines, matches, entities, end):
             if (prop.rule == "entity_database" and prop.confidence >= ENTITY_OVERRIDE_CONFIDENCE) or prop.rule == "legal_name":
                 self._apply_known_entity(lines, end, prop.label, set(prop.word_ids), max(prop.confidence, ENTITY_OVERRIDE_CONFIDENCE))
+                # The assembler keeps such a span whole (a name over two or three lines).
+                doc.meta.setdefault("rules", {}).setdefault("known_spans", {})[prop.label] = list(prop.word_ids)
                 continue
             for wid in prop.word_ids:
                 apply_proposal(words[wid], prop.label, prop.confidence, threshold)
