@@ -204,6 +204,10 @@ def test_metrics_ocr_counts_pool_over_documents() -> None:
         ("address", ("NO 12, JALAN", "NO 12, JALAN"), ("no 12 jalan", "no 12 jalan"), True),
         ("address", ("NO 12, JALAN", "NO 12, JALAN"), ("NO 13, JALAN", "NO 13, JALAN"), False),
         ("time", ("14:22:10", "14:22:10"), ("2:22 PM", "14:22:00"), True),
+        # One number written nationally (trunk 0) and in E.164 (country code, no 0).
+        ("telephone", ("0121 454 5368", "01214545368"), ("+44 121 454 5368", "+441214545368"), True),
+        ("telephone", ("0121 454 5368", "01214545368"), ("+44 121 454 5369", "+441214545369"), False),
+        ("telephone", ("0121 454 5368", "01214545368"), ("1214545368", "1214545368"), True),
     ],
 )
 def test_values_lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str], expected: bool) -> None:

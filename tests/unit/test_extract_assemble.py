@@ -107,3 +107,20 @@ def test_extract_assemble_keeps_a_two_line_name_the_database_knows() -> None:
     db = EntityDatabase(":memory:", seed=False)
     db.add(SHOP_NAME, "RESTAURANT JIAWEI JIAWEI HOUSE")
     assert _rules_then_assemble(doc, db).fields["shop_name"].value == "RESTAURANT JIAWEI JIAWEI HOUSE"
+
+
+def test_extract_assemble_a_total_keyword_beats_a_payment_line_the_classifier_called_total() -> None:
+    """The classifier labels the change and cash lines as total; the TOTAL line's pattern wins."""
+    rows = ["SUBTOTAL         $18.94", "TOTAL            $18.94", "---CHANGE DUE---", "US CASH           $0.53"]
+    doc = _labelled(rows, {"CHANGE": "total", "DUE": "total", "$0.53": "total"})
+    doc = _rules_then_assemble(doc)
+    assert doc.fields["total"].value == "18.94"
+    assert {w.text for w in doc.words if w.label == "total"} >= {"TOTAL", "$18.94"}  # not sent back to misc
+
+
+def test_extract_assemble_repairs_digits_read_inside_address_words_in_the_value_only() -> None:
+    rows = ["GREEN GROCER", "364 Randa11 Road", "South Elgin, IL 60177", "12/30/2016 19:19", "TOTAL 5.00"]
+    doc = _labelled(rows, {"GREEN": "shop_name", "GROCER": "shop_name", "364": "address", "Randa11": "address", "Road": "address", "South": "address", "Elgin,": "address", "IL": "address", "60177": "address"})
+    address = _rules_then_assemble(doc).fields["address"]
+    assert address.value == "364 Randall Road South Elgin, IL 60177"
+    assert address.text == "364 Randa11 Road South Elgin, IL 60177"  # the text stays as printed

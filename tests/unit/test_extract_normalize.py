@@ -19,6 +19,7 @@ from tillroll.extract.normalize import (
     detect_currency,
     find_phones,
     fix_digits,
+    fix_letters_in_words,
     malta_vat_checksum_ok,
     parse_amount,
     parse_date,
@@ -196,6 +197,35 @@ def test_normalize_fix_digits_only_touches_numeric_runs() -> None:
     assert fix_digits("2O18") == "2018"
     assert fix_digits("SOLD IS") == "SOLD IS"
     assert fix_digits("9.OO") == "9.00"
+
+
+@pytest.mark.parametrize(
+    ("printed", "repaired"),
+    [
+        ("364 Randa11 Road", "364 Randall Road"),
+        ("Ko11nerhofgasse 4", "Kollnerhofgasse 4"),
+        ("Tyrone Square Ma11", "Tyrone Square Mall"),
+        ("HIGHLANDS C0ffee", "HIGHLANDS Coffee"),
+        ("HQ:7,J1n SS21/34", "HQ:7,Jln SS21/34"),
+        # Left alone: upper-case codes, numbers glued to unit words, real numbers.
+        ("K1A 0B1", "K1A 0B1"),
+        ("District1 Suite11 Level10", "District1 Suite11 Level10"),
+        ("#01-19/21 B4-03 94040", "#01-19/21 B4-03 94040"),
+        ("1350 Grant Road", "1350 Grant Road"),
+    ],
+)
+def test_normalize_fix_letters_in_words(printed: str, repaired: str) -> None:
+    assert fix_letters_in_words(printed) == repaired
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcdefABCDEF0123456789lo ,#-/", max_size=40))
+def test_normalize_fix_letters_in_words_only_swaps_look_alikes(text: str) -> None:
+    fixed = fix_letters_in_words(text)
+    assert len(fixed) == len(text)
+    for before, after in zip(text, fixed):
+        assert before == after or (before, after) in {("1", "l"), ("0", "o")}
+    assert fix_letters_in_words(fixed) == fixed  # repairing twice changes nothing more
 
 
 # ---- properties -------------------------------------------------------------

@@ -124,6 +124,18 @@ def test_io_datasets_wildreceipt_labels_fields_and_line_items(tmp_path: Path) ->
     assert "vat_info" not in ex.annotated_labels and "telephone" in ex.annotated_labels
 
 
+def test_io_datasets_wildreceipt_name_printed_twice_is_the_name_once(tmp_path: Path) -> None:
+    root = materialise("wildreceipt", tmp_path)
+    rec = json.loads((root / "train.txt").read_text())
+    name = next(a for a in rec["annotations"] if a["text"] == "CHOEUN")
+    footer = dict(name, text="Choeun", box=[v + 150 if i % 2 else v for i, v in enumerate(name["box"])])
+    rec["annotations"].append(footer)  # the same name again, lower down, in another case
+    (root / "train.txt").write_text(json.dumps(rec) + "\n")
+    [ex] = read_dataset(f"wildreceipt:{root}")
+    assert ex.reference.fields["shop_name"].text == "CHOEUN"
+    assert [w.label for w in ex.reference.words if w.text == "Choeun"] == ["shop_name"]  # still a shop-name word
+
+
 def test_io_datasets_wildreceipt_unknown_class_index_is_a_data_error(tmp_path: Path) -> None:
     root = materialise("wildreceipt", tmp_path)
     rec = json.loads((root / "train.txt").read_text())

@@ -102,6 +102,11 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
         g, p = digits(gold_value) or digits(gold_text), digits(pred_value) or digits(pred_text)
         if g and p and (g == p or (len(g) >= 7 and (g.endswith(p[-len(g) :]) or p.endswith(g)))):
             return True  # country code present on one side only
+        # "0121 454 5368" and "+44 121 454 5368" are one number: the national trunk 0 is
+        # dropped when the country code is written.
+        g0, p0 = g.removeprefix("0"), p.removeprefix("0")
+        if (g0 != g) != (p0 != p) and len(g0) >= 7 and len(p0) >= 7 and (g0.endswith(p0) or p0.endswith(g0)):
+            return True
     gold_forms = {canon(gold_text), canon(gold_value)} - {""}
     pred_forms = {canon(pred_text), canon(pred_value)} - {""}
     return bool(gold_forms & pred_forms)

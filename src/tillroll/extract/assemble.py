@@ -43,7 +43,8 @@ from ..labels import (
     VAT_INFO,
 )
 from ..rules.entities import COMPANY_NUMBER
-from .checks import ROUNDING, find_payments, items_sum, total_support
+from ..rules.patterns import TOTAL_KEYWORDS, fix_letters
+from .checks import CHANGE, ROUNDING, find_payments, items_sum, total_support
 from .normalize import (
     ParsedAmount,
     currency_of_country,
@@ -52,6 +53,7 @@ from .normalize import (
     find_dates,
     find_phones,
     find_times,
+    fix_letters_in_words,
     format_amount,
     parse_quantity,
     parse_vat_number,
@@ -62,6 +64,21 @@ SUBTOTAL_KEYWORDS = re.compile(
     r"|ITEMS?\s*TOTAL|GROSS\s*(?:AMOUNT|AMT|TOTAL)|TAXABLE\s*(?:TOTAL|AMOUNT|AMT))"
 )
 STRONG_TOTAL = re.compile(r"ROUND|GRAND|NETT|PAYABLE|DUE|TO\s*PAY|INCL|INCLUSIVE|JUMLAH")
+
+
+def total_line_strength(upper: str, total_words: Sequence[Word]) -> int:
+    """How strongly a line labelled total says it prints the amount due: 2, 1 or 0.
+
+    0 is a line with no total keyword of its own ("US CASH $0.53", "CHANGE DUE") whose
+    total label came from the classifier alone: it only wins when nothing better is
+    printed. A rule label counts as a keyword, since the pattern that set it may have
+    read the keyword on the line above ("TOTAL" / "RM 33.00").
+    """
+    if CHANGE.search(upper):
+        return 0
+    if not any(w.label_source == "rule" for w in total_words) and not TOTAL_KEYWORDS.search(fix_letters(upper)):
+        return 0
+    return 2 if STRONG_TOTAL.search(upper) else 1
 
 # Per country: its evidence pattern, and strings of which the text must hold one for the
 # pattern to match at all (None: no such shortcut). The shortcut only saves scanning a
@@ -296,9 +313,10 @@ class AssembleStage:
                 if kind == SHOP_NAME:
                     raw = COMPANY_NUMBER.sub("", raw).strip() or raw
                 header[kind] = (ws, raw)
-        # A name or address the database knows (near-exactly, for addresses: two branches
-        # differ by a street number) takes its stored spelling, repairing OCR slips.
-        canonical = self._canonical({kind: raw for kind, (_, raw) in header.items()})
+        # Values repair digits read inside words ("Randa11" -> "Randall"); the text stays as
+        # printed. A name or address the database knows (near-exactly, for addresses: two
+        # branches differ by a street number) then takes its stored spelling.
+        canonical = self._canonical({kind: fix_letters_in_words(raw) for kind, (_, raw) in header.items()})
         for kind, (ws, raw) in header.items():
             fields[kind] = _field(ws, canonical[kind], raw)
 
@@ -479,7 +497,7 @@ def choose_total(
         if not options:
             continue
         upper = _join(line).upper()
-        strength = 2 if STRONG_TOTAL.search(upper) else 1
+        strength = total_line_strength(upper, total_words)
         # "Total 10.94 0.66" prints several columns: take the one the arithmetic supports, else the last.
         supported = [(total_support(o[1].value, items_total, subtotal, tax, payments), o) for o in options]
         reasons, money = max(supported, key=lambda x: (len(x[0]), options.index(x[1])))

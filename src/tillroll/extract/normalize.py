@@ -159,6 +159,38 @@ def fix_digits(text: str) -> str:
     return _DECIMAL_LETTERS.sub(lambda m: m.group(0).translate(_DIGIT_LOOKALIKES), text)
 
 
+# "1" and "0" read for "l" and "o" inside lower-case words ("Randa11 Road", "Ko11nerhofgasse",
+# "C0ffee"): a run of them counts only with a lower-case letter on one side and a letter on
+# the other, or as "11" ending a lower-case word ("Ma11", "Mi11"). Upper-case codes ("K1A",
+# "B1") and numbers glued to words ("District1", "Level 1", "Suite11") are left as printed.
+_LETTER_LOOKALIKE_RUN = re.compile(r"(?<=[a-z])[10]+(?=[A-Za-z])|(?<=[A-Za-z])[10]+(?=[a-z])|(?<=[a-z])11(?![\w])")
+_NUMBERED_PLACES = frozenset(
+    "suite ste unit level lvl floor flr lot block blk shop stall no room rm gate bay apt flat store site pier dock lane row street road district zone".split()
+)
+_LETTER_LOOKALIKES = str.maketrans({"1": "l", "0": "o"})
+
+
+@lru_cache(maxsize=4096)
+def fix_letters_in_words(text: str) -> str:
+    """Undo digit-for-letter OCR slips inside words of a name or address; length is preserved.
+
+    A word is only touched when its digits are all such look-alikes, so "B4-03",
+    "#01-19" and "94040" keep their digits.
+    """
+    if "1" not in text and "0" not in text:
+        return text
+
+    def fix_word(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if sum(c.isalpha() for c in word) < 2 or any(c.isdigit() and c not in "10" for c in word):
+            return word
+        if word.rstrip("10").lower() in _NUMBERED_PLACES:
+            return word
+        return _LETTER_LOOKALIKE_RUN.sub(lambda r: r.group(0).translate(_LETTER_LOOKALIKES), word)
+
+    return re.sub(r"[A-Za-z0-9]+", fix_word, text)
+
+
 # ---------------------------------------------------------------------------
 # Dates
 # ---------------------------------------------------------------------------

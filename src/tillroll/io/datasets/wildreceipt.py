@@ -26,8 +26,30 @@ from .base import Example, build_reference, human_field, image_size, quad_to_box
 
 ANNOTATED_LABELS = frozenset(WILDRECEIPT_CLASS_TO_LABEL.values())
 ANNOTATION_FILES = ("train.txt", "test.txt")
-# Text fields are the whole run of their lines; single-value fields take the first printed one.
+# Text fields are the whole run of their lines (top to bottom, left to right); single-value
+# fields take the first printed one.
 _JOINED_FIELDS = frozenset({"shop_name", "address"})
+
+
+def _without_repeats(lines: list[_Line]) -> list[_Line]:
+    """Drop a line whose text repeats one kept above it (case, spaces and punctuation aside).
+
+    A name or address printed twice (logo and footer, or a name above its own
+    "NAME-BRANCH" line) is annotated box by box; the field is still the name once, and
+    the extractor reports it once.
+    """
+    from ...evaluate.values import canon
+
+    kept: list[_Line] = []
+    seen: list[str] = []
+    for ln in lines:
+        key = canon(ln.text)
+        # Containment only for longer texts: a short box ("CA") may well recur inside another.
+        if key and any(key == earlier or (len(key) >= 6 and key in earlier) for earlier in seen):
+            continue
+        kept.append(ln)
+        seen.append(key)
+    return kept
 
 
 def read_class_list(path: Path) -> list[str]:
@@ -126,7 +148,7 @@ def read_record(record: dict[str, Any], classes: list[str], root: Path, where: s
         field_lines = sorted((ln for ln in lines if ln.cls == cls and ln.text.strip()), key=lambda ln: (ln.cy, ln.box[0]))
         if not field_lines:
             continue
-        chosen = field_lines if field_name in _JOINED_FIELDS else field_lines[:1]
+        chosen = _without_repeats(field_lines) if field_name in _JOINED_FIELDS else field_lines[:1]
         text = " ".join(ln.text.strip() for ln in chosen)
         value, currency = normalise_value(field_name, text)
         reference.fields[field_name] = human_field(text, value, sorted(i for ln in chosen for i in ln.word_ids), currency)
