@@ -124,3 +124,11 @@ def test_extract_assemble_repairs_digits_read_inside_address_words_in_the_value_
     address = _rules_then_assemble(doc).fields["address"]
     assert address.value == "364 Randall Road South Elgin, IL 60177"
     assert address.text == "364 Randa11 Road South Elgin, IL 60177"  # the text stays as printed
+
+
+def test_extract_assemble_a_store_code_above_the_name_is_not_the_name() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    rows = ["#B01", "OYAJI RESTAURANT", "(415) 379-3604", "8/9/2008 9:14 PM", "TOTAL 86.26"]
+    doc = _labelled(rows, {"#B01": "shop_name", "OYAJI": "shop_name", "RESTAURANT": "shop_name"})
+    assert AssembleStage(entity_db=False)(doc).fields["shop_name"].value == "OYAJI RESTAURANT"

@@ -297,7 +297,12 @@ class AssembleStage:
                 by_line: dict[object, list[Word]] = {}
                 for w in ws:
                     by_line.setdefault(w.line, []).append(w)
-                first, *more = by_line.values()
+                rows = list(by_line.values())
+                # A store code printed above the name ("#B01") is not the name: a first line
+                # with fewer than two letters gives way to the next one.
+                while len(rows) > 1 and sum(c.isalpha() for c in _join(rows[0])) < 2:
+                    rows.pop(0)
+                first, *more = rows
                 ws = first
                 for nxt in more:
                     if not _shop_name_lines(ws, nxt, known):
