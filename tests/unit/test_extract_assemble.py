@@ -1,3 +1,6 @@
+from __future__ import annotations
+
+import pytest
 
 
 def test_extract_assemble_field_source_tie_is_decided_the_same_in_every_process() -> None:
@@ -132,3 +135,21 @@ def test_extract_assemble_a_store_code_above_the_name_is_not_the_name() -> None:
     rows = ["#B01", "OYAJI RESTAURANT", "(415) 379-3604", "8/9/2008 9:14 PM", "TOTAL 86.26"]
     doc = _labelled(rows, {"#B01": "shop_name", "OYAJI": "shop_name", "RESTAURANT": "shop_name"})
     assert AssembleStage(entity_db=False)(doc).fields["shop_name"].value == "OYAJI RESTAURANT"
+
+
+@pytest.mark.parametrize(
+    ("last_line", "address_end"),
+    [
+        ("1007 Kane Concourse 305 861-2222", "1007 Kane Concourse"),
+        ("56 Main Street Arklow TEL 040241418", "56 Main Street Arklow"),
+        ("MIAMI, Florida 33147-9998", "MIAMI, Florida 33147-9998"),  # ZIP+4, not a phone
+        ("MIAMI, Florida 33147 9998", "MIAMI, Florida 33147 9998"),
+        ("CHENNAI - 600042", "CHENNAI - 600042"),  # a postcode, too short for a phone
+    ],
+)
+def test_extract_assemble_drops_a_phone_number_run_on_after_the_address(last_line: str, address_end: str) -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    rows = ["CAFE LUNA", last_line, "12/30/2016 19:19", "TOTAL 5.00"]
+    doc = _labelled(rows, {"CAFE": "shop_name", "LUNA": "shop_name", **{t: "address" for t in last_line.split()}})
+    assert AssembleStage(entity_db=False)(doc).fields["address"].value == address_end

@@ -226,10 +226,27 @@ _FIELD_CAPTION = {
 _TAX_ID_CUE = re.compile(r"^(?:GST|SST|VAT|TAX)\s*[-_]?\s*(?:ID|REG\w*|NO\.?)\b|^GSTID|^GSTNO", re.IGNORECASE)
 # A store code printed after the address ("... 52100 KL Site: 2591"), not part of it.
 _SITE_CODE = re.compile(r"^SITE(?:\s*[:#]\s*\w*)?$", re.IGNORECASE)
+# A phone number run on after the address ("1007 Kane Concourse 305 861-2222"): digit
+# groups only, eight digits or more, and not a US ZIP+4 ("33147-9998").
+_NUMBER_ONLY = re.compile(r"^[\d()+\-./]+$")
+_ZIP_PLUS_FOUR = re.compile(r"^\d{5}[-\s]\d{4}$")
+_PHONE_CUE = re.compile(r"^(?:TEL|PH|PHONE|FAX|T)\.?:?$", re.IGNORECASE)
+
+
+def _without_trailing_phone(ws: list[Word]) -> list[Word]:
+    i = len(ws)
+    while i > 1 and ws[i - 1].line == ws[-1].line and _NUMBER_ONLY.match(ws[i - 1].text):
+        i -= 1
+    tail = " ".join(w.text for w in ws[i:])
+    if i == len(ws) or sum(c.isdigit() for c in tail) < 8 or _ZIP_PLUS_FOUR.match(tail):
+        return ws
+    if i > 1 and _PHONE_CUE.match(ws[i - 1].text):
+        i -= 1
+    return ws[:i]
 
 
 def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
-    """Drop a leading caption, and (addresses) a tax number printed after the last address line."""
+    """Drop a leading caption, and (addresses) a tax number, store code or phone number printed after the address."""
     caption = _FIELD_CAPTION.get(kind)
     if caption is not None:
         for n in (1, 2, 3):  # a caption is one to three words ending in ":" ("HQ ADD:")
@@ -242,6 +259,7 @@ def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
                 return ws[:i]
             if i > 0 and len(ws) - i <= 3 and w.line == ws[-1].line and _SITE_CODE.match(w.text):
                 return ws[:i]
+        ws = _without_trailing_phone(ws)
     return ws
 
 
