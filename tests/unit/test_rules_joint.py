@@ -123,3 +123,20 @@ def test_rules_relabel_keeps_confident_disagreement() -> None:
     line[2].set_label(SHOP_NAME, 0.8, "model")
     relabel(doc.lines())
     assert line[2].label == SHOP_NAME
+
+
+def test_rules_relabel_shop_name_word_inside_the_address_line_below_the_name() -> None:
+    def labelled(address_score: float) -> list:
+        doc = build(["PETCO", "364 Randall Road", "South Elgin, IL 60177"])
+        name, street, town = doc.lines()
+        name[0].set_label(SHOP_NAME, 0.99, "model")
+        for w in street + town:
+            w.set_label(ADDRESS, 0.95, "model")
+        street[0].set_label(SHOP_NAME, 0.78, "model")
+        street[0].label_scores = {SHOP_NAME: 0.78, ADDRESS: address_score}
+        relabel(doc.lines())
+        return [w.label for w in doc.words]
+
+    assert labelled(0.2) == [SHOP_NAME] + [ADDRESS] * 7
+    # Where the classifier left no doubt, the rule does not overrule it.
+    assert labelled(0.01)[:2] == [SHOP_NAME, SHOP_NAME]

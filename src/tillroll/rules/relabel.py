@@ -76,7 +76,30 @@ def relabel_shop_below_address(lines: Sequence[Sequence[Word]]) -> int:
     return changed
 
 
+def relabel_shop_inside_address(lines: Sequence[Sequence[Word]]) -> int:
+    """Shop-name words on an address line, below a shop-name line, are address.
+
+    "Petco" / "364 Randa11 Road": the classifier gives "364" to the name, whose line
+    is already printed above; a name rarely continues inside the address line under it.
+    The line must hold at least as many address words as shop-name words.
+    """
+    changed = 0
+    seen_shop_line = False
+    for line in lines:
+        labels = [w.label for w in line]
+        shops, addresses = labels.count(SHOP_NAME), labels.count(ADDRESS)
+        if seen_shop_line and shops and addresses >= shops:
+            strong = [_conf(w) for w in line if w.label == ADDRESS]
+            for w in line:
+                if w.label == SHOP_NAME and _plausible(w, ADDRESS):
+                    _flip(w, ADDRESS, sum(strong) / len(strong))
+                    changed += 1
+        elif shops and shops * 2 > len(line):
+            seen_shop_line = True
+    return changed
+
+
 def relabel(lines: Sequence[Sequence[Word]]) -> int:
     """Run every relabelling rule over a document's lines; returns the number of changed words."""
     changed = sum(relabel_line(line) for line in lines)
-    return changed + relabel_shop_below_address(lines)
+    return changed + relabel_shop_below_address(lines) + relabel_shop_inside_address(lines)
