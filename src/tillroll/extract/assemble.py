@@ -80,6 +80,7 @@ def total_line_strength(upper: str, total_words: Sequence[Word]) -> int:
         return 0
     return 2 if STRONG_TOTAL.search(upper) else 1
 
+
 # Per country: its evidence pattern, and strings of which the text must hold one for the
 # pattern to match at all (None: no such shortcut). The shortcut only saves scanning a
 # whole receipt with patterns that cannot match; it never changes a count.
@@ -234,6 +235,7 @@ _PHONE_CUE = re.compile(r"^(?:TEL|PH|PHONE|FAX|T)\.?:?$", re.IGNORECASE)
 
 
 def _without_trailing_phone(ws: list[Word]) -> list[Word]:
+    """`ws` less the digit groups (and a "TEL" before them) that end its last line, if they make a phone number."""
     i = len(ws)
     while i > 1 and ws[i - 1].line == ws[-1].line and _NUMBER_ONLY.match(ws[i - 1].text):
         i -= 1

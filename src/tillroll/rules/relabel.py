@@ -4,8 +4,9 @@ Shop names, addresses and item descriptions are runs of words, so a word whose
 label disagrees with confident neighbours on both sides of it, on the same
 line, is most likely wrong: [address 0.95, shop_name 0.41, address 0.87]
 becomes three address words. The same holds for a line that is mostly one of
-these labels with a few stragglers, and for a shop-name line printed *below*
-the address block (names precede addresses on receipts).
+these labels with a few stragglers, for a shop-name line printed *below*
+the address block (names precede addresses on receipts), and for shop-name words
+inside an address line under the name.
 
 Where the classifier left per-label probabilities (`Word.label_scores`), a flip
 needs the new label to be a plausible runner-up, and the flipped word gets the
