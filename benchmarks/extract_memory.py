@@ -10,6 +10,10 @@ the largest SROIE receipt and the largest WildReceipt photo (largest by pixel
 count). Peak RSS varies between identical runs (thread timing decides how
 buffers are reused), so several runs per image are taken and the maximum is
 what to compare with a budget.
+
+The versions of the packages that allocate the big buffers are printed with the
+result: the same code peaked 43 MiB higher in a later, freshly installed
+environment, and without the versions the two figures could not be compared.
 """
 
 from __future__ import annotations
@@ -26,6 +30,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "datasets"
+# Distributions whose builds decide how much memory OCR and the classifier take.
+MEMORY_RELEVANT = ("rapidocr", "onnxruntime", "opencv-python-headless", "numpy", "pillow", "shapely", "pyclipper", "tokenizers")
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in MEMORY_RELEVANT:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 def pick_images(data: Path) -> list[Path]:
@@ -80,8 +98,9 @@ def main() -> int:
             print(f"{row['image']:<48} {row['pixels']:>10} {model:<6} peak RSS MiB min/median/max "
                   f"{row['peak_rss_mib_min']}/{row['peak_rss_mib_median']}/{row['peak_rss_mib_max']}  wall {row['wall_s_median']} s", flush=True)
     result = {"machine": {"python": platform.python_version(), "cpu": platform.machine(), "cpus": os.cpu_count()}, "rows": rows,
-              "max_peak_rss_mib": max(r["peak_rss_mib_max"] for r in rows)}
+              "packages": package_versions(), "max_peak_rss_mib": max(r["peak_rss_mib_max"] for r in rows)}
     print(f"largest peak: {result['max_peak_rss_mib']} MiB ({result['max_peak_rss_mib'] * 1.048576:.0f} MB)")
+    print("packages: " + ", ".join(f"{k} {v}" for k, v in result["packages"].items()))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
