@@ -30,9 +30,16 @@ def _horizontal_overlap(a: Word, b: Word) -> float:
 def group_lines(words: Sequence[Word], min_overlap: float = 0.5) -> list[list[Word]]:
     """Return lines (lists of words, left to right), top to bottom."""
     lines: list[list[Word]] = []
+    # Each line's vertical extent: a line that does not reach into the word's y-interval
+    # cannot overlap it at all, so the per-word checks below are skipped for it. This keeps
+    # the grouping exactly as before while most of a receipt's lines lie far above the word.
+    tops: list[float] = []
+    bottoms: list[float] = []
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
-        best, best_score = None, min_overlap
-        for line in lines:
+        best, best_score, best_index = None, min_overlap, -1
+        for index, line in enumerate(lines):
+            if bottoms[index] <= w.y0 or tops[index] >= w.y1:
+                continue
             nearest = min(line, key=lambda o: abs(o.cx - w.cx))
             # A word that covers part of one already on this line is printed above or below it,
             # on another line. "Part" means a real share of the narrower word: neighbouring word
@@ -42,11 +49,15 @@ def group_lines(words: Sequence[Word], min_overlap: float = 0.5) -> list[list[Wo
                 continue
             score = _vertical_overlap(nearest, w)
             if score > best_score:
-                best, best_score = line, score
+                best, best_score, best_index = line, score, index
         if best is None:
             lines.append([w])
+            tops.append(w.y0)
+            bottoms.append(w.y1)
         else:
             best.append(w)
+            tops[best_index] = min(tops[best_index], w.y0)
+            bottoms[best_index] = max(bottoms[best_index], w.y1)
     for line in lines:
         line.sort(key=lambda w: w.x0)
     lines.sort(key=lambda line: (sum(w.cy for w in line) / len(line)))
