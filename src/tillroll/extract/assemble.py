@@ -43,7 +43,7 @@ from ..labels import (
     VAT_INFO,
 )
 from ..rules.entities import COMPANY_NUMBER
-from ..rules.patterns import TOTAL_KEYWORDS, fix_letters
+from ..rules.patterns import PHONE_KEYWORDS, TOTAL_KEYWORDS, fix_letters
 from .checks import CHANGE, ROUNDING, find_payments, items_sum, total_support
 from .normalize import (
     ParsedAmount,
@@ -205,7 +205,7 @@ def _shop_name_lines(first: list[Word], second: list[Word], known: frozenset[int
     or the second holds the company form. `known` are the words of a name the rules
     recognised as a whole (database or registered-company name).
     """
-    from ..rules.header import LEGAL_SUFFIX
+    from ..rules.header import LEGAL_SUFFIX, opens_paren
     from ..rules.joint import ENTITY_OVERRIDE_CONFIDENCE
 
     if all(w.id in known for w in second):
@@ -213,7 +213,7 @@ def _shop_name_lines(first: list[Word], second: list[Word], known: frozenset[int
     if all(w.label_source == "rule" and (w.label_confidence or 0.0) >= ENTITY_OVERRIDE_CONFIDENCE for w in second):
         return True
     text1, text2 = _join(first), _join(second)
-    if _CONTINUES.search(text1) or text1.count("(") > text1.count(")"):
+    if _CONTINUES.search(text1) or opens_paren(text1):
         return True
     return bool(LEGAL_SUFFIX.search(text2.upper())) and not LEGAL_SUFFIX.search(text1.upper())
 
@@ -231,7 +231,6 @@ _SITE_CODE = re.compile(r"^SITE(?:\s*[:#]\s*\w*)?$", re.IGNORECASE)
 # groups only, eight digits or more, and not a US ZIP+4 ("33147-9998").
 _NUMBER_ONLY = re.compile(r"^[\d()+\-./]+$")
 _ZIP_PLUS_FOUR = re.compile(r"^\d{5}[-\s]\d{4}$")
-_PHONE_CUE = re.compile(r"^(?:TEL|PH|PHONE|FAX|T)\.?:?$", re.IGNORECASE)
 
 
 def _without_trailing_phone(ws: list[Word]) -> list[Word]:
@@ -242,7 +241,7 @@ def _without_trailing_phone(ws: list[Word]) -> list[Word]:
     tail = " ".join(w.text for w in ws[i:])
     if i == len(ws) or sum(c.isdigit() for c in tail) < 8 or _ZIP_PLUS_FOUR.match(tail):
         return ws
-    if i > 1 and _PHONE_CUE.match(ws[i - 1].text):
+    if i > 1 and PHONE_KEYWORDS.fullmatch(ws[i - 1].text.upper()):
         i -= 1
     return ws[:i]
 

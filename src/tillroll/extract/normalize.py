@@ -294,17 +294,20 @@ def find_dates(text: Any, day_first: bool | None = None, country: str | None = N
 @lru_cache(maxsize=1024)
 def _find_glued_dates(text: str, day_first: bool | None, country: str | None) -> tuple[ParsedDate, ...]:
     prefer_day_first, decided = _day_first_default(day_first, country)
-    out: list[ParsedDate] = []
-    for m in _DMY_GLUED.finditer(fix_digits(text)):
-        a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))
-        dmy, mdy = _make_date(y, b, a), _make_date(y, a, b)
-        if dmy and mdy and dmy != mdy:
-            chosen, order = (dmy, "dmy") if prefer_day_first else (mdy, "mdy")
-            out.append(ParsedDate(chosen, chosen.isoformat(), order, not decided, m.span()))
-        elif dmy or mdy:
-            chosen, order = (dmy, "dmy") if dmy else (mdy, "mdy")  # type: ignore[assignment]
-            out.append(ParsedDate(chosen, chosen.isoformat(), order, False, m.span()))  # type: ignore[union-attr]
-    return tuple(out)
+    readings = (_day_month_reading(int(m["a"]), int(m["b"]), int(m["y"]), prefer_day_first, decided, m.span()) for m in _DMY_GLUED.finditer(fix_digits(text)))
+    return tuple(p for p in readings if p is not None)
+
+
+def _day_month_reading(a: int, b: int, year: int, prefer_day_first: bool, decided: bool, span: tuple[int, int]) -> ParsedDate | None:
+    """The date "a/b/year" stands for: the only valid reading, else the preferred order (ambiguous unless decided)."""
+    dmy, mdy = _make_date(year, b, a), _make_date(year, a, b)
+    if dmy and mdy and dmy != mdy:
+        chosen, order = (dmy, "dmy") if prefer_day_first else (mdy, "mdy")
+        return ParsedDate(chosen, chosen.isoformat(), order, not decided, span)
+    if dmy or mdy:
+        chosen, order = (dmy, "dmy") if dmy else (mdy, "mdy")  # type: ignore[assignment]
+        return ParsedDate(chosen, chosen.isoformat(), order, False, span)  # type: ignore[arg-type]
+    return None
 
 
 # The rules ask about the same line text several times; results are immutable, so cache them.
@@ -338,14 +341,9 @@ def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple
             if date:
                 add(ParsedDate(date, date.isoformat(), "ymd", False, m.span()))
             continue
-        a, b, y = int(m.group("a")), int(m.group("b")), _year(m.group("y2"))
-        dmy, mdy = _make_date(y, b, a), _make_date(y, a, b)
-        if dmy and mdy and dmy != mdy:
-            chosen, order = (dmy, "dmy") if prefer_day_first else (mdy, "mdy")
-            add(ParsedDate(chosen, chosen.isoformat(), order, not decided, m.span()))
-        elif dmy or mdy:
-            chosen, order = (dmy, "dmy") if dmy else (mdy, "mdy")  # type: ignore[assignment]
-            add(ParsedDate(chosen, chosen.isoformat(), order, False, m.span()))  # type: ignore[union-attr]
+        reading = _day_month_reading(int(m.group("a")), int(m.group("b")), _year(m.group("y2")), prefer_day_first, decided, m.span())
+        if reading is not None:
+            add(reading)
     if not found and _NUMERIC_PREFILTER.search(fixed):
         for m in _DAYMONTH_GLUED.finditer(fixed):
             a, b, y = int(m.group("a")), int(m.group("b")), int(m.group("y"))

@@ -83,11 +83,13 @@ def _is_address_like(s: str) -> bool:
     return bool(ADDRESS_CUES.search(s) or POSTCODE.search(s) or re.search(r"\d+\s*,\s*[A-Z]", s))
 
 
-def _closes_paren(text: str) -> bool:
+def closes_paren(text: str) -> bool:
+    """More ")" than "(": the text closes a bracket opened before it."""
     return text.count(")") > text.count("(")
 
 
-def _opens_paren(text: str) -> bool:
+def opens_paren(text: str) -> bool:
+    """More "(" than ")": the text leaves a bracket open for what follows."""
     return text.count("(") > text.count(")")
 
 
@@ -106,15 +108,15 @@ def _legal_name_lines(i: int, texts: Sequence[str], candidates: Sequence[int]) -
     above = i - 1
     if not name_like(above):
         span: tuple[int, ...] = (i,)
-    elif _closes_paren(text) and _opens_paren(texts[above]):
-        span = (above - 1, above, i) if name_like(above - 1) and not _opens_paren(texts[above - 1]) else (above, i)
+    elif closes_paren(text) and opens_paren(texts[above]):
+        span = (above - 1, above, i) if name_like(above - 1) and not opens_paren(texts[above - 1]) else (above, i)
     elif len(text.split()) <= 2 or text.startswith("("):
         span = (above, i)
     else:
         span = (i,)
     # "... ENTERPRISE (SETIA" / "ALAM) SDN BHD": a bracket left open continues on the next line.
     below = span[-1] + 1
-    if _opens_paren(" ".join(texts[k] for k in span)) and below < len(texts) and name_like(below) and _closes_paren(texts[below]):
+    if opens_paren(" ".join(texts[k] for k in span)) and below < len(texts) and name_like(below) and closes_paren(texts[below]):
         span = (*span, below)
     return span
 
