@@ -4,6 +4,8 @@ OCR dominates the cost of evaluation and training-data preparation (seconds per
 receipt against milliseconds for everything else), so re-scoring a model must
 not re-run OCR. The key is a hash of the decoded pixels plus the engine name, so
 the same image under another path hits the cache, and an edited image does not.
+An engine whose words for a page also depend on its own settings says so with
+an optional `cache_tag(image) -> str`; a non-empty tag gives the page its own entry.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ class CachedEngine:
         self.misses = 0
 
     def path_for(self, image: Image.Image) -> Path:
-        return self.dir / f"{image_key(image)}.json"
+        tag_for = getattr(self.engine, "cache_tag", None)
+        tag = tag_for(image) if callable(tag_for) else ""
+        return self.dir / (f"{image_key(image)}-{tag}.json" if tag else f"{image_key(image)}.json")
 
     def read(self, image: Image.Image) -> list[OcrWord]:
         path = self.path_for(image)
