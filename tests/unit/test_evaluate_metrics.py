@@ -217,6 +217,7 @@ def test_values_lenient_match(field: str, gold: tuple[str, str], pred: tuple[str
 def test_values_normalise_gold_like_the_pipeline() -> None:
     assert normalise_value("total", "RM 1,234.50", country="MY") == ("1234.50", "MYR")
     assert normalise_value("date", "05/03/2018")[0] == "2018-03-05"
+    assert normalise_value("date", "-27-02-2014")[0] == "2014-02-27"  # a separator boxed with the date
     assert normalise_value("address", "  NO 12,\n JALAN ") == ("NO 12, JALAN", None)
     assert normalise_value("total", "N/A") == ("N/A", None)  # unparseable: kept, still scored
 

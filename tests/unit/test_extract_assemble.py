@@ -153,3 +153,45 @@ def test_extract_assemble_drops_a_phone_number_run_on_after_the_address(last_lin
     rows = ["CAFE LUNA", last_line, "12/30/2016 19:19", "TOTAL 5.00"]
     doc = _labelled(rows, {"CAFE": "shop_name", "LUNA": "shop_name", **{t: "address" for t in last_line.split()}})
     assert AssembleStage(entity_db=False)(doc).fields["address"].value == address_end
+
+
+def test_extract_assemble_the_time_printed_with_the_date_beats_opening_hours_above_it() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    doc = _labelled(
+        ["CORNER CAFE", "OPEN 8:00AM", "COFFEE            3.50", "02/03/2016 15:56:15", "TOTAL             3.50"],
+        {"8:00AM": "date_time", "02/03/2016": "date_time", "15:56:15": "date_time", "TOTAL": "total", "3.50": "total"},
+    )
+    doc = AssembleStage(entity_db=False)(doc)
+    assert doc.fields["date"].value == "2016-03-02"
+    assert doc.fields["time"].value == "15:56:15"
+    # with no time on the date's line, the first labelled time stays the answer
+    doc = _labelled(["OPEN 8:00AM", "02/03/2016"], {"8:00AM": "date_time", "02/03/2016": "date_time"})
+    assert AssembleStage(entity_db=False)(doc).fields["time"].value == "08:00:00"
+
+
+def test_extract_assemble_phone_after_the_tel_keyword_not_the_postcode_before_it() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    doc = _labelled(
+        ["ASTONS", "Singapore 819642 Te1. 65424709", "TOTAL 10.00"],
+        {"819642": "telephone", "Te1.": "telephone", "65424709": "telephone", "TOTAL": "total", "10.00": "total"},
+    )
+    phone = AssembleStage(entity_db=False)(doc).fields["telephone"]
+    assert phone.text == "65424709"
+    # a fax number printed first on the line does not win either
+    doc = _labelled(["Fax: 04-3399326 Tel 04-3399325"], {w: "telephone" for w in ["Fax:", "04-3399326", "Tel", "04-3399325"]})
+    assert AssembleStage(entity_db=False)(doc).fields["telephone"].text == "04-3399325"
+
+
+def test_extract_assemble_phone_from_a_partly_labelled_line_or_the_end_of_the_address() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    doc = _labelled(["LUCKY MART", "0402 41418"], {"LUCKY": "shop_name", "MART": "shop_name", "41418": "telephone"})
+    assert AssembleStage(entity_db=False)(doc).fields["telephone"].text == "0402 41418"
+    # no phone label at all: the number the address gives up is the phone
+    rows = ["NEXUS BREWERY", "1007 Kane Concourse", "Bay Harbor FL 33154", "305 861-2222"]
+    labels = {w: "address" for w in "1007 Kane Concourse Bay Harbor FL 33154 305 861-2222".split()}
+    doc = AssembleStage(entity_db=False)(_labelled(rows, labels))
+    assert doc.fields["address"].text.endswith("33154")
+    assert doc.fields["telephone"].text == "305 861-2222"

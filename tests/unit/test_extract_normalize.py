@@ -50,6 +50,8 @@ from tillroll.extract.normalize import (
         ("06/04/1711:43am", "2017-04-06"),  # two-digit year with the time glued on
         ("07/04/2018-18.10:59", "2018-04-07"),  # time after a dash
         ("12-11-201718:45:28", "2017-11-12"),
+        ("DATE:-27-02-2014", "2014-02-27"),  # a label's ":-", not a product code's dash
+        ("Date:26/03/2017,11:59", "2017-03-26"),  # time after a comma
     ],
 )
 def test_normalize_parse_date_examples(text: str, iso: str) -> None:
@@ -76,7 +78,17 @@ def test_normalize_parse_date_rejects_non_dates(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text, iso",
-    [("12:45 PM", "12:45:00"), ("10:30:12", "10:30:12"), ("9.15am", "09:15:00"), ("12:05 AM", "00:05:00"), ("TIME 23:59:59", "23:59:59")],
+    [
+        ("12:45 PM", "12:45:00"),
+        ("10:30:12", "10:30:12"),
+        ("9.15am", "09:15:00"),
+        ("12:05 AM", "00:05:00"),
+        ("TIME 23:59:59", "23:59:59"),
+        ("Tlne:20:02:22", "20:02:22"),  # after a label's colon (OCR read "Time" as "Tlne")
+        ("2018-02-1714:17:07", "14:17:07"),  # glued onto an ISO date
+        ("12-11-201718:45:28", "18:45:28"),  # glued onto a day-first date
+        ("Date:26/03/2017,11:59", "11:59:00"),
+    ],
 )
 def test_normalize_parse_time_examples(text: str, iso: str) -> None:
     result = parse_time(text)

@@ -39,7 +39,8 @@ def normalise_value(field: str, text: str, country: str | None = None) -> tuple[
         amount = nz.parse_amount(text, country=country)
         return (amount.text, amount.currency) if amount else (text, None)
     if field == "date":
-        date = nz.parse_date(text, country=country)
+        # Annotators sometimes box a separator with the date ("-27-02-2014").
+        date = nz.parse_date(text, country=country) or nz.parse_date(text.strip(" -:.,;"), country=country)
         return (date.iso, None) if date else (text, None)
     if field == "time":
         time = nz.parse_time(text)

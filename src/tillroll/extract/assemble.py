@@ -246,6 +246,19 @@ def _without_trailing_phone(ws: list[Word]) -> list[Word]:
     return ws[:i]
 
 
+def _phone_in(ws: list[Word], country: str | None) -> tuple[list[Word], str] | None:
+    """(words, value) of the phone number in `ws`: the first after a TEL keyword (not a FAX
+    one) if the line has one ("819642 Tel. 65424709": a postcode, then the phone), else the first."""
+    joined = _join(ws)
+    phones = find_phones(joined, country)
+    if not phones:
+        return None
+    cues = [m.end() for m in PHONE_KEYWORDS.finditer(joined.upper()) if not m.group().startswith("FAX")]
+    after_cue = [p for p in phones if cues and p.span[0] >= cues[0]]
+    phone = after_cue[0] if after_cue else phones[0]
+    return _words_in_span(ws, phone.span) or ws, phone.value
+
+
 def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
     """Drop a leading caption, and (addresses) a tax number, store code or phone number printed after the address."""
     caption = _FIELD_CAPTION.get(kind)
@@ -358,11 +371,21 @@ class AssembleStage:
 
     # ---- single fields ---------------------------------------------------------
     def _telephone(self, ctx: _Context, fields: dict[str, Field]) -> None:
-        for _, ws in _labelled_lines(ctx, TELEPHONE):
-            phones = find_phones(_join(ws), ctx.country)
-            if phones:
-                fields["telephone"] = _field(ws, phones[0].value)
+        for i, ws in _labelled_lines(ctx, TELEPHONE):
+            found = _phone_in(ws, ctx.country)
+            if found is None and len(ws) < len(ctx.lines[i]):
+                # The classifier labelled part of the number ("0402" address, "41418" phone).
+                found = _phone_in(ctx.lines[i], ctx.country)
+            if found is not None:
+                fields["telephone"] = _field(*found)
                 return
+        # No phone line, but the address ends with a number (the classifier took the
+        # phone for more address): the number the address gives up is the phone.
+        block = _first_block(ctx, ADDRESS, 6)
+        tail = block[len(_without_trailing_phone(block)) :]
+        found = _phone_in(tail, ctx.country) if tail else None
+        if found is not None:
+            fields["telephone"] = _field(*found)
 
     def _vat_info(self, ctx: _Context, fields: dict[str, Field]) -> None:
         for _, ws in _labelled_lines(ctx, VAT_INFO):
@@ -398,6 +421,11 @@ class AssembleStage:
             conf = _confidence(date_words) * (0.7 if d.ambiguous else 1.0) * (1.0 if best[0][0] else 0.5)
             fields["date"] = _field(date_words, d.iso, confidence=conf)
             doc.meta["date_order_ambiguous"] = d.ambiguous
+            # The time printed with the transaction date is the transaction's; opening
+            # hours or a validity time printed above it are not.
+            times = find_times(joined)
+            if times:
+                fields["time"] = _field(_words_in_span(ws, times[0].span), times[0].iso)
         for _, ws in _labelled_lines(ctx, DATE_TIME):
             joined = _join(ws)
             if "time" not in fields:

@@ -221,13 +221,14 @@ for _num, _names in enumerate(
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTH_WORDS), key=len, reverse=True))
 _SEP = r"\s*[-/.]\s*"
 # Numeric: 14/03/2018, 14-3-18, 2018-03-14, 14.03.2018 (separators must agree).
-# Not inside a product code ("RC11-23-42", "SP-18/06/09-1018"); a time glued on by OCR
-# ("12-11-201718:45:28", "06/04/1711:43am": a two-digit year then the time) or after a
-# dash ("07/04/2018-18.10:59") may follow.
+# Not inside a product code ("RC11-23-42", "SP-18/06/09-1018"), but after a label's
+# ":-" ("DATE:-27-02-2014"); a time glued on by OCR ("12-11-201718:45:28",
+# "06/04/1711:43am": a two-digit year then the time) or after a dash or comma
+# ("07/04/2018-18.10:59", "26/03/2017,11:59") may follow.
 _NUMERIC_DATE = re.compile(
-    r"(?<![A-Za-z\d.,/\-])(?:(?P<y1>(?:19|20)\d{2})(?P<s1>\s*[-/.]\s*)(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
+    r"(?:(?<![A-Za-z\d.,/\-])|(?<=:-))(?:(?P<y1>(?:19|20)\d{2})(?P<s1>\s*[-/.]\s*)(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
     r"|(?P<a>\d{1,2})(?P<s2>\s*[-/.]\s*)(?P<b>\d{1,2})(?P=s2)(?P<y2>\d{2}(?=\d{1,2}:\d{2})|\d{4}|\d{2}))"
-    r"(?:(?=\d{1,2}:\d{2})|(?=\s*-\s*\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?!\d))|(?![\d]|[.,]\d|-\d|/\d))"
+    r"(?:(?=\d{1,2}:\d{2})|(?=\s*[-,]\s*\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?!\d))|(?![\d]|[.,]\d|-\d|/\d))"
 )
 # Something every numeric or glued date contains (two separators between digits, or
 # "2703/2018"); price lines ("12.50") have neither and skip the two patterns.
@@ -377,7 +378,9 @@ def parse_date(text: Any, day_first: bool | None = None, country: str | None = N
 # ---------------------------------------------------------------------------
 
 _AMPM = r"(?P<ampm>[AaPp]\.?\s?[Mm]\.?)"
-_TIME_COLON = re.compile(rf"(?<![\d:.])(?P<h>\d{{1,2}}):\s?(?P<m>\d{{2}})(?:\s?:\s?(?P<s>\d{{2}}))?(?![\d])\s*{_AMPM}?(?![A-Za-z])?")
+# Not the minutes and seconds of a longer time ("11:12:34" holds no "12:34"), but after
+# a label's colon ("Time:20:02:22", OCR's "Tlne:20:02:22").
+_TIME_COLON = re.compile(rf"(?<![\d.])(?<!\d:)(?<!\d:\s)(?P<h>\d{{1,2}}):\s?(?P<m>\d{{2}})(?:\s?:\s?(?P<s>\d{{2}}))?(?![\d])\s*{_AMPM}?(?![A-Za-z])?")
 _TIME_DOTS = re.compile(rf"(?<![\d.:])(?P<h>\d{{1,2}})[.h](?P<m>\d{{2}})(?:(?:\.(?P<s>\d{{2}}))|\s*{_AMPM})(?![\d.])")
 
 
@@ -401,21 +404,34 @@ def _find_times(text: str) -> tuple[ParsedTime, ...]:
         return ()
     for rx in (_TIME_COLON, _TIME_DOTS):
         for m in rx.finditer(fixed):
-            h, mi = int(m.group("h")), int(m.group("m"))
-            s = int(m.group("s")) if m.group("s") else 0
-            ampm = (m.groupdict().get("ampm") or "").lower().replace(".", "").replace(" ", "")
-            if ampm:
-                if not 1 <= h <= 12:
-                    continue
-                h = (h % 12) + (12 if ampm == "pm" else 0)
-            if h > 23 or mi > 59 or s > 59:
-                continue
-            if any(m.start() < p.span[1] and p.span[0] < m.end() for p in out):
-                continue
-            t = _dt.time(h, mi, s)
-            out.append(ParsedTime(t, t.isoformat(), m.span()))
+            t = _time_of(m)
+            if t is not None and not any(m.start() < p.span[1] and p.span[0] < m.end() for p in out):
+                out.append(ParsedTime(t, t.isoformat(), m.span()))
+    # A time OCR glued onto a date ("2018-02-1714:17:07"): the date pattern already
+    # stops where the time starts, so read a time right there.
+    for date in _find_dates(text, None, None):
+        end = date.span[1]
+        if fixed[end : end + 1].isdigit() and (m := _TIME_COLON.match(fixed[end:])):
+            span = (end + m.start(), end + m.end())
+            t = _time_of(m)
+            if t is not None and not any(span[0] < p.span[1] and p.span[0] < span[1] for p in out):
+                out.append(ParsedTime(t, t.isoformat(), span))
     out.sort(key=lambda p: p.span[0])
     return tuple(out)
+
+
+def _time_of(m: re.Match[str]) -> _dt.time | None:
+    """The time of day a match of the time patterns reads, or None when it is not a valid one."""
+    h, mi = int(m.group("h")), int(m.group("m"))
+    s = int(m.group("s")) if m.group("s") else 0
+    ampm = (m.groupdict().get("ampm") or "").lower().replace(".", "").replace(" ", "")
+    if ampm:
+        if not 1 <= h <= 12:
+            return None
+        h = (h % 12) + (12 if ampm == "pm" else 0)
+    if h > 23 or mi > 59 or s > 59:
+        return None
+    return _dt.time(h, mi, s)
 
 
 def parse_time(text: Any) -> ParsedTime | NoMatch:
