@@ -76,11 +76,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--image", type=Path, action="append", help="measure this image instead of the standard set (repeatable)")
     args = ap.parse_args()
     from PIL import Image
 
     rows = []
-    for image in pick_images(args.data):
+    for image in args.image or pick_images(args.data):
         size = Image.open(image).size
         for model in args.model or ["joint"]:
             peaks, walls = [], []

@@ -34,6 +34,8 @@ from .worker import WorkResult, Worker, config_from_dict, cpu_seconds, error_rec
 # blocks keep the number of Ray objects bounded on very large batches, at the cost of
 # results arriving in groups.
 MAX_BLOCKS = 20_000
+# How long a pool that fits the cluster may take to load every actor's pipeline before work starts.
+ACTOR_START_TIMEOUT_S = 600
 
 
 def _import_ray() -> Any:
@@ -149,6 +151,11 @@ class RayEngine:
                     stacklevel=2,
                 )
             ctx = ray.data.DataContext.get_current()
+            if workers * self.threads_per_worker <= cluster_cpus:
+                # Every actor loads its pipeline before the first receipt is handed out, so
+                # the first to start cannot take the whole queue of a short batch. Only when
+                # the pool fits: on a cluster still growing, the actors that wait must not block.
+                ctx.wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
             ctx.execution_options.preserve_order = False  # results in completion order, like the local pool
             ctx.enable_progress_bars = False  # tillroll draws its own
             ctx.print_on_execution_start = False
