@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineUnavailableError
 from .base import OcrWord
-from .strips import MAX_DETECTOR_PIXELS, STRIP_PIXELS, detect_in_strips, plan_strips
+from .strips import detect_in_strips, plan_strips, plan_tag
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -208,8 +208,9 @@ class RapidOcrEngine:
         if self._strips:
             height, width = _detector_input_size(image.size[1], image.size[0], self._ocr)
             limit = int(getattr(self._ocr.text_det, "limit_side_len", 736))
-            if len(plan_strips(height, width, limit)) > 1:
-                tags.append(f"strips{MAX_DETECTOR_PIXELS}-{STRIP_PIXELS}")
+            cut = plan_tag(plan_strips(height, width, limit))
+            if cut:
+                tags.append(cut)
         return "-".join(tags)
 
     def read(self, image: Image.Image) -> list[OcrWord]:

@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 # Pages up to this many detector-scale pixels are read in one pass, as RapidOCR
-# reads them itself: at about 170 MiB per million pixels on top of the loaded
-# models, the largest such page keeps `tillroll extract` near 450 MiB.
-MAX_DETECTOR_PIXELS = 1_600_000
+# reads them itself (a 1000 x 1748 photo: `tillroll extract` peaked at 430 MiB).
+MAX_DETECTOR_PIXELS = 1_750_000
 # Larger pages are cut into strips of at most this many pixels (about 250 MiB
 # of detector memory each).
 STRIP_PIXELS = 1_200_000
@@ -42,12 +41,26 @@ MIN_OVERLAP = 160
 CUT_MARGIN = 2.0
 
 
+# Names the way pages are cut, in OCR cache keys: change it when the plan changes.
+PLAN_VERSION = 3
+
+
 @dataclass(frozen=True)
 class Strip:
     top: int
     bottom: int  # exclusive
     cut_above: bool  # the page continues above `top`
     cut_below: bool  # ...or below `bottom`
+
+
+def plan_tag(strips: Sequence[Strip]) -> str:
+    """A short name for a cut of a page (empty for a page read whole), for cache keys."""
+    if len(strips) <= 1:
+        return ""
+    import hashlib
+
+    cuts = ",".join(f"{s.top}-{s.bottom}" for s in strips)
+    return f"strips{PLAN_VERSION}-" + hashlib.sha1(cuts.encode()).hexdigest()[:10]
 
 
 def detector_scale(height: int, width: int, limit_side_len: int) -> float:
