@@ -29,6 +29,8 @@ class _StripDetector:
         self._detector = detector
 
     def __getattr__(self, name: str) -> Any:  # postprocess_op, limit_side_len, ... of the real one
+        if name == "_detector":  # not set yet (a copy being built): no endless lookup
+            raise AttributeError(name)
         return getattr(self._detector, name)
 
     def __call__(self, img: Any) -> Any:
