@@ -40,6 +40,7 @@ class _StripDetector:
         strips = plan_strips(height, width, int(getattr(self._detector, "limit_side_len", 736)))
         if len(strips) == 1:
             return self._detector(img)
+
         def detect(part: Any) -> tuple[Any, Any]:
             found = self._detector(part)
             if found.boxes is None or len(found.boxes) == 0:
