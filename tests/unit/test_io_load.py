@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
 from samplekit import encrypted_pdf, image_bytes, image_pdf, render_lines, text_pdf
@@ -244,6 +244,8 @@ _VALID_FILES["PDF"] = text_pdf([[(10, 10, "TOTAL 12.30")]])
     cut=st.floats(min_value=0.0, max_value=1.0),
     flips=st.lists(st.tuples(st.floats(min_value=0.0, max_value=0.999), st.integers(min_value=1, max_value=255)), max_size=4),
 )
+# A TIFF whose tag directory breaks Pillow's page count with TypeError("Missing dimensions").
+@example(fmt="TIFF", cut=0.4375, flips=[(0.004273984071292534, 1)])
 def test_load_damaged_files_give_a_document_or_an_input_error_never_a_crash(fmt: str, cut: float, flips: list[tuple[float, int]]) -> None:
     # what users really send: files cut off in transfer, or with flipped bytes
     data = bytearray(_VALID_FILES[fmt][: max(0, int(len(_VALID_FILES[fmt]) * cut))])

@@ -179,6 +179,11 @@ def _too_many_pixels(width: int, height: int, limits: LoadLimits) -> str:
 # raster images
 
 
+# What Pillow raises on damaged image data. Besides I/O and format errors, a TIFF
+# with a broken tag directory can raise KeyError or TypeError ("Missing dimensions").
+_DAMAGED_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, KeyError, TypeError)
+
+
 def _allow_pixels(max_pixels: int) -> None:
     """Make sure Pillow's own decompression-bomb guard never fires before ours.
 
@@ -240,7 +245,10 @@ def _load_raster(data: bytes, fmt: str, limits: LoadLimits, label: str) -> list[
         except (OSError, ValueError, SyntaxError) as exc:
             raise CorruptInputError(f"the {fmt.upper()} data is damaged ({exc}); re-export or re-scan it", source=label) from exc
 
-        n_frames = getattr(img, "n_frames", 1) if fmt == "tiff" else 1
+        try:
+            n_frames = getattr(img, "n_frames", 1) if fmt == "tiff" else 1
+        except _DAMAGED_IMAGE_ERRORS as exc:  # counting pages walks every TIFF directory
+            raise CorruptInputError(f"the {fmt.upper()} data is damaged ({exc}); re-export or re-scan it", source=label) from exc
         if n_frames > limits.max_pages:
             raise TooManyPagesError(
                 f"the TIFF has {n_frames} pages, more than the limit of {limits.max_pages}; "
@@ -261,7 +269,7 @@ def _load_raster(data: bytes, fmt: str, limits: LoadLimits, label: str) -> list[
                 raise
             except Image.DecompressionBombError as exc:
                 raise ImageTooLargeError(f"{exc}; scale it down or raise LoadLimits.max_pixels", source=label) from exc
-            except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            except _DAMAGED_IMAGE_ERRORS as exc:
                 where = f"page {index + 1} of the " if n_frames > 1 else "the "
                 raise CorruptInputError(
                     f"{where}{fmt.upper()} image is truncated or damaged ({exc}); the file was probably cut off, "
