@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter, lt
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import DataError
 
@@ -23,6 +23,25 @@ Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels of the page 
 def _box(value: Iterable[float]) -> Box:
     x0, y0, x1, y1 = value
     return (x0, y0, x1, y1)
+
+
+def box_area(box: Sequence[float]) -> float:
+    """Area of an (x0, y0, x1, y1) box; 0 for an empty or inverted one."""
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def box_intersection(a: Sequence[float], b: Sequence[float]) -> float:
+    """Area the two (x0, y0, x1, y1) boxes share."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes."""
+    inter = box_intersection(a, b)
+    union = box_area(a) + box_area(b) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from rapidfuzz import fuzz
 
-from ..document import Document, Page, Word
+from ..document import Document, Page, Word, box_area, box_intersection
 from ..labels import MISC, SROIE_ENTITY_TO_LABEL
 from ..ocr.stage import words_to_document
 
@@ -69,22 +69,6 @@ def amount_value(text: str) -> Decimal | None:
 # --------------------------------------------------------------------------- boxes
 
 
-def _area(box: Sequence[float]) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
-def _intersection(a: Sequence[float], b: Sequence[float]) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    inter = _intersection(a, b)
-    union = _area(a) + _area(b) - inter
-    return inter / union if union > 0 else 0.0
-
-
 @dataclass
 class WordMatch:
     """The gold label chosen for one word and the annotated words behind it."""
@@ -113,7 +97,7 @@ def match_words(words: Sequence[Word], gold: Sequence[Word], min_cover: float = 
         if hits.size == 0:
             out.append(WordMatch(MISC, 0.0))
             continue
-        area = max(_area(w.box), 1e-6)
+        area = max(box_area(w.box), 1e-6)
         text = canon(w.text)
         per_label: dict[str, float] = {}
         cover: dict[str, float] = {}
@@ -408,12 +392,12 @@ def read_gold_lines(gold: Sequence[Word], words: Sequence[Word], min_cover: floa
     ]
     read: list[list[Word]] = [[] for _ in keys]
     for w in words:
-        area = max(_area(w.box), 1e-6)
+        area = max(box_area(w.box), 1e-6)
         best, best_cover = -1, min_cover - 1e-9  # ties go to the first line
         for i, (key, region) in enumerate(zip(keys, regions)):
             if key[0] != w.page:
                 continue
-            cover = _intersection(w.box, region) / area
+            cover = box_intersection(w.box, region) / area
             if cover > best_cover:
                 best, best_cover = i, cover
         if best >= 0:

@@ -27,6 +27,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from ..document import Box, box_area, box_intersection, box_iou
+
 # Pages up to this many detector-scale pixels are read in one pass, as RapidOCR
 # reads them itself (a 1000 x 1748 photo: `tillroll extract` peaked at 430 MiB).
 MAX_DETECTOR_PIXELS = 1_750_000
@@ -100,18 +102,10 @@ def plan_strips(
     return strips
 
 
-def _extent(quad: Any) -> tuple[float, float, float, float]:
+def _extent(quad: Any) -> Box:
     xs = [float(p[0]) for p in quad]
     ys = [float(p[1]) for p in quad]
     return min(xs), min(ys), max(xs), max(ys)
-
-
-def _area(box: tuple[float, float, float, float]) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
-def _intersection(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 
 
 def merge_strip_boxes(
@@ -125,8 +119,8 @@ def merge_strip_boxes(
     larger fragment covers half of it (a line taller than the overlap, cut in
     every strip, survives as its largest fragment).
     """
-    whole: list[tuple[float, int, Any, tuple[float, float, float, float]]] = []
-    fragments: list[tuple[float, int, Any, tuple[float, float, float, float], float]] = []
+    whole: list[tuple[float, int, Any, Box]] = []
+    fragments: list[tuple[float, int, Any, Box, float]] = []
     order = 0
     for strip, quads, scores in per_strip:
         for quad, score in zip(quads, scores):
@@ -136,24 +130,20 @@ def merge_strip_boxes(
             )
             order += 1
             if touches_cut:
-                fragments.append((float(score), order, quad, ext, _area(ext)))
+                fragments.append((float(score), order, quad, ext, box_area(ext)))
             else:
                 whole.append((float(score), order, quad, ext))
 
-    kept: list[tuple[Any, float, tuple[float, float, float, float]]] = []
+    kept: list[tuple[Any, float, Box]] = []
     for score, _, quad, ext in sorted(whole, key=lambda item: (-item[0], item[1])):
-        area = _area(ext)
-        duplicate = any(
-            (inter := _intersection(ext, other)) > 0 and inter / (area + _area(other) - inter) >= 0.5 for _, _, other in kept
-        )
-        if not duplicate:
+        if not any(box_iou(ext, other) >= 0.5 for _, _, other in kept):
             kept.append((quad, score, ext))
     # Largest fragments first; a fragment covered by a kept box or by a larger
     # fragment (the same tall line, as another strip saw it) is dropped.
-    larger: list[tuple[float, float, float, float]] = []
+    larger: list[Box] = []
     for score, _, quad, ext, area in sorted(fragments, key=lambda item: (-item[4], item[1])):
-        covered = any(_intersection(ext, other) >= 0.5 * area for other in larger) or any(
-            _intersection(ext, other) >= 0.5 * area for _, _, other in kept
+        covered = any(box_intersection(ext, other) >= 0.5 * area for other in larger) or any(
+            box_intersection(ext, other) >= 0.5 * area for _, _, other in kept
         )
         if area > 0 and not covered:
             kept.append((quad, score, ext))
