@@ -25,6 +25,13 @@ def _box(value: Iterable[float]) -> Box:
     return (x0, y0, x1, y1)
 
 
+def box_of_points(points: Iterable[Sequence[float]]) -> Box:
+    """Axis-aligned box around (x, y) points, such as an OCR engine's four corners."""
+    pts = [(float(p[0]), float(p[1])) for p in points]
+    xs, ys = [x for x, _ in pts], [y for _, y in pts]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
 def box_area(box: Sequence[float]) -> float:
     """Area of an (x0, y0, x1, y1) box; 0 for an empty or inverted one."""
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])

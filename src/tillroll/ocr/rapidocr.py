@@ -14,6 +14,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..document import box_of_points
 from ..errors import EngineUnavailableError
 from .base import OcrWord
 from .strips import detect_in_strips, plan_strips, plan_tag
@@ -132,12 +133,6 @@ def _detector_input_size(height: int, width: int, ocr: Any) -> tuple[int, int]:
     return height, width
 
 
-def _quad_to_box(quad: Any) -> tuple[float, float, float, float]:
-    xs = [float(p[0]) for p in quad]
-    ys = [float(p[1]) for p in quad]
-    return (min(xs), min(ys), max(xs), max(ys))
-
-
 # "0": detect text on the whole page in one pass however large it is (more
 # memory; see `strips`). Default "1".
 STRIPS_ENV = "TILLROLL_OCR_STRIPS"
@@ -231,7 +226,7 @@ class RapidOcrEngine:
             if line_words:
                 for text, score, quad in line_words:
                     if str(text).strip():
-                        words.append(OcrWord(str(text), _quad_to_box(quad), float(score)))
+                        words.append(OcrWord(str(text), box_of_points(quad), float(score)))
             else:  # no word split for this line: keep the line as one word
-                words.append(OcrWord(str(line_text), _quad_to_box(result.boxes[line_index]), float(result.scores[line_index])))
+                words.append(OcrWord(str(line_text), box_of_points(result.boxes[line_index]), float(result.scores[line_index])))
         return words

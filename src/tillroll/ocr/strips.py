@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..document import Box, box_area, box_intersection, box_iou
+from ..document import Box, box_area, box_intersection, box_iou, box_of_points
 
 # Pages up to this many detector-scale pixels are read in one pass, as RapidOCR
 # reads them itself (a 1000 x 1748 photo: `tillroll extract` peaked at 430 MiB).
@@ -102,12 +102,6 @@ def plan_strips(
     return strips
 
 
-def _extent(quad: Any) -> Box:
-    xs = [float(p[0]) for p in quad]
-    ys = [float(p[1]) for p in quad]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
 def merge_strip_boxes(
     per_strip: Sequence[tuple[Strip, Sequence[Any], Sequence[float]]],
 ) -> tuple[list[Any], list[float]]:
@@ -124,7 +118,7 @@ def merge_strip_boxes(
     order = 0
     for strip, quads, scores in per_strip:
         for quad, score in zip(quads, scores):
-            ext = _extent(quad)
+            ext = box_of_points(quad)
             touches_cut = (strip.cut_above and ext[1] <= strip.top + CUT_MARGIN) or (
                 strip.cut_below and ext[3] >= strip.bottom - 1 - CUT_MARGIN
             )
