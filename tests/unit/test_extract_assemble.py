@@ -195,3 +195,13 @@ def test_extract_assemble_phone_from_a_partly_labelled_line_or_the_end_of_the_ad
     doc = AssembleStage(entity_db=False)(_labelled(rows, labels))
     assert doc.fields["address"].text.endswith("33154")
     assert doc.fields["telephone"].text == "305 861-2222"
+
+
+def test_extract_assemble_a_tax_number_after_the_address_is_not_taken_for_the_phone() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    rows = ["KEDAI MAJU", "12 Jalan Besar", "43000 Kajang", "GST ID: 001234567890"]
+    labels = {w: "address" for w in "12 Jalan Besar 43000 Kajang GST ID: 001234567890".split()}
+    doc = AssembleStage(entity_db=False)(_labelled(rows, labels))
+    assert doc.fields["address"].text.endswith("Kajang")
+    assert "telephone" not in doc.fields

@@ -260,7 +260,7 @@ def _phone_in(ws: list[Word], country: str | None) -> tuple[list[Word], str] | N
 
 
 def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
-    """Drop a leading caption, and (addresses) a tax number, store code or phone number printed after the address."""
+    """Drop a leading caption, and (addresses) a tax number or store code printed after the address."""
     caption = _FIELD_CAPTION.get(kind)
     if caption is not None:
         for n in (1, 2, 3):  # a caption is one to three words ending in ":" ("HQ ADD:")
@@ -273,7 +273,6 @@ def _trim_header_field(kind: str, ws: list[Word]) -> list[Word]:
                 return ws[:i]
             if i > 0 and len(ws) - i <= 3 and w.line == ws[-1].line and _SITE_CODE.match(w.text):
                 return ws[:i]
-        ws = _without_trailing_phone(ws)
     return ws
 
 
@@ -321,6 +320,7 @@ class AssembleStage:
         fields: dict[str, Field] = {}
 
         header: dict[str, tuple[list[Word], str]] = {}
+        address_phone: list[Word] = []  # a phone number run on after the address, if any
         known = frozenset(doc.meta.get("rules", {}).get("known_spans", {}).get(SHOP_NAME, ()))
         for kind, max_lines in ((SHOP_NAME, 3), (ADDRESS, 6)):
             ws = _first_block(ctx, kind, max_lines)
@@ -345,6 +345,9 @@ class AssembleStage:
                 while len(ws) > 1 and not COMPANY_NUMBER.sub("", ws[-1].text).strip():
                     ws = ws[:-1]
             ws = _trim_header_field(kind, ws)
+            if kind == ADDRESS:
+                kept = _without_trailing_phone(ws)
+                ws, address_phone = kept, ws[len(kept) :]
             if ws:
                 raw = " ".join(_join(ws).split())
                 if kind == SHOP_NAME:
@@ -357,7 +360,7 @@ class AssembleStage:
         for kind, (ws, raw) in header.items():
             fields[kind] = _field(ws, canonical[kind], raw)
 
-        self._telephone(ctx, fields)
+        self._telephone(ctx, fields, address_phone)
         self._vat_info(ctx, fields)
         self._date_time(ctx, fields, doc)
         doc.line_items = build_line_items(ctx.lines)
@@ -370,7 +373,7 @@ class AssembleStage:
         return doc
 
     # ---- single fields ---------------------------------------------------------
-    def _telephone(self, ctx: _Context, fields: dict[str, Field]) -> None:
+    def _telephone(self, ctx: _Context, fields: dict[str, Field], address_phone: list[Word]) -> None:
         for i, ws in _labelled_lines(ctx, TELEPHONE):
             found = _phone_in(ws, ctx.country)
             if found is None and len(ws) < len(ctx.lines[i]):
@@ -379,11 +382,9 @@ class AssembleStage:
             if found is not None:
                 fields["telephone"] = _field(*found)
                 return
-        # No phone line, but the address ends with a number (the classifier took the
-        # phone for more address): the number the address gives up is the phone.
-        block = _first_block(ctx, ADDRESS, 6)
-        tail = block[len(_without_trailing_phone(block)) :]
-        found = _phone_in(tail, ctx.country) if tail else None
+        # No phone line, but the address ended with a number (the classifier took the
+        # phone for more address): the number the address gave up is the phone.
+        found = _phone_in(address_phone, ctx.country) if address_phone else None
         if found is not None:
             fields["telephone"] = _field(*found)
 
