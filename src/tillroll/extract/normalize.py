@@ -402,20 +402,21 @@ def _find_times(text: str) -> tuple[ParsedTime, ...]:
     out: list[ParsedTime] = []
     if not _TIME_PREFILTER.search(fixed):
         return ()
+
+    def add(m: re.Match[str], offset: int = 0) -> None:
+        t, span = _time_of(m), (offset + m.start(), offset + m.end())
+        if t is not None and not any(span[0] < p.span[1] and p.span[0] < span[1] for p in out):
+            out.append(ParsedTime(t, t.isoformat(), span))
+
     for rx in (_TIME_COLON, _TIME_DOTS):
         for m in rx.finditer(fixed):
-            t = _time_of(m)
-            if t is not None and not any(m.start() < p.span[1] and p.span[0] < m.end() for p in out):
-                out.append(ParsedTime(t, t.isoformat(), m.span()))
+            add(m)
     # A time OCR glued onto a date ("2018-02-1714:17:07"): the date pattern already
     # stops where the time starts, so read a time right there.
     for date in _find_dates(text, None, None):
         end = date.span[1]
         if fixed[end : end + 1].isdigit() and (m := _TIME_COLON.match(fixed[end:])):
-            span = (end + m.start(), end + m.end())
-            t = _time_of(m)
-            if t is not None and not any(span[0] < p.span[1] and p.span[0] < span[1] for p in out):
-                out.append(ParsedTime(t, t.isoformat(), span))
+            add(m, end)
     out.sort(key=lambda p: p.span[0])
     return tuple(out)
 
