@@ -20,6 +20,11 @@ def evaluate(
     data: str = typer.Option(..., "--data", "-d", help="Dataset spec KIND:DIR[:SPLIT], e.g. sroie:../shared/datasets/sroie/train:dev"),
     model: str = typer.Option("rules", "--model", "-m", help="rules | neural | joint"),
     ocr: str = typer.Option("rapidocr", "--ocr", help="rapidocr | tesseract | gold (the annotation's own words: no OCR errors)"),
+    labels: str = typer.Option(
+        "model", "--labels",
+        help="model | gold: gold replaces the classifier of --model neural|joint by the annotation's labels, "
+        "to score what a perfect classifier would reach with this OCR and assembly",
+    ),
     report: Optional[Path] = typer.Option(None, "--report", "-r", help="Folder for report.json, confusion.png/.txt and per_label_f1.png"),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Score only the first N documents"),
     model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Classifier folder (default: the shipped model)"),
@@ -50,6 +55,7 @@ def evaluate(
             config=config,
             progress=progress,
             predictions_dir=(report / "predictions") if save_predictions and report else None,
+            labels=labels,
         )
     except TillrollError as exc:
         _fail(exc)
@@ -57,7 +63,7 @@ def evaluate(
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)
-    title = f"{model} / OCR {ocr} on {data}: {result['documents']} documents" + (f", {result['failed']} FAILED" if result["failed"] else "")
+    title = f"{model} / OCR {ocr}{' / gold word labels' if labels == 'gold' else ''} on {data}: {result['documents']} documents" + (f", {result['failed']} FAILED" if result["failed"] else "")
     if "words" in result:
         table = Table(title=f"Word labels ({title})")
         for col in ("label", "support", "precision", "recall", "F1"):
@@ -70,14 +76,19 @@ def evaluate(
         console.print(table)
     fields = result.get("fields")
     if fields and fields["exact"]["per_field"]:
-        table = Table(title="Fields (exact: normalised values equal; lenient: format differences forgiven)")
-        for col in ("field", "support", "P exact", "R exact", "F1 exact", "F1 lenient"):
+        table = Table(title="Fields (exact: normalised values equal; lenient: format differences forgiven; "
+                      "missed: gold values not matched, and how many of them the OCR text lacks)")
+        for col in ("field", "support", "P exact", "R exact", "F1 exact", "F1 lenient", "missed", "not in OCR"):
             table.add_column(col, justify="left" if col == "field" else "right")
+        misses = fields.get("misses", {})
         for name, s in fields["exact"]["per_field"].items():
             lenient = fields["lenient"]["per_field"][name]
-            table.add_row(name, str(s["support"]), f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", f"{lenient['f1']:.3f}")
+            miss = misses.get(name, {"missed": 0, "not_in_ocr_text": 0})
+            table.add_row(name, str(s["support"]), f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", f"{lenient['f1']:.3f}",
+                          str(miss["missed"]), str(miss["not_in_ocr_text"]))
         table.add_row("[bold]micro[/bold]", "", f"{fields['exact']['micro']['precision']:.3f}", f"{fields['exact']['micro']['recall']:.3f}",
-                      f"{fields['exact']['micro']['f1']:.3f}", f"{fields['lenient']['micro']['f1']:.3f}")
+                      f"{fields['exact']['micro']['f1']:.3f}", f"{fields['lenient']['micro']['f1']:.3f}",
+                      str(sum(m["missed"] for m in misses.values())), str(sum(m["not_in_ocr_text"] for m in misses.values())))
         console.print(table)
     if "sroie" in result:
         s = result["sroie"]

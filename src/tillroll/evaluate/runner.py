@@ -4,7 +4,8 @@ OCR always goes through the disk cache (`tillroll.ocr.cache.CachedEngine`,
 folder from TILLROLL_CACHE_DIR), so re-scoring a model after a rules change
 costs milliseconds per receipt instead of seconds. `ocr="gold"` feeds the
 annotation's own words through the static engine instead ("OCR = gold"), which
-scores the labelling alone, without OCR errors.
+scores the labelling alone, without OCR errors; `labels="gold"` does the same
+for the classifier (`tillroll.evaluate.ceiling`), which scores everything but it.
 
 Which stages run is `tillroll.pipeline.STAGES_FOR_MODEL[model]`; the runner
 only swaps the OCR engine, so it scores exactly what `tillroll extract` does.
@@ -33,6 +34,7 @@ from ..ocr.static import StaticEngine
 from ..ocr.stage import OcrStage, words_to_document
 from . import metrics
 from .align import locate_entities, match_words, read_gold_lines
+from .ceiling import LABEL_SOURCES, GoldLabelStage, field_misses
 
 OCR_CHOICES = ("rapidocr", "tesseract", "gold")
 
@@ -125,8 +127,13 @@ def evaluate_dataset(
     cache_dir: str | Path | None = None,
     progress: bool = True,
     predictions_dir: str | Path | None = None,
+    labels: str = "model",
 ) -> dict[str, Any]:
     """Run `model` with `ocr` over the dataset `spec` and return the report (a JSON-ready dict).
+
+    `labels="gold"` replaces the classifier by the annotation's own labels
+    (`tillroll.evaluate.ceiling`): the scores a perfect classifier would reach
+    with this OCR, these rules and this assembler.
 
     A document whose processing fails is recorded with its error and counted
     in `failed`; the run goes on, since one broken receipt should not cost the
@@ -140,9 +147,18 @@ def evaluate_dataset(
     examples = read_dataset(spec, limit=limit)
     if not examples:
         raise ConfigError(f"dataset {spec!r} has no documents (check the folder and the split)")
+    if labels not in LABEL_SOURCES:
+        raise ConfigError(f"unknown --labels {labels!r}; choose one of {', '.join(LABEL_SOURCES)}")
     gold_engine = StaticEngine()
     engine: OcrEngine = gold_engine if ocr == "gold" else cached_engine(ocr, cache_dir)
     stages = build_stages(model, engine, config)
+    gold_labeller: GoldLabelStage | None = None
+    if labels == "gold":
+        positions = [i for i, stage in enumerate(stages) if getattr(stage, "name", None) == "classify"]
+        if not positions:
+            raise ConfigError(f"--labels gold replaces the classifier, and --model {model} has none; use neural or joint")
+        gold_labeller = GoldLabelStage()
+        stages[positions[0]] = gold_labeller
     from ..pipeline import Pipeline
 
     pipeline = Pipeline(config, stages=stages)
@@ -155,6 +171,7 @@ def evaluate_dataset(
     located_gold: dict[str, list[int]] = {}
     timings: dict[str, list[float]] = {}
     records: list[DocumentResult] = []
+    miss_records: list[tuple[dict[str, dict[str, Any]], list[str]]] = []
     failed = 0
     started = time.perf_counter()
     if predictions_dir is not None:
@@ -166,6 +183,8 @@ def evaluate_dataset(
             doc = load_example_document(example)
             if ocr == "gold":
                 gold_engine.words = example.gold_ocr_words()
+            if gold_labeller is not None:
+                gold_labeller.reference = example.reference
             doc = pipeline.run(doc)
         except TillrollError as exc:
             failed += 1
@@ -200,6 +219,7 @@ def evaluate_dataset(
         if scored:
             field_pairs.append((gold_fields, pred_fields))
         record.fields = {name: _field_record(gold_fields.get(name), pred_fields.get(name), name) for name in sorted(set(gold_fields) | set(pred_fields))}
+        miss_records.append((record.fields, [" ".join(w.text for w in line) for line in doc.lines()]))
         if ref.line_items:
             item_pairs.append((ref.line_items, doc.line_items))
         if ref.key_values:
@@ -223,6 +243,7 @@ def evaluate_dataset(
         "dataset_kind": dataset,
         "model": model,
         "ocr": ocr,
+        "labels": labels,
         "documents": len(examples),
         "failed": failed,
         "errors": [{"id": r.id, "error": r.error} for r in records if r.error][:50],
@@ -236,6 +257,7 @@ def evaluate_dataset(
         report["words"] = labels_report.to_dict()
     if field_pairs:
         report["fields"] = metrics.field_scores(field_pairs)
+        report["fields"]["misses"] = field_misses(miss_records)
     if dataset == "sroie":
         report["sroie"] = metrics.sroie_scores(field_pairs)
     if item_pairs:
@@ -452,6 +474,7 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
     """Markdown tables of an evaluation report (for docs/benchmarks.md)."""
     lines = [
         f"`{report['model']}` model, OCR `{report['ocr']}`, {report['documents']} documents of `{report['dataset_kind']}`"
+        + (" (word labels from the annotation: a perfect classifier)" if report.get("labels") == "gold" else "")
         + (f" ({report['failed']} failed)" if report["failed"] else "")
         + ".",
         "",
@@ -473,11 +496,15 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         lines.append("")
     fields = report.get("fields")
     if fields and fields["exact"]["per_field"]:
-        lines += ["| field | support | F1 exact | F1 lenient |", "|---|---:|---:|---:|"]
+        misses = fields.get("misses", {})
+        lines += ["| field | support | F1 exact | F1 lenient | gold missed | of which not in OCR text |", "|---|---:|---:|---:|---:|---:|"]
         for name, s in fields["exact"]["per_field"].items():
             lenient = fields["lenient"]["per_field"].get(name, {})
-            lines.append(f"| {name} | {s['support']} | {_f(s['f1'])} | {_f(lenient.get('f1'))} |")
-        lines.append(f"| **all fields (micro)** | | {_f(fields['exact']['micro']['f1'])} | {_f(fields['lenient']['micro']['f1'])} |")
+            miss = misses.get(name, {"missed": 0, "not_in_ocr_text": 0})
+            lines.append(f"| {name} | {s['support']} | {_f(s['f1'])} | {_f(lenient.get('f1'))} | {miss['missed']} | {miss['not_in_ocr_text']} |")
+        total_missed = sum(m["missed"] for m in misses.values())
+        total_absent = sum(m["not_in_ocr_text"] for m in misses.values())
+        lines.append(f"| **all fields (micro)** | | {_f(fields['exact']['micro']['f1'])} | {_f(fields['lenient']['micro']['f1'])} | {total_missed} | {total_absent} |")
         lines.append("")
     if "sroie" in report:
         s = report["sroie"]
