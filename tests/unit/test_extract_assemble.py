@@ -205,3 +205,45 @@ def test_extract_assemble_a_tax_number_after_the_address_is_not_taken_for_the_ph
     doc = AssembleStage(entity_db=False)(_labelled(rows, labels))
     assert doc.fields["address"].text.endswith("Kajang")
     assert "telephone" not in doc.fields
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (["COFFEE  3.50", "SUB.TOTAL  11.55", "TAX  0.81", "TOTAL  12.36"], "11.55"),
+        (["COFFEE  3.50", "SOUS-TOTAL  11.55", "TOTAL  12.36"], "11.55"),
+        # the amount under its keyword sits on a line of its own (a right-aligned column)
+        (["COFFEE  3.50", "SubTotal:", "55.10", "Total:  63.92"], "55.10"),
+        # the amount after the keyword, not the total printed further along the same line
+        (["COFFEE  3.50", "NET SALES 100.75 GRAND TOTAL 113.35"], "100.75"),
+        # the amount after the keyword, not a quantity figure before it
+        (["COFFEE  3.50", "SUB_TOT ITM= 8 Q=10.00 885.00", "VAT 110.63"], "885.00"),
+        # a net-amount wording counts only where no subtotal keyword is printed
+        (["Netto 19%  17.14", "BAR TOTAL  20.40"], "17.14"),
+        (["NET TOTAL  5.33", "SUBTOTAL  6.40", "TOTAL  6.40"], "6.40"),
+        (["NETT TOTAL  6.40"], None),  # Malaysian "nett": the amount due, not a subtotal
+    ],
+)
+def test_extract_assemble_subtotal_keywords(rows: list[str], expected: str | None) -> None:
+    from tillroll.extract.assemble import find_subtotal
+
+    from receipt_builder import build
+
+    found = find_subtotal(build(rows).lines())
+    assert (found[1].text if found else None) == expected
+
+
+def test_extract_assemble_subtotal_from_total_minus_tax_when_no_line_names_it() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    labels = {"TOTAL": "total", "97.71": "total", "TAX": "vat_included", "14.20": "vat_included"}
+    doc = AssembleStage(entity_db=False)(_labelled(["STEAK  60.00", "WINE  23.51", "AMOUNT  83.51", "TAX  14.20", "TOTAL  97.71"], labels))
+    assert doc.fields["subtotal"].value == "83.51"
+    assert doc.fields["subtotal"].word_ids == [w.id for w in doc.words if w.text == "83.51"]
+    # No amount equals total - tax: nothing is invented; an implausible tax (more than what it
+    # is charged on) identifies nothing either.
+    doc = AssembleStage(entity_db=False)(_labelled(["STEAK  60.00", "TAX  14.20", "TOTAL  97.71"], labels))
+    assert "subtotal" not in doc.fields
+    labels = {"TOTAL": "total", "5.07": "total", "TAX": "vat_included", "4.20": "vat_included"}
+    doc = AssembleStage(entity_db=False)(_labelled(["FEE  0.87", "TAX  4.20", "TOTAL  5.07"], labels))
+    assert "subtotal" not in doc.fields

@@ -60,9 +60,14 @@ from .normalize import (
 )
 
 SUBTOTAL_KEYWORDS = re.compile(
-    r"(?<![A-Z])(?:SUB\s*[-_]?\s*TOTAL|SUB\s*[-_]?\s*TOT(?![A-Z])|SUB\s*TTL|SUBTTL|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*"
+    r"(?<![A-Z])(?:SUB\s*[-_.]?\s*(?:TOTAL|TOAL|TOTL)|SUB\s*[-_.]?\s*TOT(?![A-Z])|SUB\s*TTL|SUBTTL|SOUS\s*[-_.]?\s*TOTAL|ZWISCHENSUMME"
+    r"|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*"
     r"|ITEMS?\s*TOTAL|GROSS\s*(?:AMOUNT|AMT|TOTAL)|TAXABLE\s*(?:TOTAL|AMOUNT|AMT))"
 )
+# The amount before tax under its other names: "NET TOTAL", "NET SALES", German "Netto",
+# Spanish "BASE IMPONIBLE". Weaker than the words above: used only when none of them is
+# printed. "NETT" (Malaysian receipts' amount due) is deliberately not among them.
+NET_AMOUNT_KEYWORDS = re.compile(r"(?<![A-Z])(?:NET\s*(?:TOTAL|SALES?|AMOUNT|AMT)|NETTO|BASE\s*IMP\w*)")
 STRONG_TOTAL = re.compile(r"ROUND|GRAND|NETT|PAYABLE|DUE|TO\s*PAY|INCL|INCLUSIVE|JUMLAH")
 
 
@@ -439,14 +444,7 @@ class AssembleStage:
 
     def _amounts(self, ctx: _Context, fields: dict[str, Field], doc: Document) -> None:
         lines = ctx.lines
-        # Subtotal: no label of its own in the 12 classes, so keywords find it.
-        subtotal: tuple[list[Word], ParsedAmount] | None = None
-        for line in lines:
-            upper = _join(line).upper()
-            if SUBTOTAL_KEYWORDS.search(upper):
-                a = _money_words(line)
-                if a:
-                    subtotal = a
+        subtotal = find_subtotal(lines)
         if subtotal:
             fields["subtotal"] = _field(subtotal[0], subtotal[1].text, currency=ctx.currency, confidence=0.7)
 
@@ -468,6 +466,11 @@ class AssembleStage:
                 # Tax at least as large as the amount due is an amount misread as tax (often the
                 # total itself on a "TOTAL INCL. VAT" line): drop it rather than report it.
                 fields.pop("vat_included", None)
+            elif subtotal is None and tax and 0 < tax[1].value < amount.value - tax[1].value:
+                # Only a plausible tax (less than what it is charged on) identifies the amount before it.
+                before_tax = _amount_before_tax(lines, words, amount.value - tax[1].value, tax[0])
+                if before_tax is not None:
+                    fields["subtotal"] = _field(before_tax[0], before_tax[1].text, currency=ctx.currency, confidence=0.6)
 
     def _vat_included(self, ctx: _Context) -> tuple[list[Word], ParsedAmount] | None:
         best: tuple[int, list[Word], ParsedAmount] | None = None
@@ -479,6 +482,59 @@ class AssembleStage:
             if best is None or (score, a[1].value) > (best[0], best[2].value):
                 best = (score, a[0], a[1])
         return (best[1], best[2]) if best else None
+
+
+def _keyword_amount(lines: Sequence[Sequence[Word]], i: int, keyword_end: int) -> tuple[list[Word], ParsedAmount] | None:
+    """The money printed after the keyword (ending at `keyword_end` of the joined line `i`) and before
+    any total keyword that follows it: the last such amount ("SUB_TOT ITM= 8 Q=10.00 885.00",
+    "NET SALES 100.75 GRAND TOTAL 113.35"). Failing that, the next line's amount when that line
+    prints nothing else (a right-aligned column that the OCR read as its own line)."""
+    upper = _join(lines[i]).upper()
+    next_total = TOTAL_KEYWORDS.search(upper, keyword_end)
+    stop = next_total.start() if next_total else len(upper)
+    between = [(ws, a) for ws, a in _all_money_words(lines[i]) if keyword_end <= a.span[0] < stop]
+    found = between[-1] if between else None
+    if found is None and i + 1 < len(lines):
+        nxt = lines[i + 1]
+        found = _money_words(nxt)
+        if found is not None and len(found[0]) != len(nxt):
+            found = None
+    return found
+
+
+def _amount_before_tax(
+    lines: Sequence[Sequence[Word]], total_words: Sequence[Word], value: Decimal, tax_words: Sequence[Word]
+) -> tuple[list[Word], ParsedAmount] | None:
+    """An amount equal to total - tax printed above the total line, under whatever caption
+    ("AMOUNT 83.51", "Food 20.00"): the subtotal of a receipt that does not call it one.
+    The nearest such amount above the total wins; the tax's own words never count."""
+    total_line = next((i for i, line in enumerate(lines) if total_words[0] in line), None)
+    if total_line is None or value <= 0:
+        return None
+    taken = {id(w) for w in tax_words}
+    for i in range(total_line - 1, -1, -1):
+        for ws, a in reversed(_all_money_words(lines[i])):
+            if a.value == value and not any(id(w) in taken for w in ws):
+                return ws, a
+    return None
+
+
+def find_subtotal(lines: Sequence[Sequence[Word]]) -> tuple[list[Word], ParsedAmount] | None:
+    """The subtotal: no word class of its own in the 12 labels, so keywords find it.
+
+    The last line with a subtotal keyword wins (a "SUB TOTAL" after discounts
+    supersedes one before them); net-amount wordings count only on receipts
+    that print none of those keywords.
+    """
+    for keywords in (SUBTOTAL_KEYWORDS, NET_AMOUNT_KEYWORDS):
+        found = None
+        for i, line in enumerate(lines):
+            match = keywords.search(_join(line).upper())
+            if match:
+                found = _keyword_amount(lines, i, match.end()) or found
+        if found is not None:
+            return found
+    return None
 
 
 def _words_in_span(ws: Sequence[Word], span: tuple[int, int]) -> list[Word]:
