@@ -222,6 +222,14 @@ def test_extract_assemble_a_tax_number_after_the_address_is_not_taken_for_the_ph
         (["Netto 19%  17.14", "BAR TOTAL  20.40"], "17.14"),
         (["NET TOTAL  5.33", "SUBTOTAL  6.40", "TOTAL  6.40"], "6.40"),
         (["NETT TOTAL  6.40"], None),  # Malaysian "nett": the amount due, not a subtotal
+        # the keyword as OCR mangles it, and the Italian form
+        (["Subtotel  23.77", "Sales Tax  1.90"], "23.77"),
+        (["SUB CTAL  $96.62", "TOTAL  $99.82"], "96.62"),
+        (["SUBTOTALE  24,50", "TOTALE EURO  24,50"], "24.50"),
+        # a bare "AMOUNT" caption above the total is the amount before tax; "TOTAL AMOUNT" is not
+        (["AMOUNT:  23.24", "Total:  23.24"], "23.24"),
+        (["TOTAL AMOUNT:  30.00"], None),
+        (["AMOUNT DUE  30.00"], None),
     ],
 )
 def test_extract_assemble_subtotal_keywords(rows: list[str], expected: str | None) -> None:

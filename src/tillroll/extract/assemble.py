@@ -60,14 +60,16 @@ from .normalize import (
 )
 
 SUBTOTAL_KEYWORDS = re.compile(
-    r"(?<![A-Z])(?:SUB\s*[-_.]?\s*(?:TOTAL|TOAL|TOTL)|SUB\s*[-_.]?\s*TOT(?![A-Z])|SUB\s*TTL|SUBTTL|SOUS\s*[-_.]?\s*TOTAL|ZWISCHENSUMME"
+    # "SUBTOTAL" as OCR mangles it too: SUBTOTEL, SUB CTAL, SUBT AL, SUBTOAL.
+    r"(?<![A-Z])(?:SUB\s*[-_.]?\s*TOTAL|SUB\s*[-_.]?\s*[TC]\s*[O0C]?\s*[TC]?\s*[AE]\s*L(?![A-Z])|SUB\s*[-_.]?\s*TOT(?![A-Z])|SUB\s*TTL|SUBTTL|SOUS\s*[-_.]?\s*TOTAL|ZWISCHENSUMME"
     r"|TOTAL\s*(?:SALES\s*)?\(?\s*EXCL\w*|TOTAL\s*BEFORE|TOTAL\s*W/O|AMOUNT\s*EXCL\w*"
     r"|ITEMS?\s*TOTAL|GROSS\s*(?:AMOUNT|AMT|TOTAL)|TAXABLE\s*(?:TOTAL|AMOUNT|AMT))"
 )
 # The amount before tax under its other names: "NET TOTAL", "NET SALES", German "Netto",
-# Spanish "BASE IMPONIBLE". Weaker than the words above: used only when none of them is
-# printed. "NETT" (Malaysian receipts' amount due) is deliberately not among them.
-NET_AMOUNT_KEYWORDS = re.compile(r"(?<![A-Z])(?:NET\s*(?:TOTAL|SALES?|AMOUNT|AMT)|NETTO|BASE\s*IMP\w*)")
+# Spanish "BASE IMPONIBLE", or a bare "AMOUNT:" caption that opens its line. Weaker than
+# the words above: used only when none of them is printed. "NETT" (Malaysian receipts'
+# amount due) is deliberately not among them.
+NET_AMOUNT_KEYWORDS = re.compile(r"(?<![A-Z])(?:NET\s*(?:TOTAL|SALES?|AMOUNT|AMT)|NETTO|BASE\s*IMP\w*)|^\W*AMOUNT\s*:?(?=[^A-Z]*$)")
 STRONG_TOTAL = re.compile(r"ROUND|GRAND|NETT|PAYABLE|DUE|TO\s*PAY|INCL|INCLUSIVE|JUMLAH")
 
 
