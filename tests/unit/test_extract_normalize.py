@@ -302,3 +302,20 @@ def test_normalize_find_dates_reads_eight_glued_digits_only_when_asked() -> None
     assert [d.iso for d in find_dates("27032018", glued=True)] == ["2018-03-27"]
     assert [d.iso for d in find_dates("No 27032018 on 05/04/2018", glued=True)] == ["2018-04-05"]  # a printed date wins
     assert find_dates("99999999", glued=True) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "currency"),
+    [
+        ("TOTAL S34.50", "34.50", None),  # "$" read as "S": not 534.50
+        ("VISA s0.50", "0.50", None),
+        ("S$12.50", "12.50", "SGD"),  # a printed Singapore dollar keeps its sign
+        ("SUBTOTAL 12.50", "12.50", None),  # an S that ends a word is not a dollar
+        ("1S.50", "15.50", None),  # inside a number an S is still a 5
+    ],
+)
+def test_normalize_amount_with_its_dollar_sign_read_as_s(text: str, value: str, currency: str | None) -> None:
+    from tillroll.extract.normalize import parse_amount
+
+    amount = parse_amount(text)
+    assert (amount.text, amount.currency) == (value, currency)

@@ -576,9 +576,16 @@ def find_amounts(text: Any, country: str | None = None) -> list[ParsedAmount]:
     return list(_find_amounts(text, country))
 
 
+# A dollar sign read as "S" in front of a price ("S34.50", "s0.50"): OCR makes this slip far
+# more often than it reads a leading 5 as S, and "534.50" would be a wrong total. Only a
+# token-initial S directly before a number with two decimals counts; the currency is still
+# taken from what is printed, not from this guess.
+_DOLLAR_READ_AS_S = re.compile(r"(?<![A-Za-z0-9$])[Ss](?=\d{1,6}[.,]\d{2}(?![\d.,]))")
+
+
 @lru_cache(maxsize=8192)
 def _find_amounts(text: str, country: str | None) -> tuple[ParsedAmount, ...]:
-    fixed = fix_digits(text)
+    fixed = fix_digits(_DOLLAR_READ_AS_S.sub("$", text) if "S" in text or "s" in text else text)
     matches = list(_AMOUNT.finditer(fixed))
     if not matches:
         return ()
