@@ -255,3 +255,16 @@ def test_extract_assemble_subtotal_from_total_minus_tax_when_no_line_names_it() 
     labels = {"TOTAL": "total", "5.07": "total", "TAX": "vat_included", "4.20": "vat_included"}
     doc = AssembleStage(entity_db=False)(_labelled(["FEE  0.87", "TAX  4.20", "TOTAL  5.07"], labels))
     assert "subtotal" not in doc.fields
+
+
+def test_extract_assemble_tax_from_a_vat_summary_row_and_the_line_that_names_the_tax() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    # Net, tax and gross on one row: the tax is the smaller of the two that add up to the third.
+    row = {"A": "vat_included", "19%": "vat_included", "Mwst": "vat_included", "7.31": "vat_included", "1.39": "vat_included", "8.70": "vat_included"}
+    doc = AssembleStage(entity_db=False)(_labelled(["BROT  8.70", "A 19% Mwst 7.31 1.39 8.70", "SUMME  8.70"], {**row, "SUMME": "total", "8.70": "vat_included"}))
+    assert doc.fields["vat_included"].value == "1.39"
+    # The turnover a rate is charged on is labelled too, and is larger: the line naming the tax wins.
+    labels = {w: "vat_included" for w in ("Umsatz", "10%", "inkl.", "26,10", "MwSt", "2,37")}
+    doc = AssembleStage(entity_db=False)(_labelled(["Umsatz 10% inkl. 26,10", "MwSt 10% 2,37", "Saldo  32,60"], labels))
+    assert doc.fields["vat_included"].value == "2.37"

@@ -43,7 +43,7 @@ from ..labels import (
     VAT_INFO,
 )
 from ..rules.entities import COMPANY_NUMBER
-from ..rules.patterns import PHONE_KEYWORDS, TOTAL_KEYWORDS, fix_letters
+from ..rules.patterns import PHONE_KEYWORDS, TAX_WORD, TOTAL_KEYWORDS, fix_letters
 from .checks import CHANGE, ROUNDING, find_payments, items_sum, total_support
 from .normalize import (
     ParsedAmount,
@@ -475,15 +475,33 @@ class AssembleStage:
                     fields["subtotal"] = _field(before_tax[0], before_tax[1].text, currency=ctx.currency, confidence=0.6)
 
     def _vat_included(self, ctx: _Context) -> tuple[list[Word], ParsedAmount] | None:
-        best: tuple[int, list[Word], ParsedAmount] | None = None
+        """The tax amount among the lines labelled vat_included.
+
+        A "TAX TOTAL" line beats the rest, then a line that names the tax ("MwSt 10% 2,37")
+        beats one that does not ("Umsatz 10% inkl. 26,10", the turnover it is charged on),
+        then the larger amount. On a row of a VAT summary (net, tax, gross) the tax is the
+        smaller of the two amounts that add up to the third, not the gross at the end.
+        """
+        best: tuple[tuple[bool, bool, Decimal], list[Word], ParsedAmount] | None = None
         for _, ws in _labelled_lines(ctx, VAT_INCLUDED):
-            a = _money_words(ws)
+            a = _tax_in_summary_row(ws) or _money_words(ws)
             if not a:
                 continue
-            score = 2 if "TOTAL" in _join(ws).upper() else 1
-            if best is None or (score, a[1].value) > (best[0], best[2].value):
+            upper = _join(ws).upper()
+            score = ("TOTAL" in upper, bool(TAX_WORD.search(upper)), a[1].value)
+            if best is None or score > best[0]:
                 best = (score, a[0], a[1])
         return (best[1], best[2]) if best else None
+
+
+def _tax_in_summary_row(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
+    """The tax on a VAT-summary row that prints net, tax and gross ("A 19% 7.31 1.39 8.70"):
+    of three amounts in a row where two add up to the third, the smaller of those two."""
+    amounts = [m for m in _all_money_words(ws) if m[1].value > 0]
+    for first, second, third in zip(amounts, amounts[1:], amounts[2:]):
+        if first[1].value + second[1].value == third[1].value:
+            return min(first, second, key=lambda m: m[1].value)
+    return None
 
 
 def _keyword_amount(lines: Sequence[Sequence[Word]], i: int, keyword_end: int) -> tuple[list[Word], ParsedAmount] | None:

@@ -89,6 +89,8 @@ NOT_TOTAL = re.compile(
 TAX_INCLUSIVE = re.compile(r"INCL(?:\.|USIVE|(?![A-Z]))|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
 
 _TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU)"
+# A tax keyword standing as a word ("MwSt 10%", "TAX TOTAL"); the assembler ranks tax lines by it.
+TAX_WORD = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 # Cheap test before the full VAT parser: a tax keyword, an EU prefix glued to digits, or 12 digits (Malaysian GST).
 _VAT_PREFILTER = re.compile(r"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|NIF|CIF|P\.?IVA|(?<![A-Z])[A-Z]{2}\s?[-:.]?\s?\d{3}|\d{12}")
 _TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU")
