@@ -268,3 +268,18 @@ def test_extract_assemble_tax_from_a_vat_summary_row_and_the_line_that_names_the
     labels = {w: "vat_included" for w in ("Umsatz", "10%", "inkl.", "26,10", "MwSt", "2,37")}
     doc = AssembleStage(entity_db=False)(_labelled(["Umsatz 10% inkl. 26,10", "MwSt 10% 2,37", "Saldo  32,60"], labels))
     assert doc.fields["vat_included"].value == "2.37"
+
+
+def test_extract_assemble_phone_run_on_past_the_labelled_address() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    # The classifier took "0345" for address and left "6779890" unlabelled: together they are the phone.
+    rows = ["TESCO", "CRADLEY HEATH 0345 6779890", "TOTAL 5.00"]
+    labels = {"TESCO": "shop_name", "CRADLEY": "address", "HEATH": "address", "0345": "address"}
+    fields = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields
+    assert fields["address"].value == "CRADLEY HEATH"
+    assert fields["telephone"].value.endswith("3456779890")
+    # Unlabelled digits too short for a phone stay out of the address and out of the phone.
+    rows = ["TESCO", "CRADLEY HEATH 0345 12", "TOTAL 5.00"]
+    fields = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields
+    assert fields["address"].value == "CRADLEY HEATH 0345" and "telephone" not in fields

@@ -253,6 +253,15 @@ def _without_trailing_phone(ws: list[Word]) -> list[Word]:
     return ws[:i]
 
 
+def _numbers_after(lines: Sequence[Sequence[Word]], last: Word) -> list[Word]:
+    """The number-only words that end the line of `last`, right after it (none if anything else follows)."""
+    line = next((line for line in lines if last in line), None)
+    if line is None:
+        return []
+    after = list(line[list(line).index(last) + 1 :])
+    return after if after and all(_NUMBER_ONLY.match(w.text) for w in after) else []
+
+
 def _phone_in(ws: list[Word], country: str | None) -> tuple[list[Word], str] | None:
     """(words, value) of the phone number in `ws`: the first after a TEL keyword (not a FAX
     one) if the line has one ("819642 Tel. 65424709": a postcode, then the phone), else the first."""
@@ -352,9 +361,15 @@ class AssembleStage:
                 while len(ws) > 1 and not COMPANY_NUMBER.sub("", ws[-1].text).strip():
                     ws = ws[:-1]
             ws = _trim_header_field(kind, ws)
-            if kind == ADDRESS:
-                kept = _without_trailing_phone(ws)
-                ws, address_phone = kept, ws[len(kept) :]
+            if kind == ADDRESS and ws:
+                # The phone may run on past the last address word, unlabelled
+                # ("CRADLEY HEATH 0345 | 6779890"): its digit groups count too, but only as a phone.
+                run_on = _numbers_after(ctx.lines, ws[-1])
+                kept = _without_trailing_phone(ws + run_on)
+                if len(kept) >= len(ws):
+                    kept = _without_trailing_phone(ws)
+                    run_on = []
+                ws, address_phone = kept, (ws + run_on)[len(kept) :]
             if ws:
                 raw = " ".join(_join(ws).split())
                 if kind == SHOP_NAME:
