@@ -319,3 +319,22 @@ def test_normalize_amount_with_its_dollar_sign_read_as_s(text: str, value: str, 
 
     amount = parse_amount(text)
     assert (amount.text, amount.currency) == (value, currency)
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("20Mar'17", "2017-03-20"),  # the 0 of the day is not taken for an O of the month
+        ("11-Dec-20147:50:45P", "2014-12-11"),  # a time glued onto the year
+        ("dim. 04sept.16", "2016-09-04"),  # the digit repair must not eat the S of "sept"
+        ("11Oct2017", "2017-10-11"),
+        ("jeudi 23 juin 2016", "2016-06-23"),
+        ("12 März 2019", "2019-03-12"),
+        ("3 agosto 2015", "2015-08-03"),
+        ("18 AVR 2014", "2014-04-18"),
+    ],
+)
+def test_normalize_dates_with_month_names_in_other_languages_and_ocr_damage(text: str, iso: str) -> None:
+    from tillroll.extract.normalize import parse_date
+
+    assert parse_date(text).iso == iso

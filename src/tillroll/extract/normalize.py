@@ -195,23 +195,23 @@ def fix_letters_in_words(text: str) -> str:
 # Dates
 # ---------------------------------------------------------------------------
 
-# Month names: English and Maltese, full and abbreviated, plus misreadings seen
-# in OCR output (0 for O, missing letters). Keys are lower case.
+# Month names: English and Maltese, French, Spanish, Italian and German, full and
+# abbreviated, plus misreadings seen in OCR output (0 for O, missing letters). Keys are lower case.
 _MONTH_WORDS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
-        "january jan jannar jann janu jauary januray",
-        "february feb febr frar fra febuary feburary",
-        "march mar marzu mrz",
-        "april apr aprile apl",
-        "may mejju mej",
-        "june jun gunju ġunju ġun gun jume",
-        "july jul lulju lul juli",
-        "august aug awwissu aww agust augst auc",
-        "september sep sept settembru set septembre",
-        "october oct ottubru ott 0ct octobre 0ctober",
-        "november nov novembru n0v novemver",
-        "december dec dicembru diċembru dic diċ decmber dec3mber",
+        "january jan jannar jann janu jauary januray janvier janv enero ene gennaio genn januar",
+        "february feb febr frar fra febuary feburary février fevrier févr fevr fév fev febrero febbraio februar",
+        "march mar marzu mrz mars marzo märz marz",
+        "april apr aprile apl avril avr abril abr",
+        "may mejju mej mai mayo maggio mag",
+        "june jun gunju ġunju ġun gun jume juin junio giugno giu juni",
+        "july jul lulju lul juli juillet juil julio luglio lug",
+        "august aug awwissu aww agust augst auc août aout agosto ago",
+        "september sep sept settembru set septembre septiembre settembre",
+        "october oct ottubru ott 0ct octobre 0ctober octubre ottobre okt oktober",
+        "november nov novembru n0v novemver noviembre novembre",
+        "december dec dicembru diċembru dic diċ decmber dec3mber décembre decembre déc diciembre dicembre dezember dez",
     ],
     start=1,
 ):
@@ -238,8 +238,9 @@ _DMY_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})(?P<y>(?:19|20)\
 # "2703/2018": OCR lost the first separator.
 _DAYMONTH_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})[/.-](?P<y>(?:19|20)\d{2})(?!\d)")
 # Textual: 14 March 2018, 14-MAR-18, 14Mar2018, 1st Jan 2019, Maltese "9 ta' Settembru 2023"
+# A time glued on by OCR may follow a four-digit year ("11-Dec-20147:50:45P").
 _DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|\s+ta['’]?)?[\s\-/.,]*(?P<m>{_MONTH_RE})\.?[\s\-/.,']*(?P<y>\d{{4}}|\d{{2}})(?!\d)",
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|\s+ta['’]?)?[\s\-/.,]*(?P<m>{_MONTH_RE})\.?[\s\-/.,']*(?P<y>\d{{4}}(?=\d{{1,2}}:\d{{2}})|(?:\d{{4}}|\d{{2}})(?!\d))",
     re.IGNORECASE,
 )
 # Textual: March 14, 2018 / Mar 14 2018 / MAR-14-2018
@@ -247,7 +248,7 @@ _MONTH_DAY_YEAR = re.compile(
     rf"(?<![A-Za-z])(?P<m>{_MONTH_RE})\.?[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,']+(?P<y>\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
-_LETTER_TOKEN = re.compile(r"[A-Za-zĠġĊċ0]{3,}")
+_LETTER_TOKEN = re.compile(r"(?:[^\W\d_]|0){3,}")
 # Countries that print month first; everyone else here (MY, MT, GB, EU...) prints day first.
 MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "FM", "MH", "PW"})
 
@@ -324,10 +325,14 @@ def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple
         taken.append(p.span)
         found.append(p)
 
-    # The month-name patterns are long alternations: only run them when a month word is present.
-    has_month = any(t in _MONTH_WORDS or t.rstrip("0") in _MONTH_WORDS for t in map(str.lower, _LETTER_TOKEN.findall(fixed)))
-    for rx, month_first in ((_DAY_MONTH_YEAR, False), (_MONTH_DAY_YEAR, True)) if has_month else ():
-        for m in rx.finditer(fixed):
+    # The month-name patterns are long alternations: only run them when a month word is present
+    # ("20Mar'17" gives the token "0Mar": a zero may be a digit of the day or an O of the month).
+    # On the printed text first: the digit repair would read the S of "04sept.16" or the O of
+    # "11Oct" as part of the day. Both texts have the same length, so spans agree.
+    sources = (text, fixed) if fixed != text else (text,)
+    has_month = any(t in _MONTH_WORDS or t.strip("0") in _MONTH_WORDS for src in sources for t in map(str.lower, _LETTER_TOKEN.findall(src)))
+    for source, (rx, month_first) in ((src, pat) for src in sources for pat in ((_DAY_MONTH_YEAR, False), (_MONTH_DAY_YEAR, True))) if has_month else ():
+        for m in rx.finditer(source):
             month = _MONTH_WORDS.get(m.group("m").lower())
             if month is None:
                 continue
