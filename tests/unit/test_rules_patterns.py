@@ -76,6 +76,10 @@ def test_rules_patterns_vat_info(row: str, word: str) -> None:
         ("PHONE NO: 00356-8123-4567", ["PHONE", "00356-8123-4567"]),
         ("MOBILE: 3999 9999/+356 8111 1111", ["MOBILE:", "3999", "9999/+356", "1111"]),
         ("+356 2123 4567", ["+356", "4567"]),
+        # a line holding nothing but a North American number, in any of its layouts
+        ("7349944004", ["7349944004"]),
+        ("#(609)-298-4650", ["#(609)-298-4650"]),
+        ("905 303 6621", ["905", "303", "6621"]),
     ],
 )
 def test_rules_patterns_telephone(row: str, words: list[str]) -> None:
@@ -86,6 +90,8 @@ def test_rules_patterns_telephone(row: str, words: list[str]) -> None:
 def test_rules_patterns_telephone_needs_keyword_for_local_numbers() -> None:
     assert TELEPHONE not in labelled(["INV 2123 4567"]).values()
     assert TELEPHONE not in labelled(["002126950400"]).values()  # a GST number, not +212
+    assert TELEPHONE not in labelled(["1234567890"]).values()  # no area code starts with 1
+    assert TELEPHONE not in labelled(["REF 7349944004"]).values()  # not alone on its line
 
 
 @pytest.mark.parametrize("row", ["VAT @ 18%        12.34", "TAX TOTAL:        5.67", "GST 6%            1.95", "S  6%    56.89    3.41 GST"])

@@ -112,6 +112,9 @@ PHONE_KEYWORDS = re.compile(
 _PHONE_LAYOUT = re.compile(
     r"(?<![\w/.-])(?:\(\d{3}\)\s?\d{3}[-.\s]\d{4}|\d{3}[-.]\d{3}[-.]\d{4}|0\d{1,2}-\d{3,4}\s?\d{4})(?![\w/.-])"
 )
+# A line that prints nothing but a North American number, in any layout ("7349944004",
+# "#(609)-298-4650", "575-1628095"): the area code and exchange never start with 0 or 1.
+_PHONE_ALONE = re.compile(r"\s*#?\s*\(?[2-9]\d{2}\)?[-.\s]?[2-9]\d{2}[-.\s]?\d{4}\s*")
 
 
 def _amount_spans(line: LineText) -> list[tuple[int, int]]:
@@ -191,6 +194,8 @@ def telephone_rule(line: LineText) -> list[RuleMatch]:
         taken = [*_amount_spans(line), *(d.span for d in find_dates(line.text))]
         if not any(a < fmt.end() and fmt.start() < b for a, b in taken):
             return [RuleMatch(TELEPHONE, line.ids_in(*fmt.span()), "telephone_layout", 0.8)]
+    if _PHONE_ALONE.fullmatch(line.text):
+        return [RuleMatch(TELEPHONE, line.ids_in(0, len(line.text)), "telephone_alone", 0.7)]
     # Without a keyword only an unmistakable international number counts ("+356 ...", "00356 ...");
     # "00" + digits of an unknown calling code is more often a tax number.
     if "+" in line.text or "00" in line.text:
