@@ -283,3 +283,11 @@ def test_extract_assemble_phone_run_on_past_the_labelled_address() -> None:
     rows = ["TESCO", "CRADLEY HEATH 0345 12", "TOTAL 5.00"]
     fields = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields
     assert fields["address"].value == "CRADLEY HEATH 0345" and "telephone" not in fields
+
+
+def test_extract_assemble_a_dotted_date_is_not_the_time() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    labels = {"10.07.13": "date_time", "21:52": "date_time", "SUMME": "total", "12,40": "total"}
+    fields = AssembleStage(entity_db=False)(_labelled(["Datum: 10.07.13 21:52 Tisch: 102", "SUMME  12,40"], labels)).fields
+    assert fields["date"].value == "2013-07-10" and fields["time"].value == "21:52:00"

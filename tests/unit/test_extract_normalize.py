@@ -338,3 +338,14 @@ def test_normalize_dates_with_month_names_in_other_languages_and_ocr_damage(text
     from tillroll.extract.normalize import parse_date
 
     assert parse_date(text).iso == iso
+
+
+def test_normalize_the_hour_of_a_time_is_not_a_year() -> None:
+    from tillroll.extract.normalize import find_dates, find_times
+
+    assert find_dates("15 Jun 12:47") == [] and find_dates("Jun 15 12:47") == []
+    # The C library's layout puts the time between the day and the year; the date leaves the time alone.
+    [date] = find_dates("Wed Jun 15 12:47:59 2011")
+    [time] = find_times("Wed Jun 15 12:47:59 2011")
+    assert date.iso == "2011-06-15" and time.iso == "12:47:59"
+    assert date.span[1] <= time.span[0]

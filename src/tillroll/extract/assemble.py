@@ -47,6 +47,7 @@ from ..rules.patterns import PHONE_KEYWORDS, TAX_WORD, TOTAL_KEYWORDS, fix_lette
 from .checks import CHANGE, ROUNDING, find_payments, items_sum, total_support
 from .normalize import (
     ParsedAmount,
+    ParsedTime,
     currency_of_country,
     detect_currency,
     find_amounts,
@@ -446,13 +447,13 @@ class AssembleStage:
             doc.meta["date_order_ambiguous"] = d.ambiguous
             # The time printed with the transaction date is the transaction's; opening
             # hours or a validity time printed above it are not.
-            times = find_times(joined)
+            times = _times_beside_dates(joined, [d.span])
             if times:
                 fields["time"] = _field(_words_in_span(ws, times[0].span), times[0].iso)
         for _, ws in _labelled_lines(ctx, DATE_TIME):
             joined = _join(ws)
             if "time" not in fields:
-                times = find_times(joined)
+                times = _times_beside_dates(joined, [d.span for d in find_dates(joined, day_first=day_first, country=ctx.country)])
                 if times:
                     t = times[0]
                     fields["time"] = _field(_words_in_span(ws, t.span), t.iso)
@@ -517,6 +518,11 @@ def _tax_in_summary_row(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] |
         if first[1].value + second[1].value == third[1].value:
             return min(first, second, key=lambda m: m[1].value)
     return None
+
+
+def _times_beside_dates(text: str, date_spans: Sequence[tuple[int, int]]) -> list[ParsedTime]:
+    """The times in `text` that are not a date read as a time ("10.07.13 21:52": the date, then the time)."""
+    return [t for t in find_times(text) if not any(t.span[0] < end and start < t.span[1] for start, end in date_spans)]
 
 
 def _keyword_amount(lines: Sequence[Sequence[Word]], i: int, keyword_end: int) -> tuple[list[Word], ParsedAmount] | None:

@@ -240,12 +240,18 @@ _DAYMONTH_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})[/.-](?P<y>
 # Textual: 14 March 2018, 14-MAR-18, 14Mar2018, 1st Jan 2019, Maltese "9 ta' Settembru 2023"
 # A time glued on by OCR may follow a four-digit year ("11-Dec-20147:50:45P").
 _DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|\s+ta['’]?)?[\s\-/.,]*(?P<m>{_MONTH_RE})\.?[\s\-/.,']*(?P<y>\d{{4}}(?=\d{{1,2}}:\d{{2}})|(?:\d{{4}}|\d{{2}})(?!\d))",
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|\s+ta['’]?)?[\s\-/.,]*(?P<m>{_MONTH_RE})\.?[\s\-/.,']*(?P<y>\d{{4}}(?=\d{{1,2}}:\d{{2}})|(?:\d{{4}}|\d{{2}}(?!\s?:\d))(?!\d))",
     re.IGNORECASE,
 )
-# Textual: March 14, 2018 / Mar 14 2018 / MAR-14-2018
+# Textual: March 14, 2018 / Mar 14 2018 / MAR-14-2018. In both, two digits followed by a
+# colon are the hour of a time, not the year ("Jun 15 12:47:59 2011").
 _MONTH_DAY_YEAR = re.compile(
-    rf"(?<![A-Za-z])(?P<m>{_MONTH_RE})\.?[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,']+(?P<y>\d{{4}}|\d{{2}})(?!\d)",
+    rf"(?<![A-Za-z])(?P<m>{_MONTH_RE})\.?[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,']+(?P<y>\d{{4}}|\d{{2}}(?!\s?:\d))(?!\d)",
+    re.IGNORECASE,
+)
+# The C library's layout: "Jun 15 12:47:59 2011", the time between the day and the year.
+_MONTH_DAY_TIME_YEAR = re.compile(
+    rf"(?<![A-Za-z])(?P<m>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+(?P<y>(?:19|20)\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
 _LETTER_TOKEN = re.compile(r"(?:[^\W\d_]|0){3,}")
@@ -339,6 +345,13 @@ def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple
             date = _make_date(_year(m.group("y")), month, int(m.group("d")))
             if date:
                 add(ParsedDate(date, date.isoformat(), "mdy" if month_first else "dmy", False, m.span(), True))
+    for source in sources if has_month else ():
+        for m in _MONTH_DAY_TIME_YEAR.finditer(source):
+            month = _MONTH_WORDS.get(m.group("m").lower())
+            date = _make_date(int(m.group("y")), month, int(m.group("d"))) if month else None
+            if date:
+                # The span covers the month and day only: the time inside belongs to the time field.
+                add(ParsedDate(date, date.isoformat(), "mdy", False, (m.start("m"), m.end("d")), True))
 
     prefer_day_first, decided = _day_first_default(day_first, country)
     for m in _NUMERIC_DATE.finditer(fixed) if _NUMERIC_PREFILTER.search(fixed) else ():
