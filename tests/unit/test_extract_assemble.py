@@ -291,3 +291,22 @@ def test_extract_assemble_a_dotted_date_is_not_the_time() -> None:
     labels = {"10.07.13": "date_time", "21:52": "date_time", "SUMME": "total", "12,40": "total"}
     fields = AssembleStage(entity_db=False)(_labelled(["Datum: 10.07.13 21:52 Tisch: 102", "SUMME  12,40"], labels)).fields
     assert fields["date"].value == "2013-07-10" and fields["time"].value == "21:52:00"
+
+
+def test_extract_assemble_what_may_open_the_address() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    def address(rows: list[str], labels: dict[str, str]) -> str | None:
+        field = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields.get("address")
+        return field.value if field else None
+
+    street = {w: "address" for w in ("12", "Main", "St", "Springfield,", "IL", "62701")}
+    # A bare number called address above the name is not where the address starts.
+    assert address(["27", "CAFE LUNA", "12 Main St", "Springfield, IL 62701"], {"27": "address", **street}) == "12 Main St Springfield, IL 62701"
+    # Nor is one stray word in the name's line.
+    rows = ["DR MARTIN L KING JR BRANCH", "12 Main St", "Springfield, IL 62701"]
+    assert address(rows, {"BRANCH": "address", **street}) == "12 Main St Springfield, IL 62701"
+    # A street number sharing its line with the name does start it.
+    rows = ["7377 S. RESTAURANT", "JONES BLVD, #116", "LAS VEGAS, NV 89139"]
+    labels = {w: "address" for w in ("7377", "S.", "JONES", "BLVD,", "#116", "LAS", "VEGAS,", "NV", "89139")}
+    assert address(rows, {**labels, "RESTAURANT": "shop_name"}) == "7377 S. JONES BLVD, #116 LAS VEGAS, NV 89139"

@@ -25,7 +25,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..config import PipelineConfig
 from ..document import Document, Field, LineItem, Word
@@ -178,8 +178,12 @@ def _labelled_lines(ctx: _Context, label: str) -> list[tuple[int, list[Word]]]:
     return ctx.by_label.get(label, [])
 
 
-def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1) -> list[Word]:
-    """Words of `label` in the first run of nearby lines that carry it."""
+def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1, lead: Callable[[list[Word], int], bool] | None = None) -> list[Word]:
+    """Words of `label` in the first run of nearby lines that carry it.
+
+    `lead(words, line_index)` says whether a line may open the block; lines it
+    refuses before the block starts are passed over.
+    """
     block: list[Word] = []
     last = None
     taken = 0
@@ -189,12 +193,31 @@ def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1) ->
         # A line counts when the label dominates it (stray words elsewhere do not extend the block).
         if len(ws) * 2 < len(ctx.lines[i]) and block:
             continue
+        if not block and lead is not None and not lead(ws, i):
+            continue
         block += ws
         last = i
         taken += 1
         if taken >= max_lines:
             break
     return block
+
+
+def _opens_address(ctx: _Context) -> Callable[[list[Word], int], bool]:
+    """Which labelled lines may start the address. Not a bare number ("27", a cashier's
+    "100101"): an address line has a letter somewhere or several words ("7377 S."). Not one
+    stray word in a line of other things ("BRANCH" after a name, "inside." in a banner): where
+    the address shares its line, its part has a digit ("17 the Crescent, ... Tel: ...") or
+    several words."""
+
+    def opens(ws: list[Word], i: int) -> bool:
+        if len(ws) < 2 and not any(c.isalpha() for c in ws[0].text):
+            return False
+        if len(ws) * 2 < len(ctx.lines[i]):
+            return len(ws) >= 2 or any(c.isdigit() for c in ws[0].text)
+        return True
+
+    return opens
 
 
 # A second line continues the one above it when the first visibly breaks off ("... &",
@@ -340,7 +363,7 @@ class AssembleStage:
         address_phone: list[Word] = []  # a phone number run on after the address, if any
         known = frozenset(doc.meta.get("rules", {}).get("known_spans", {}).get(SHOP_NAME, ()))
         for kind, max_lines in ((SHOP_NAME, 3), (ADDRESS, 6)):
-            ws = _first_block(ctx, kind, max_lines)
+            ws = _first_block(ctx, kind, max_lines, lead=_opens_address(ctx) if kind == ADDRESS else None)
             if kind == SHOP_NAME and ws:
                 # Each further line joins only with evidence that it continues the name so far.
                 by_line: dict[object, list[Word]] = {}
