@@ -310,3 +310,14 @@ def test_extract_assemble_what_may_open_the_address() -> None:
     rows = ["7377 S. RESTAURANT", "JONES BLVD, #116", "LAS VEGAS, NV 89139"]
     labels = {w: "address" for w in ("7377", "S.", "JONES", "BLVD,", "#116", "LAS", "VEGAS,", "NV", "89139")}
     assert address(rows, {**labels, "RESTAURANT": "shop_name"}) == "7377 S. JONES BLVD, #116 LAS VEGAS, NV 89139"
+
+
+def test_extract_assemble_a_code_under_the_address_is_not_part_of_it() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    def address(rows: list[str]) -> str:
+        labels = {w: "address" for row in rows[1:] for w in row.split()}
+        return AssembleStage(entity_db=False)(_labelled(rows, {"VALERO": "shop_name", **labels})).fields["address"].value
+
+    assert address(["VALERO", "3301 E CHAPMAN", "ORANGE CA 92869", "L306558024001"]) == "3301 E CHAPMAN ORANGE CA 92869"
+    assert address(["VALERO", "Senapati Bapat Marg", "400013"]) == "Senapati Bapat Marg 400013"  # a postcode stays

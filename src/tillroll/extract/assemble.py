@@ -203,6 +203,20 @@ def _first_block(ctx: _Context, label: str, max_lines: int, max_gap: int = 1, le
     return block
 
 
+_POSTCODE_ONLY = re.compile(r"^\d{4,6}$")
+
+
+def _without_trailing_code(ws: list[Word]) -> list[Word]:
+    """The address less a last line that is a code, not a place ("L306558024001"): no word of
+    two letters or more, and not a bare postcode ("400013")."""
+    if not ws or ws[0].line == ws[-1].line:
+        return ws
+    last = [w for w in ws if w.line == ws[-1].line]
+    if any(sum(c.isalpha() for c in w.text) >= 2 for w in last) or (len(last) == 1 and _POSTCODE_ONLY.match(last[0].text)):
+        return ws
+    return ws[: len(ws) - len(last)]
+
+
 def _opens_address(ctx: _Context) -> Callable[[list[Word], int], bool]:
     """Which labelled lines may start the address. Not a bare number ("27", a cashier's
     "100101"): an address line has a letter somewhere or several words ("7377 S."). Not one
@@ -394,6 +408,7 @@ class AssembleStage:
                     kept = _without_trailing_phone(ws)
                     run_on = []
                 ws, address_phone = kept, (ws + run_on)[len(kept) :]
+                ws = _without_trailing_code(ws)
             if ws:
                 raw = " ".join(_join(ws).split())
                 if kind == SHOP_NAME:
