@@ -264,6 +264,7 @@ def test_extract_assemble_tax_from_a_vat_summary_row_and_the_line_that_names_the
     row = {"A": "vat_included", "19%": "vat_included", "Mwst": "vat_included", "7.31": "vat_included", "1.39": "vat_included", "8.70": "vat_included"}
     doc = AssembleStage(entity_db=False)(_labelled(["BROT  8.70", "A 19% Mwst 7.31 1.39 8.70", "SUMME  8.70"], {**row, "SUMME": "total", "8.70": "vat_included"}))
     assert doc.fields["vat_included"].value == "1.39"
+    assert doc.fields["subtotal"].value == "7.31"  # no subtotal line: the row's net is the amount before tax
     # The turnover a rate is charged on is labelled too, and is larger: the line naming the tax wins.
     labels = {w: "vat_included" for w in ("Umsatz", "10%", "inkl.", "26,10", "MwSt", "2,37")}
     doc = AssembleStage(entity_db=False)(_labelled(["Umsatz 10% inkl. 26,10", "MwSt 10% 2,37", "Saldo  32,60"], labels))

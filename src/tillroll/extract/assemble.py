@@ -522,6 +522,9 @@ class AssembleStage:
                 # Tax at least as large as the amount due is an amount misread as tax (often the
                 # total itself on a "TOTAL INCL. VAT" line): drop it rather than report it.
                 fields.pop("vat_included", None)
+            elif subtotal is None and (net := _net_of_tax_row(ctx, tax)) is not None:
+                # The VAT summary that gave the tax also prints the amount it was charged on.
+                fields["subtotal"] = _field(net[0], net[1].text, currency=ctx.currency, confidence=0.6)
             elif subtotal is None and tax and 0 < tax[1].value < amount.value - tax[1].value:
                 # Only a plausible tax (less than what it is charged on) identifies the amount before it.
                 before_tax = _amount_before_tax(lines, words, amount.value - tax[1].value, tax[0])
@@ -548,14 +551,30 @@ class AssembleStage:
         return (best[1], best[2]) if best else None
 
 
-def _tax_in_summary_row(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
-    """The tax on a VAT-summary row that prints net, tax and gross ("A 19% 7.31 1.39 8.70"):
-    of three amounts in a row where two add up to the third, the smaller of those two."""
+def _summary_row(ws: Sequence[Word]) -> tuple[tuple[list[Word], ParsedAmount], tuple[list[Word], ParsedAmount]] | None:
+    """(tax, net) of a VAT-summary row that prints net, tax and gross ("A 19% 7.31 1.39 8.70"):
+    of three amounts in a row where two add up to the third, the smaller of those two is the
+    tax and the larger the net."""
     amounts = [m for m in _all_money_words(ws) if m[1].value > 0]
     for first, second, third in zip(amounts, amounts[1:], amounts[2:]):
         if first[1].value + second[1].value == third[1].value:
-            return min(first, second, key=lambda m: m[1].value)
+            tax, net = sorted((first, second), key=lambda m: m[1].value)
+            return tax, net
     return None
+
+
+def _net_of_tax_row(ctx: _Context, tax: tuple[list[Word], ParsedAmount] | None) -> tuple[list[Word], ParsedAmount] | None:
+    """The net amount printed on the VAT-summary row the tax was read from, if it was."""
+    if tax is None:
+        return None
+    line = next((line for line in ctx.lines if tax[0][0] in line), None)
+    row = _summary_row([w for w in line if w.label == VAT_INCLUDED]) if line is not None else None
+    return row[1] if row is not None and row[0][1].value == tax[1].value else None
+
+
+def _tax_in_summary_row(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
+    row = _summary_row(ws)
+    return row[0] if row else None
 
 
 def _times_beside_dates(text: str, date_spans: Sequence[tuple[int, int]]) -> list[ParsedTime]:
