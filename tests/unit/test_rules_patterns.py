@@ -94,7 +94,9 @@ def test_rules_patterns_telephone_needs_keyword_for_local_numbers() -> None:
     assert TELEPHONE not in labelled(["REF 7349944004"]).values()  # not alone on its line
 
 
-@pytest.mark.parametrize("row", ["VAT @ 18%        12.34", "TAX TOTAL:        5.67", "GST 6%            1.95", "S  6%    56.89    3.41 GST"])
+@pytest.mark.parametrize(
+    "row", ["VAT @ 18%        12.34", "TAX TOTAL:        5.67", "GST 6%            1.95", "S  6%    56.89    3.41 GST", "Pajak 10% :  20,400", "PPN 10%   5.000,00"]
+)
 def test_rules_patterns_vat_included(row: str) -> None:
     got = labelled([row])
     assert VAT_INCLUDED in got.values()

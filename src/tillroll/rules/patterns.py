@@ -88,12 +88,13 @@ NOT_TOTAL = re.compile(
 # ("TOTAL INCLUDES 6% GST 1.61" is the tax: the verb forms announce the tax amount.)
 TAX_INCLUSIVE = re.compile(r"INCL(?:\.|USIVE|(?![A-Z]))|INC\.?\s*(?:GST|VAT|TAX)|W/\s*(?:GST|VAT)|WITH\s*(?:GST|VAT)")
 
-_TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU)"
+# Tax in the languages of the receipts we meet; Indonesian "PAJAK" and "PPN" (its VAT) included.
+_TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU|PAJAK|PPN)"
 # A tax keyword standing as a word ("MwSt 10%", "TAX TOTAL"); the assembler ranks tax lines by it.
 TAX_WORD = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 # Cheap test before the full VAT parser: a tax keyword, an EU prefix glued to digits, or 12 digits (Malaysian GST).
 _VAT_PREFILTER = re.compile(r"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|NIF|CIF|P\.?IVA|(?<![A-Z])[A-Z]{2}\s?[-:.]?\s?\d{3}|\d{12}")
-_TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU")
+_TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU|PAJAK|PPN")
 _TAX_BEFORE_TOTAL = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
 # Lines that carry a tax *number*, not a tax amount.
