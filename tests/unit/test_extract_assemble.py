@@ -322,3 +322,18 @@ def test_extract_assemble_a_code_under_the_address_is_not_part_of_it() -> None:
 
     assert address(["VALERO", "3301 E CHAPMAN", "ORANGE CA 92869", "L306558024001"]) == "3301 E CHAPMAN ORANGE CA 92869"
     assert address(["VALERO", "Senapati Bapat Marg", "400013"]) == "Senapati Bapat Marg 400013"  # a postcode stays
+
+
+def test_extract_assemble_a_doubtful_name_line_above_the_address_is_not_address() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    rows = ["HEMA RESTO", "MENTENG HUIS", "Jl. Cikini Raya No. 2-4", "TOTAL 5.00"]
+    doc = _labelled(rows, {"HEMA": "shop_name", "RESTO": "shop_name", **{w: "address" for w in ("MENTENG", "HUIS", "Jl.", "Cikini", "Raya", "No.", "2-4")}})
+    for w in doc.words:
+        if w.text in ("MENTENG", "HUIS"):
+            w.set_label("address", 0.7, "model")  # the classifier was unsure of this line
+    assert AssembleStage(entity_db=False)(doc).fields["address"].value == "Jl. Cikini Raya No. 2-4"
+    # A line the classifier is sure of stays ("Harborne Court" over "65-67 Harborne Road").
+    rows = ["CAFE", "Harborne Court", "65-67 Harborne Road"]
+    doc = _labelled(rows, {"CAFE": "shop_name", **{w: "address" for w in ("Harborne", "Court", "65-67", "Road")}})
+    assert AssembleStage(entity_db=False)(doc).fields["address"].value == "Harborne Court 65-67 Harborne Road"

@@ -217,6 +217,24 @@ def _without_trailing_code(ws: list[Word]) -> list[Word]:
     return ws[: len(ws) - len(last)]
 
 
+# Below this the classifier is unsure of an address word.
+DOUBTFUL_ADDRESS_CONFIDENCE = 0.8
+
+
+def _without_doubtful_first_line(ws: list[Word]) -> list[Word]:
+    """The address less its first line when that line looks like the name or branch above it:
+    no digit in it, the classifier unsure of it, and digits (a number, a postcode) further down
+    ("MENTENG HUIS" over "Jl. Cikini Raya No. 2-4", "The Loft Restaurant" over "56 Main Street")."""
+    if not ws or ws[0].line == ws[-1].line:
+        return ws
+    first = [w for w in ws if w.line == ws[0].line]
+    rest = ws[len(first) :]
+    doubtful = all(w.label_source == "model" for w in first) and min(w.label_confidence or 0.0 for w in first) < DOUBTFUL_ADDRESS_CONFIDENCE
+    if doubtful and not any(c.isdigit() for w in first for c in w.text) and any(c.isdigit() for w in rest for c in w.text):
+        return rest
+    return ws
+
+
 def _opens_address(ctx: _Context) -> Callable[[list[Word], int], bool]:
     """Which labelled lines may start the address. Not a bare number ("27", a cashier's
     "100101"): an address line has a letter somewhere or several words ("7377 S."). Not one
@@ -378,6 +396,8 @@ class AssembleStage:
         known = frozenset(doc.meta.get("rules", {}).get("known_spans", {}).get(SHOP_NAME, ()))
         for kind, max_lines in ((SHOP_NAME, 3), (ADDRESS, 6)):
             ws = _first_block(ctx, kind, max_lines, lead=_opens_address(ctx) if kind == ADDRESS else None)
+            if kind == ADDRESS:
+                ws = _without_doubtful_first_line(ws)
             if kind == SHOP_NAME and ws:
                 # Each further line joins only with evidence that it continues the name so far.
                 by_line: dict[object, list[Word]] = {}
