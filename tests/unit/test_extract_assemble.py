@@ -337,3 +337,12 @@ def test_extract_assemble_a_doubtful_name_line_above_the_address_is_not_address(
     rows = ["CAFE", "Harborne Court", "65-67 Harborne Road"]
     doc = _labelled(rows, {"CAFE": "shop_name", **{w: "address" for w in ("Harborne", "Court", "65-67", "Road")}})
     assert AssembleStage(entity_db=False)(doc).fields["address"].value == "Harborne Court 65-67 Harborne Road"
+
+
+def test_extract_assemble_the_zip_after_the_state_belongs_to_the_address() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    rows = ["CHIPOTLE", "132 North Glendale Ave", "Glendale, CA 91206", "TOTAL 10.30"]
+    labels = {"CHIPOTLE": "shop_name", **{w: "address" for w in ("132", "North", "Glendale", "Ave", "Glendale,", "CA")}}
+    fields = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields
+    assert fields["address"].value == "132 North Glendale Ave Glendale, CA 91206"

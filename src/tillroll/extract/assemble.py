@@ -309,6 +309,24 @@ def _without_trailing_phone(ws: list[Word]) -> list[Word]:
     return ws[:i]
 
 
+_US_STATE = re.compile(
+    r"^(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU)[.,]?$"
+)
+_US_ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
+
+
+def _zip_after_state(lines: Sequence[Sequence[Word]], last: Word) -> list[Word]:
+    """The ZIP code printed right after the state that ends the address ("Glendale, CA | 91206"),
+    when the classifier left it out."""
+    if not _US_STATE.match(last.text):
+        return []
+    line = next((line for line in lines if last in line), None)
+    if line is None:
+        return []
+    i = list(line).index(last)
+    return [line[i + 1]] if i + 1 < len(line) and _US_ZIP.match(line[i + 1].text) else []
+
+
 def _numbers_after(lines: Sequence[Sequence[Word]], last: Word) -> list[Word]:
     """The number-only words that end the line of `last`, right after it (none if anything else follows)."""
     line = next((line for line in lines if last in line), None)
@@ -420,6 +438,7 @@ class AssembleStage:
                     ws = ws[:-1]
             ws = _trim_header_field(kind, ws)
             if kind == ADDRESS and ws:
+                ws = ws + _zip_after_state(ctx.lines, ws[-1])
                 # The phone may run on past the last address word, unlabelled
                 # ("CRADLEY HEATH 0345 | 6779890"): its digit groups count too, but only as a phone.
                 run_on = _numbers_after(ctx.lines, ws[-1])
