@@ -346,3 +346,18 @@ def test_extract_assemble_the_zip_after_the_state_belongs_to_the_address() -> No
     labels = {"CHIPOTLE": "shop_name", **{w: "address" for w in ("132", "North", "Glendale", "Ave", "Glendale,", "CA")}}
     fields = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields
     assert fields["address"].value == "132 North Glendale Ave Glendale, CA 91206"
+
+
+def test_extract_assemble_taxes_at_several_rates_add_up() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    def tax(rows: list[str]) -> str | None:
+        labels = {w: "vat_included" for row in rows[:-1] for w in row.split()}
+        field = AssembleStage(entity_db=False)(_labelled(rows, {**labels, "TOTAL": "total", "99.00": "total"})).fields.get("vat_included")
+        return field.value if field else None
+
+    assert tax(["MwSt. A 19% 1.65", "MwSt. B 7% 1.34", "TOTAL 99.00"]) == "2.99"
+    # A line that already sums them is the tax: nothing is added twice.
+    assert tax(["MwSt. A 19% 1.65", "MwSt. B 7% 1.34", "TOTAL MWST 2.99", "TOTAL 99.00"]) == "2.99"
+    # Two different taxes (VAT and a service tax) are not one sum.
+    assert tax(["VAT @12.50% 11.06", "SRV.TAX @4.90% 4.34", "TOTAL 99.00"]) == "11.06"

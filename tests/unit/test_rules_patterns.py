@@ -113,3 +113,13 @@ def test_rules_patterns_line_text_maps_spans_to_words() -> None:
     lt = LineText(doc.lines()[0])
     assert lt.text == "TOTAL RM 27.55"
     assert [w.text for w in lt.words_in(6, 14)] == ["RM", "27.55"]
+
+
+def test_rules_patterns_a_tax_total_and_a_vat_table_header_are_not_the_amount_due() -> None:
+    got = labelled(["SUMME MWST     10,13"])
+    assert TOTAL not in got.values() and got.get("10,13") == VAT_INCLUDED
+    # "Totale" heads the last column of a VAT summary: the row below is one rate's share.
+    got = labelled(["Aliq. Imponibile Imposta Totale", "B 10% 50,12 5,01 55,13"])
+    assert got.get("55,13") != TOTAL and got.get("Totale") != TOTAL
+    got = labelled(["TOTAL", "12.50"])  # a total whose amount sits on the line below still counts
+    assert got.get("12.50") == TOTAL

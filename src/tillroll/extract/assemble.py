@@ -579,6 +579,8 @@ class AssembleStage:
         smaller of the two amounts that add up to the third, not the gross at the end.
         """
         best: tuple[tuple[bool, bool, Decimal], list[Word], ParsedAmount] | None = None
+        per_rate: dict[str, tuple[list[Word], ParsedAmount]] = {}
+        tax_names: set[str] = set()
         for _, ws in _labelled_lines(ctx, VAT_INCLUDED):
             a = _tax_in_summary_row(ws) or _money_words(ws)
             if not a:
@@ -587,7 +589,22 @@ class AssembleStage:
             score = ("TOTAL" in upper, bool(TAX_WORD.search(upper)), a[1].value)
             if best is None or score > best[0]:
                 best = (score, a[0], a[1])
+            rate, name = _RATE.search(upper), TAX_WORD.search(upper)
+            if rate and name and not _TAX_SUM_CUE.search(upper):
+                per_rate.setdefault(rate.group(1).replace(",", "."), a)  # a rate printed twice counts once
+                tax_names.add(name.group(0))
+        if best is not None and not best[0][0] and len(per_rate) >= 2 and len(tax_names) == 1:
+            # One line per rate of the same tax ("MwSt A 19%", "MwSt B 7%") and no line with their
+            # sum: the tax included is the sum. Different taxes (VAT and a service tax) are not added.
+            words = [w for ws, _ in per_rate.values() for w in ws]
+            value = sum((a.value for _, a in per_rate.values()), Decimal(0))
+            return words, ParsedAmount(value, format_amount(value), best[2].currency, best[2].span)
         return (best[1], best[2]) if best else None
+
+
+# A tax rate ("19%", "10,00 %") and the wordings of a line that sums the taxes ("SUMME MWST").
+_RATE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+_TAX_SUM_CUE = re.compile(r"TOTAL|SUMME|SUM(?![A-Z])|TOTALE")
 
 
 def _summary_row(ws: Sequence[Word]) -> tuple[tuple[list[Word], ParsedAmount], tuple[list[Word], ParsedAmount]] | None:

@@ -96,6 +96,7 @@ TAX_WORD = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 _VAT_PREFILTER = re.compile(r"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|NIF|CIF|P\.?IVA|(?<![A-Z])[A-Z]{2}\s?[-:.]?\s?\d{3}|\d{12}")
 _TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU|PAJAK|PPN")
 _TAX_BEFORE_TOTAL = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
+_TAX_AFTER_TOTAL = re.compile(rf"[\s.:]*{_TAX_WORD}(?![A-Z])")
 VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
 # Lines that carry a tax *number*, not a tax amount.
 VAT_NUMBER_CUES = re.compile(
@@ -139,16 +140,20 @@ def total_rule(line: LineText, next_line: LineText | None) -> list[RuleMatch]:
         return []
     if _TAX_BEFORE_TOTAL.search(upper[: m.start()]):
         return []  # "GST @6% included in total 0.75" is the tax, not the total
+    if _TAX_AFTER_TOTAL.match(upper, m.end()) and not TAX_INCLUSIVE.search(upper):
+        return []  # "TOTAL TAX 5.67", "SUMME MWST 10,13": the sum of the taxes
     if find_dates(line.text) or VAT_NUMBER_CUES.search(upper):
         return []
     amounts = [s for s in _amount_spans(line) if s[0] >= m.start()]
     if amounts:
         return [RuleMatch(TOTAL, line.ids_in(m.start(), amounts[-1][1]), "total")]
-    # "TOTAL" alone, with its amount printed on the next line (or OCR split the row).
-    if next_line is not None:
+    # "TOTAL" alone, with its amount printed on the next line (or OCR split the row). Not the
+    # last column of a VAT summary's header ("Aliq. Imponibile Imposta Totale") over a row of
+    # rates and amounts: that row's gross is one rate's share, not the amount due.
+    if next_line is not None and len(upper[: m.start()].split()) <= 2:
         nxt = _amount_spans(next_line)
         letters = sum(c.isalpha() for c in next_line.text)
-        if nxt and letters <= 4 and not TOTAL_KEYWORDS.search(fix_letters(next_line.upper)):
+        if nxt and letters <= 4 and "%" not in next_line.text and not TOTAL_KEYWORDS.search(fix_letters(next_line.upper)):
             return [RuleMatch(TOTAL, line.ids_in(m.start(), m.end()) + next_line.ids_in(*nxt[-1]), "total_next_line")]
     return []
 
