@@ -361,3 +361,12 @@ def test_extract_assemble_taxes_at_several_rates_add_up() -> None:
     assert tax(["MwSt. A 19% 1.65", "MwSt. B 7% 1.34", "TOTAL MWST 2.99", "TOTAL 99.00"]) == "2.99"
     # Two different taxes (VAT and a service tax) are not one sum.
     assert tax(["VAT @12.50% 11.06", "SRV.TAX @4.90% 4.34", "TOTAL 99.00"]) == "11.06"
+
+
+def test_extract_assemble_a_dotted_time_after_the_date() -> None:
+    from tillroll.extract.assemble import AssembleStage
+
+    labels = {"07/02/2022": "date_time", "14.39": "date_time", "TOTALE": "total", "12,40": "total"}
+    fields = AssembleStage(entity_db=False)(_labelled(["07/02/2022 14.39", "TOTALE  12,40"], labels)).fields
+    assert fields["date"].value == "2022-02-07" and fields["time"].value == "14:39:00"
+    assert fields["total"].value == "12.40"

@@ -349,3 +349,29 @@ def test_normalize_the_hour_of_a_time_is_not_a_year() -> None:
     [time] = find_times("Wed Jun 15 12:47:59 2011")
     assert date.iso == "2011-06-15" and time.iso == "12:47:59"
     assert date.span[1] <= time.span[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("EIN: 56-1665356", "561665356"),
+        ("NIP 549-989-93-75", "5499899375"),
+        ("C.I.F.: A00484846", "A00484846"),
+        ("N.I.F. B25139073", "B25139073"),  # a leading letter stays a letter (not 825139073)
+        ("CIF: 28780926F", "28780926F"),
+        ("Steuernr.: 162/119/00963", "162/119/00963"),
+        ("SELLER'S PERMIT: 86-5169011", "865169011"),
+        ("TAX ID: 0O1234567", "001234567"),  # an O among the digits is still a zero
+    ],
+)
+def test_normalize_tax_numbers_under_their_national_names(text: str, value: str) -> None:
+    from tillroll.extract.normalize import parse_vat_number
+
+    assert parse_vat_number(text).value == value
+
+
+@pytest.mark.parametrize(("text", "iso"), [("17-GEN-25", "2025-01-17"), ("5 maja 2021", "2021-05-05"), ("12 LIS 2020", "2020-11-12")])
+def test_normalize_italian_and_polish_month_names(text: str, iso: str) -> None:
+    from tillroll.extract.normalize import parse_date
+
+    assert parse_date(text).iso == iso

@@ -62,6 +62,9 @@ def test_rules_patterns_date_time(row: str, word: str) -> None:
         ("VAT REG NO: MI 1234-5678", "1234-5678"),
         ("EX0 NO: 9876", "9876"),
         ("GST ID No: 000689913856", "000689913856"),
+        ("PARTITA IVA IT83380144115", "IT83380144115"),
+        ("NIP 549-989-93-75", "549-989-93-75"),
+        ("EIN: 56-1665356", "56-1665356"),
     ],
 )
 def test_rules_patterns_vat_info(row: str, word: str) -> None:

@@ -46,6 +46,7 @@ from ..rules.entities import COMPANY_NUMBER
 from ..rules.patterns import PHONE_KEYWORDS, TAX_WORD, TOTAL_KEYWORDS, fix_letters
 from .checks import CHANGE, ROUNDING, find_payments, items_sum, total_support
 from .normalize import (
+    TAX_ID_NAMES,
     ParsedAmount,
     ParsedTime,
     currency_of_country,
@@ -287,7 +288,7 @@ _FIELD_CAPTION = {
     SHOP_NAME: re.compile(r"^(?:OWN(?:ED)?\s*BY|OPERATED\s*BY|COMPANY(?:\s*NAME)?|MERCHANT(?:\s*NAME)?)\s*:$", re.IGNORECASE),
     ADDRESS: re.compile(r"^(?:(?:HQ|HEAD\s*OFFICE|OFFICE|SHOP|STORE)?\s*(?:ADD|ADDR|ADDRESS|ALAMAT))\s*:$", re.IGNORECASE),
 }
-_TAX_ID_CUE = re.compile(r"^(?:GST|SST|VAT|TAX)\s*[-_]?\s*(?:ID|REG\w*|NO\.?)\b|^GSTID|^GSTNO", re.IGNORECASE)
+_TAX_ID_CUE = re.compile(r"^(?:GST|SST|VAT|TAX)\s*[-_]?\s*(?:ID|REG\w*|NO\.?)\b|^GSTID|^GSTNO|^(?:" + TAX_ID_NAMES + r")(?![A-Z])", re.IGNORECASE)
 # A store code printed after the address ("... 52100 KL Site: 2591"), not part of it.
 _SITE_CODE = re.compile(r"^SITE(?:\s*[:#]\s*\w*)?$", re.IGNORECASE)
 # A phone number run on after the address ("1007 Kane Concourse 305 861-2222"): digit
@@ -527,6 +528,10 @@ class AssembleStage:
             times = _times_beside_dates(joined, [d.span])
             if times:
                 fields["time"] = _field(_words_in_span(ws, times[0].span), times[0].iso)
+            elif (dotted := _DOTTED_TIME_AFTER_DATE.match(joined, d.span[1])) is not None:
+                # "07/02/2022 14.39": a time printed with dots, which alone would read as a price.
+                iso = f"{int(dotted['h']):02d}:{dotted['m']}:00"
+                fields["time"] = _field(_words_in_span(ws, dotted.span(0)), iso)
         for _, ws in _labelled_lines(ctx, DATE_TIME):
             joined = _join(ws)
             if "time" not in fields:
@@ -631,6 +636,9 @@ def _net_of_tax_row(ctx: _Context, tax: tuple[list[Word], ParsedAmount] | None) 
 def _tax_in_summary_row(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
     row = _summary_row(ws)
     return row[0] if row else None
+
+
+_DOTTED_TIME_AFTER_DATE = re.compile(r"\s+(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.,])")
 
 
 def _times_beside_dates(text: str, date_spans: Sequence[tuple[int, int]]) -> list[ParsedTime]:

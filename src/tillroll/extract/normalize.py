@@ -195,23 +195,23 @@ def fix_letters_in_words(text: str) -> str:
 # Dates
 # ---------------------------------------------------------------------------
 
-# Month names: English and Maltese, French, Spanish, Italian and German, full and
+# Month names: English and Maltese, French, Spanish, Italian, German and Polish, full and
 # abbreviated, plus misreadings seen in OCR output (0 for O, missing letters). Keys are lower case.
 _MONTH_WORDS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
-        "january jan jannar jann janu jauary januray janvier janv enero ene gennaio genn januar",
-        "february feb febr frar fra febuary feburary février fevrier févr fevr fév fev febrero febbraio februar",
-        "march mar marzu mrz mars marzo märz marz",
-        "april apr aprile apl avril avr abril abr",
-        "may mejju mej mai mayo maggio mag",
-        "june jun gunju ġunju ġun gun jume juin junio giugno giu juni",
-        "july jul lulju lul juli juillet juil julio luglio lug",
-        "august aug awwissu aww agust augst auc août aout agosto ago",
-        "september sep sept settembru set septembre septiembre settembre",
-        "october oct ottubru ott 0ct octobre 0ctober octubre ottobre okt oktober",
-        "november nov novembru n0v novemver noviembre novembre",
-        "december dec dicembru diċembru dic diċ decmber dec3mber décembre decembre déc diciembre dicembre dezember dez",
+        "january jan jannar jann janu jauary januray janvier janv enero ene gennaio genn gen januar stycznia styczeń sty",
+        "february feb febr frar fra febuary feburary février fevrier févr fevr fév fev febrero febbraio februar lutego luty lut",
+        "march mar marzu mrz mars marzo märz marz marca marzec",
+        "april apr aprile apl avril avr abril abr kwietnia kwiecień kwi",
+        "may mejju mej mai mayo maggio mag maja maj",
+        "june jun gunju ġunju ġun gun jume juin junio giugno giu juni czerwca czerwiec cze",
+        "july jul lulju lul juli juillet juil julio luglio lug lipca lipiec lip",
+        "august aug awwissu aww agust augst auc août aout agosto ago sierpnia sierpień sie",
+        "september sep sept settembru set septembre septiembre settembre września wrzesień wrz",
+        "october oct ottubru ott 0ct octobre 0ctober octubre ottobre okt oktober października październik paź",
+        "november nov novembru n0v novemver noviembre novembre listopada listopad lis",
+        "december dec dicembru diċembru dic diċ decmber dec3mber décembre decembre déc diciembre dicembre dezember dez grudnia grudzień gru",
     ],
     start=1,
 ):
@@ -785,11 +785,20 @@ _EU_VAT = re.compile(
     r"(?<![A-Z0-9])(?P<cc>" + "|".join(EU_VAT_FORMATS) + r"|MI|M1)\s?[-:.]?\s?(?P<body>[A-Z0-9][A-Z0-9 \-.+*]{1,16}[A-Z0-9])",
     re.IGNORECASE,
 )
+# Names of a business's tax number that are not "VAT" or "TAX": US employer and seller's-permit
+# numbers, Polish NIP, Spanish NIF/CIF, Italian partita IVA, German Steuernummer / USt-IdNr.
+# The rules (`tillroll.rules.patterns`) read the same list.
+TAX_ID_NAMES = (
+    r"EIN|NIP|N\.?\s?I\.?\s?F|C\.?\s?I\.?\s?F|P\.?\s?IVA|PARTITA\s+IVA|STEUER\s?-?\s?N(?:R|UMMER)|ST\.?\s?-?\s?NR"
+    r"|UST\.?\s?-?\s?ID\w*|SELLER'?S\s+PERMIT"
+)
 _VAT_KEYWORD = re.compile(
-    r"\b(?:VAT|V\.A\.T\.?|GST|SST|TAX|TIN|EXO|EX0|ABN|BTW|TVA|IVA|UST|MWST|CO\.?\s?REG|REG(?:ISTRATION)?)\b"
+    r"\b(?:VAT|V\.A\.T\.?|GST|SST|TAX|TIN|EXO|EX0|ABN|BTW|TVA|IVA|UST|MWST|CO\.?\s?REG|REG(?:ISTRATION)?|" + TAX_ID_NAMES + r")\b"
     r"(?:\s*(?:REG(?:ISTRATION|\.)?|ID|NO|NUM(?:BER)?|N0|#|\.|:|-))*\s*:?\s*",
     re.IGNORECASE,
 )
+_GENERIC_TAX_ID = re.compile(r"([A-Z]{0,3}[\d][\dA-Z \-./]{4,20}[\dA-Z])")
+_LETTERS_THEN_DIGITS = re.compile(r"[A-Z]{1,3}[\d \-./]+[A-Z]?")
 # Malaysian GST: 12 digits; Malaysian SST: W10-1808-32000112.
 _MY_GST = re.compile(r"(?<!\d)(\d{3}[\s-]?\d{3}[\s-]?\d{6}|\d{12})(?!\d)")
 _MY_SST = re.compile(r"(?<![A-Z0-9])([A-Z]\d{2}-?\d{4}-?\d{8})(?![0-9])", re.IGNORECASE)
@@ -849,7 +858,12 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
             if m and ("GST" in upper or (country or "").upper() == "MY"):
                 return ParsedVat(_compact(m.group(1)), "MY", "my_gst", None, m.span(1))
         if kw:
-            m = re.compile(r"([A-Z]{0,3}[\d][\dA-Z \-./]{4,20}[\dA-Z])").search(fixed, kw.end())
+            # With letters read for digits repaired ("0O1234567"), except a number that starts
+            # with letters and is digits after them, kept as printed ("B25139073", a Spanish NIF,
+            # whose B the repair would turn into an 8).
+            m = _GENERIC_TAX_ID.search(upper, kw.end())
+            if not (m and _LETTERS_THEN_DIGITS.fullmatch(m.group(1))):
+                m = _GENERIC_TAX_ID.search(fixed, kw.end())
             if m:
                 value = _compact(m.group(1))
                 if sum(c.isdigit() for c in value) >= 6:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from ..document import Word
-from ..extract.normalize import find_amounts, find_dates, find_phones, find_times, parse_vat_number
+from ..extract.normalize import TAX_ID_NAMES, find_amounts, find_dates, find_phones, find_times, parse_vat_number
 from ..labels import DATE_TIME, TELEPHONE, TOTAL, VAT_INCLUDED, VAT_INFO
 
 # Confidence a regex match gives its words when the rules run on their own.
@@ -93,14 +93,16 @@ _TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU|PAJAK|PPN)"
 # A tax keyword standing as a word ("MwSt 10%", "TAX TOTAL"); the assembler ranks tax lines by it.
 TAX_WORD = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 # Cheap test before the full VAT parser: a tax keyword, an EU prefix glued to digits, or 12 digits (Malaysian GST).
-_VAT_PREFILTER = re.compile(r"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|NIF|CIF|P\.?IVA|(?<![A-Z])[A-Z]{2}\s?[-:.]?\s?\d{3}|\d{12}")
+_VAT_PREFILTER = re.compile(
+    r"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|EIN|NIP|N\.?I\.?F|C\.?I\.?F|STEUER|ST\.?-?NR|PERMIT|(?<![A-Z])[A-Z]{2}\s?[-:.]?\s?\d{3}|\d{12}"
+)
 _TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU|PAJAK|PPN")
 _TAX_BEFORE_TOTAL = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 _TAX_AFTER_TOTAL = re.compile(rf"[\s.:]*{_TAX_WORD}(?![A-Z])")
 VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
 # Lines that carry a tax *number*, not a tax amount.
 VAT_NUMBER_CUES = re.compile(
-    rf"(?<![A-Z]){_TAX_WORD}\s*(?:REG\w*|ID|NO\.?|N0|NUM\w*|#|IDENT\w*)(?![A-Z])|(?<![A-Z])(?:EX[O0]|TIN|ABN|CO\.?\s?REG)(?![A-Z])"
+    rf"(?<![A-Z]){_TAX_WORD}\s*(?:REG\w*|ID|NO\.?|N0|NUM\w*|#|IDENT\w*)(?![A-Z])|(?<![A-Z])(?:EX[O0]|TIN|ABN|CO\.?\s?REG|{TAX_ID_NAMES})(?![A-Z])"
 )
 TAX_EXCLUSIVE = re.compile(r"EXCL\w*|BEFORE|W/O|WITHOUT|NET\s+OF")
 
