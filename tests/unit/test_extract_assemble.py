@@ -359,6 +359,7 @@ def test_extract_assemble_taxes_at_several_rates_add_up() -> None:
     assert tax(["MwSt. A 19% 1.65", "MwSt. B 7% 1.34", "TOTAL 99.00"]) == "2.99"
     # A line that already sums them is the tax: nothing is added twice.
     assert tax(["MwSt. A 19% 1.65", "MwSt. B 7% 1.34", "TOTAL MWST 2.99", "TOTAL 99.00"]) == "2.99"
+    assert tax(["MwSt. A 19% 1.65", "MwSt. B 7% 1.34", "SUMME MWST 3.00", "TOTAL 99.00"]) == "3.00"  # as printed
     # Two different taxes (VAT and a service tax) are not one sum.
     assert tax(["VAT @12.50% 11.06", "SRV.TAX @4.90% 4.34", "TOTAL 99.00"]) == "11.06"
 

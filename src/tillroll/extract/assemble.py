@@ -578,10 +578,12 @@ class AssembleStage:
     def _vat_included(self, ctx: _Context) -> tuple[list[Word], ParsedAmount] | None:
         """The tax amount among the lines labelled vat_included.
 
-        A "TAX TOTAL" line beats the rest, then a line that names the tax ("MwSt 10% 2,37")
-        beats one that does not ("Umsatz 10% inkl. 26,10", the turnover it is charged on),
-        then the larger amount. On a row of a VAT summary (net, tax, gross) the tax is the
-        smaller of the two amounts that add up to the third, not the gross at the end.
+        A line that sums the taxes ("TAX TOTAL", "SUMME MWST") beats the rest, then a line
+        that names the tax ("MwSt 10% 2,37") beats one that does not ("Umsatz 10% inkl.
+        26,10", the turnover it is charged on), then the larger amount. On a row of a VAT
+        summary (net, tax, gross) the tax is the smaller of the two amounts that add up to
+        the third, not the gross at the end. With no summing line, one tax printed at
+        several rates is the sum of its lines.
         """
         best: tuple[tuple[bool, bool, Decimal], list[Word], ParsedAmount] | None = None
         per_rate: dict[str, tuple[list[Word], ParsedAmount]] = {}
@@ -591,7 +593,7 @@ class AssembleStage:
             if not a:
                 continue
             upper = _join(ws).upper()
-            score = ("TOTAL" in upper, bool(TAX_WORD.search(upper)), a[1].value)
+            score = (bool(_TAX_SUM_CUE.search(upper)), bool(TAX_WORD.search(upper)), a[1].value)
             if best is None or score > best[0]:
                 best = (score, a[0], a[1])
             rate, name = _RATE.search(upper), TAX_WORD.search(upper)
@@ -634,6 +636,7 @@ def _net_of_tax_row(ctx: _Context, tax: tuple[list[Word], ParsedAmount] | None) 
 
 
 def _tax_in_summary_row(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
+    """The tax of `ws` if it is a VAT-summary row."""
     row = _summary_row(ws)
     return row[0] if row else None
 
