@@ -375,3 +375,19 @@ def test_normalize_italian_and_polish_month_names(text: str, iso: str) -> None:
     from tillroll.extract.normalize import parse_date
 
     assert parse_date(text).iso == iso
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("65016 DÜSSELD0RF", "65016 DÜSSELDORF"),  # an O read as 0 inside a capitalised word
+        ("H0TEL ROYAL", "HOTEL ROYAL"),
+        ("B0X 12", "B0X 12"),  # too short to tell from a code
+        ("K1A 0B1", "K1A 0B1"),
+        ("ROOM 101", "ROOM 101"),
+    ],
+)
+def test_normalize_capital_o_read_as_zero_in_names(text: str, fixed: str) -> None:
+    from tillroll.extract.normalize import fix_letters_in_words
+
+    assert fix_letters_in_words(text) == fixed

@@ -168,6 +168,7 @@ _NUMBERED_PLACES = frozenset(
     "suite ste unit level lvl floor flr lot block blk shop stall no room rm gate bay apt flat store site pier dock lane row street road district zone".split()
 )
 _LETTER_LOOKALIKES = str.maketrans({"1": "l", "0": "o"})
+_CAPITAL_ZERO = re.compile(r"(?<=[^\W\d_])0(?=[^\W\d_])")
 
 
 @lru_cache(maxsize=4096)
@@ -186,7 +187,12 @@ def fix_letters_in_words(text: str) -> str:
             return word
         if word.rstrip("10").lower() in _NUMBERED_PLACES:
             return word
-        return _LETTER_LOOKALIKE_RUN.sub(lambda r: r.group(0).translate(_LETTER_LOOKALIKES), word)
+        word = _LETTER_LOOKALIKE_RUN.sub(lambda r: r.group(0).translate(_LETTER_LOOKALIKES), word)
+        # An O read as 0 inside a capitalised word ("DÜSSELD0RF", "H0TEL"): only zeros, letters
+        # on both sides, four letters at least, so codes such as "K1A" or "B0X" stay.
+        if "0" in word and sum(c.isalpha() for c in word) >= 4 and not any(c.isdigit() and c != "0" for c in word):
+            word = _CAPITAL_ZERO.sub("O", word)
+        return word
 
     return re.sub(r"[A-Za-z0-9]+", fix_word, text)
 
