@@ -236,7 +236,7 @@ def test_normalize_fix_letters_in_words_only_swaps_look_alikes(text: str) -> Non
     fixed = fix_letters_in_words(text)
     assert len(fixed) == len(text)
     for before, after in zip(text, fixed):
-        assert before == after or (before, after) in {("1", "l"), ("0", "o")}
+        assert before == after or (before, after) in {("1", "l"), ("0", "o"), ("0", "O")}
     assert fix_letters_in_words(fixed) == fixed  # repairing twice changes nothing more
 
 
