@@ -316,24 +316,32 @@ _US_STATE = re.compile(
 _US_ZIP = re.compile(r"^\d{5}(?:-\d{4})?$")
 
 
+def _line_of(lines: Sequence[Sequence[Word]], word: Word) -> int | None:
+    """The index of the line that holds `word`."""
+    return next((i for i, line in enumerate(lines) if word in line), None)
+
+
+def _rest_of_line(lines: Sequence[Sequence[Word]], word: Word) -> list[Word]:
+    """The words printed after `word` on its line."""
+    i = _line_of(lines, word)
+    if i is None:
+        return []
+    line = list(lines[i])
+    return line[line.index(word) + 1 :]
+
+
 def _zip_after_state(lines: Sequence[Sequence[Word]], last: Word) -> list[Word]:
     """The ZIP code printed right after the state that ends the address ("Glendale, CA | 91206"),
     when the classifier left it out."""
     if not _US_STATE.match(last.text):
         return []
-    line = next((line for line in lines if last in line), None)
-    if line is None:
-        return []
-    i = list(line).index(last)
-    return [line[i + 1]] if i + 1 < len(line) and _US_ZIP.match(line[i + 1].text) else []
+    after = _rest_of_line(lines, last)[:1]
+    return after if after and _US_ZIP.match(after[0].text) else []
 
 
 def _numbers_after(lines: Sequence[Sequence[Word]], last: Word) -> list[Word]:
     """The number-only words that end the line of `last`, right after it (none if anything else follows)."""
-    line = next((line for line in lines if last in line), None)
-    if line is None:
-        return []
-    after = list(line[list(line).index(last) + 1 :])
+    after = _rest_of_line(lines, last)
     return after if after and all(_NUMBER_ONLY.match(w.text) for w in after) else []
 
 
@@ -593,11 +601,12 @@ class AssembleStage:
             if not a:
                 continue
             upper = _join(ws).upper()
-            score = (bool(_TAX_SUM_CUE.search(upper)), bool(TAX_WORD.search(upper)), a[1].value)
+            sums, name = bool(_TAX_SUM_CUE.search(upper)), TAX_WORD.search(upper)
+            score = (sums, name is not None, a[1].value)
             if best is None or score > best[0]:
                 best = (score, a[0], a[1])
-            rate, name = _RATE.search(upper), TAX_WORD.search(upper)
-            if rate and name and not _TAX_SUM_CUE.search(upper):
+            rate = _RATE.search(upper)
+            if rate and name and not sums:
                 per_rate.setdefault(rate.group(1).replace(",", "."), a)  # a rate printed twice counts once
                 tax_names.add(name.group(0))
         if best is not None and not best[0][0] and len(per_rate) >= 2 and len(tax_names) == 1:
@@ -628,11 +637,9 @@ def _summary_row(ws: Sequence[Word]) -> tuple[tuple[list[Word], ParsedAmount], t
 
 def _net_of_tax_row(ctx: _Context, tax: tuple[list[Word], ParsedAmount] | None) -> tuple[list[Word], ParsedAmount] | None:
     """The net amount printed on the VAT-summary row the tax was read from, if it was."""
-    if tax is None:
-        return None
-    line = next((line for line in ctx.lines if tax[0][0] in line), None)
-    row = _summary_row([w for w in line if w.label == VAT_INCLUDED]) if line is not None else None
-    return row[1] if row is not None and row[0][1].value == tax[1].value else None
+    i = _line_of(ctx.lines, tax[0][0]) if tax is not None else None
+    row = _summary_row([w for w in ctx.lines[i] if w.label == VAT_INCLUDED]) if i is not None else None
+    return row[1] if row is not None and tax is not None and row[0][1].value == tax[1].value else None
 
 
 def _tax_in_summary_row(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
@@ -673,7 +680,7 @@ def _amount_before_tax(
     """An amount equal to total - tax printed above the total line, under whatever caption
     ("AMOUNT 83.51", "Food 20.00"): the subtotal of a receipt that does not call it one.
     The nearest such amount above the total wins; the tax's own words never count."""
-    total_line = next((i for i, line in enumerate(lines) if total_words[0] in line), None)
+    total_line = _line_of(lines, total_words[0])
     if total_line is None or value <= 0:
         return None
     taken = {id(w) for w in tax_words}

@@ -343,21 +343,17 @@ def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple
     # "11Oct" as part of the day. Both texts have the same length, so spans agree.
     sources = (text, fixed) if fixed != text else (text,)
     has_month = any(t in _MONTH_WORDS or t.strip("0") in _MONTH_WORDS for src in sources for t in map(str.lower, _LETTER_TOKEN.findall(src)))
-    for source, (rx, month_first) in ((src, pat) for src in sources for pat in ((_DAY_MONTH_YEAR, False), (_MONTH_DAY_YEAR, True))) if has_month else ():
-        for m in rx.finditer(source):
-            month = _MONTH_WORDS.get(m.group("m").lower())
-            if month is None:
-                continue
-            date = _make_date(_year(m.group("y")), month, int(m.group("d")))
-            if date:
-                add(ParsedDate(date, date.isoformat(), "mdy" if month_first else "dmy", False, m.span(), True))
+    month_patterns = ((_DAY_MONTH_YEAR, "dmy"), (_MONTH_DAY_YEAR, "mdy"), (_MONTH_DAY_TIME_YEAR, "mdy"))
     for source in sources if has_month else ():
-        for m in _MONTH_DAY_TIME_YEAR.finditer(source):
-            month = _MONTH_WORDS.get(m.group("m").lower())
-            date = _make_date(int(m.group("y")), month, int(m.group("d"))) if month else None
-            if date:
-                # The span covers the month and day only: the time inside belongs to the time field.
-                add(ParsedDate(date, date.isoformat(), "mdy", False, (m.start("m"), m.end("d")), True))
+        for rx, order in month_patterns:
+            for m in rx.finditer(source):
+                month = _MONTH_WORDS.get(m.group("m").lower())
+                date = _make_date(_year(m.group("y")), month, int(m.group("d"))) if month else None
+                if date:
+                    # With the time between day and year, the date spans month and day only:
+                    # the time belongs to the time field.
+                    span = (m.start("m"), m.end("d")) if rx is _MONTH_DAY_TIME_YEAR else m.span()
+                    add(ParsedDate(date, date.isoformat(), order, False, span, True))
 
     prefer_day_first, decided = _day_first_default(day_first, country)
     for m in _NUMERIC_DATE.finditer(fixed) if _NUMERIC_PREFILTER.search(fixed) else ():

@@ -90,14 +90,11 @@ TAX_INCLUSIVE = re.compile(r"INCL(?:\.|USIVE|(?![A-Z]))|INC\.?\s*(?:GST|VAT|TAX)
 
 # Tax in the languages of the receipts we meet; Indonesian "PAJAK" and "PPN" (its VAT) included.
 _TAX_WORD = r"(?:VAT|V\.A\.T\.?|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU|PAJAK|PPN)"
-# A tax keyword standing as a word ("MwSt 10%", "TAX TOTAL"); the assembler ranks tax lines by it.
+# A tax keyword standing as a word ("MwSt 10%", "TAX TOTAL"), for the rules and the assembler's tax lines.
 TAX_WORD = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 # Cheap test before the full VAT parser: a tax keyword, an EU prefix glued to digits, or 12 digits (Malaysian GST).
-_VAT_PREFILTER = re.compile(
-    r"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|EIN|NIP|N\.?I\.?F|C\.?I\.?F|STEUER|ST\.?-?NR|PERMIT|(?<![A-Z])[A-Z]{2}\s?[-:.]?\s?\d{3}|\d{12}"
-)
+_VAT_PREFILTER = re.compile(rf"VAT|GST|SST|TAX|TIN|EX[O0]|ABN|REG|BTW|TVA|IVA|UST|MWST|{TAX_ID_NAMES}|(?<![A-Z])[A-Z]{{2}}\s?[-:.]?\s?\d{{3}}|\d{{12}}")
 _TAX_PREFILTER = re.compile(r"VAT|V\.A|GST|SST|TAX|IVA|TVA|MWST|UST|BTW|PTU|PAJAK|PPN")
-_TAX_BEFORE_TOTAL = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])")
 _TAX_AFTER_TOTAL = re.compile(rf"[\s.:]*{_TAX_WORD}(?![A-Z])")
 VAT_AMOUNT_LINE = re.compile(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|(?<!\d)\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%")
 # Lines that carry a tax *number*, not a tax amount.
@@ -140,7 +137,7 @@ def total_rule(line: LineText, next_line: LineText | None) -> list[RuleMatch]:
         return []
     if NOT_TOTAL.search(upper) and not TAX_INCLUSIVE.search(upper):
         return []
-    if _TAX_BEFORE_TOTAL.search(upper[: m.start()]):
+    if TAX_WORD.search(upper[: m.start()]):
         return []  # "GST @6% included in total 0.75" is the tax, not the total
     if _TAX_AFTER_TOTAL.match(upper, m.end()) and not TAX_INCLUSIVE.search(upper):
         return []  # "TOTAL TAX 5.67", "SUMME MWST 10,13": the sum of the taxes
@@ -224,19 +221,19 @@ def vat_included_rule(line: LineText) -> list[RuleMatch]:
     if not VAT_AMOUNT_LINE.search(upper) or VAT_NUMBER_CUES.search(upper):
         return []
     total_kw = TOTAL_KEYWORDS.search(upper)
-    tax_kw = re.search(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])", upper)
+    tax_kw = TAX_WORD.search(upper)
     if total_kw and TAX_INCLUSIVE.search(upper) and (tax_kw is None or total_kw.start() < tax_kw.start()):
         return []  # "TOTAL INCL. GST": the amount due, not the tax
     if TAX_EXCLUSIVE.search(upper):
         return []  # "TOTAL EXCLUDING GST": a subtotal
-    if not re.search(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])", upper):
+    if tax_kw is None:
         return []  # a bare "6%" is a discount unless a tax word is on the line
     if find_dates(line.text) or find_phones(line.text) and PHONE_KEYWORDS.search(upper):
         return []
     amounts = _amount_spans(line)
     if not amounts:
         return []
-    start = re.search(rf"(?<![A-Z]){_TAX_WORD}(?![A-Z])|\d{{1,2}}(?:[.,]\d{{1,2}})?\s?%", upper)
+    start = VAT_AMOUNT_LINE.search(upper)
     return [RuleMatch(VAT_INCLUDED, line.ids_in(start.start() if start else amounts[0][0], amounts[-1][1]), "vat_amount")]
 
 
