@@ -327,7 +327,7 @@ def test_normalize_amount_with_its_dollar_sign_read_as_s(text: str, value: str, 
         ("20Mar'17", "2017-03-20"),  # the 0 of the day is not taken for an O of the month
         ("11-Dec-20147:50:45P", "2014-12-11"),  # a time glued onto the year
         ("dim. 04sept.16", "2016-09-04"),  # the digit repair must not eat the S of "sept"
-        ("11Oct2017", "2017-10-11"),
+        ("11Oct2017", "2017-10-11"),  # already read before ("0ct" is a month word): must stay so
         ("jeudi 23 juin 2016", "2016-06-23"),
         ("12 März 2019", "2019-03-12"),
         ("3 agosto 2015", "2015-08-03"),

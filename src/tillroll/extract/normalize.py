@@ -339,8 +339,8 @@ def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple
 
     # The month-name patterns are long alternations: only run them when a month word is present
     # ("20Mar'17" gives the token "0Mar": a zero may be a digit of the day or an O of the month).
-    # On the printed text first: the digit repair would read the S of "04sept.16" or the O of
-    # "11Oct" as part of the day. Both texts have the same length, so spans agree.
+    # On the printed text first: the digit repair would read the S of "04sept.16" as part of the
+    # day. Both texts have the same length, so spans agree.
     sources = (text, fixed) if fixed != text else (text,)
     has_month = any(t in _MONTH_WORDS or t.strip("0") in _MONTH_WORDS for src in sources for t in map(str.lower, _LETTER_TOKEN.findall(src)))
     month_patterns = ((_DAY_MONTH_YEAR, "dmy"), (_MONTH_DAY_YEAR, "mdy"), (_MONTH_DAY_TIME_YEAR, "mdy"))
