@@ -18,7 +18,8 @@ from ..document import Document
 from .align import match_words
 from .values import canon
 
-LABEL_SOURCES = ("model", "gold")
+# What `tillroll evaluate --labels` accepts: the classifier's labels or the annotation's.
+LABEL_CHOICES = ("model", "gold")
 
 
 class GoldLabelStage:

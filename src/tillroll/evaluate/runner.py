@@ -34,7 +34,7 @@ from ..ocr.static import StaticEngine
 from ..ocr.stage import OcrStage, words_to_document
 from . import metrics
 from .align import locate_entities, match_words, read_gold_lines
-from .ceiling import LABEL_SOURCES, GoldLabelStage, field_misses
+from .ceiling import LABEL_CHOICES, GoldLabelStage, field_misses
 
 OCR_CHOICES = ("rapidocr", "tesseract", "gold")
 
@@ -147,8 +147,8 @@ def evaluate_dataset(
     examples = read_dataset(spec, limit=limit)
     if not examples:
         raise ConfigError(f"dataset {spec!r} has no documents (check the folder and the split)")
-    if labels not in LABEL_SOURCES:
-        raise ConfigError(f"unknown --labels {labels!r}; choose one of {', '.join(LABEL_SOURCES)}")
+    if labels not in LABEL_CHOICES:
+        raise ConfigError(f"unknown --labels {labels!r}; choose one of {', '.join(LABEL_CHOICES)}")
     gold_engine = StaticEngine()
     engine: OcrEngine = gold_engine if ocr == "gold" else cached_engine(ocr, cache_dir)
     stages = build_stages(model, engine, config)
