@@ -11,6 +11,7 @@ from operator import attrgetter, lt
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import DataError
+from .labels import DEFAULT_DOCUMENT_TYPE, DOCUMENT_TYPES
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -49,6 +50,12 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     inter = box_intersection(a, b)
     union = box_area(a) + box_area(b) - inter
     return inter / union if union > 0 else 0.0
+
+
+def _document_type(value: Any) -> str:
+    if value not in DOCUMENT_TYPES:
+        raise ValueError(f"document_type {value!r} is not one of {', '.join(DOCUMENT_TYPES)}")
+    return str(value)
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
@@ -221,6 +228,12 @@ class LineItem:
     word_ids: list[int] = field(default_factory=list)
     confidence: float = 1.0
     source: str = "rule"
+    # Invoice tables print more columns than a till roll; absent on receipts.
+    position: str | None = None  # the row's number as printed ("1", "10.2")
+    article_number: str | None = None  # seller's item id / SKU / EAN
+    unit: str | None = None  # unit of measure as printed ("Stk", "h", "kg")
+    tax_rate: str | None = None  # VAT rate of the row, percent as a decimal string ("19.00")
+    discount: str | None = None  # discount amount taken off this row, decimal string
 
     def to_dict(self) -> dict[str, Any]:
         return _drop_none(
@@ -229,6 +242,11 @@ class LineItem:
                 "quantity": self.quantity,
                 "unit_price": self.unit_price,
                 "amount": self.amount,
+                "position": self.position,
+                "article_number": self.article_number,
+                "unit": self.unit,
+                "tax_rate": self.tax_rate,
+                "discount": self.discount,
                 "word_ids": list(self.word_ids),
                 "confidence": self.confidence,
                 "source": self.source,
@@ -242,6 +260,49 @@ class LineItem:
             quantity=d.get("quantity"),
             unit_price=d.get("unit_price"),
             amount=d.get("amount"),
+            word_ids=list(d.get("word_ids", [])),
+            confidence=d.get("confidence", 1.0),
+            source=d.get("source", "rule"),
+            position=d.get("position"),
+            article_number=d.get("article_number"),
+            unit=d.get("unit"),
+            tax_rate=d.get("tax_rate"),
+            discount=d.get("discount"),
+        )
+
+
+@dataclass
+class TaxRow:
+    """One row of an invoice's tax breakdown: the tax charged at one rate on one base."""
+
+    rate: str | None = None  # percent as a decimal string: "19.00"
+    base: str | None = None  # taxable amount (net) at this rate
+    tax: str | None = None  # tax amount at this rate
+    category: str | None = None  # EN 16931 VAT category code (S, Z, E, AE, K, G, O, L, M) when known
+    word_ids: list[int] = field(default_factory=list)
+    confidence: float = 1.0
+    source: str = "rule"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "rate": self.rate,
+                "base": self.base,
+                "tax": self.tax,
+                "category": self.category,
+                "word_ids": list(self.word_ids),
+                "confidence": self.confidence,
+                "source": self.source,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TaxRow:
+        return cls(
+            rate=d.get("rate"),
+            base=d.get("base"),
+            tax=d.get("tax"),
+            category=d.get("category"),
             word_ids=list(d.get("word_ids", [])),
             confidence=d.get("confidence", 1.0),
             source=d.get("source", "rule"),
@@ -301,6 +362,9 @@ class Document:
     line_items: list[LineItem] = field(default_factory=list)
     key_values: list[KeyValue] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    # "receipt" | "invoice" | "credit_note" (labels.DOCUMENT_TYPES)
+    document_type: str = DEFAULT_DOCUMENT_TYPE
+    tax_breakdown: list[TaxRow] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     # What produced this document: {"ocr": "rapidocr", "model": "joint", "version": "0.1.0", ...}
     meta: dict[str, Any] = field(default_factory=dict)
@@ -348,10 +412,12 @@ class Document:
         d: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "source": self.source,
+            "document_type": self.document_type,
             "pages": [p.to_dict() for p in self.pages],
             "words": [w.to_dict() for w in self.words],
             "fields": {name: f.to_dict() for name, f in self.fields.items()},
             "line_items": [li.to_dict() for li in self.line_items],
+            "tax_breakdown": [row.to_dict() for row in self.tax_breakdown],
             "key_values": [kv.to_dict() for kv in self.key_values],
             "checks": [c.to_dict() for c in self.checks],
             "timings_ms": dict(self.timings_ms),
@@ -374,7 +440,9 @@ class Document:
                 pages=[Page.from_dict(p) for p in d.get("pages", [])],
                 words=[Word.from_dict(w) for w in d.get("words", [])],
                 fields={k: Field.from_dict(v) for k, v in d.get("fields", {}).items()},
+                document_type=_document_type(d.get("document_type", DEFAULT_DOCUMENT_TYPE)),
                 line_items=[LineItem.from_dict(x) for x in d.get("line_items", [])],
+                tax_breakdown=[TaxRow.from_dict(x) for x in d.get("tax_breakdown", [])],
                 key_values=[KeyValue.from_dict(x) for x in d.get("key_values", [])],
                 checks=[Check.from_dict(x) for x in d.get("checks", [])],
                 timings_ms=dict(d.get("timings_ms", {})),

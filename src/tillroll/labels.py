@@ -63,6 +63,38 @@ FIELD_NAMES: Final[tuple[str, ...]] = (
     "total",
 )
 
+# Invoice fields (schema v1, additive; DESIGN.md "Invoices"). On an invoice the
+# receipt fields above keep their slots with an invoice meaning: shop_name, address
+# and vat_info are the seller's, date is the invoice date, subtotal the net total,
+# vat_included the tax total and total the gross total. These are the extra ones.
+INVOICE_FIELD_NAMES: Final[tuple[str, ...]] = (
+    "invoice_number",
+    "due_date",
+    "purchase_order",
+    "buyer_name",
+    "buyer_address",
+    "buyer_vat_info",
+    "iban",
+    "bic",
+    "currency",
+    "amount_due",
+    "payment_terms",
+)
+# Every field a schema-v1 document may carry, receipts' first.
+ALL_FIELD_NAMES: Final[tuple[str, ...]] = FIELD_NAMES + INVOICE_FIELD_NAMES
+
+# What kind of document a result describes. A credit note keeps the sign of its
+# amounts as printed (they are usually negative).
+DOCUMENT_TYPES: Final[tuple[str, ...]] = ("receipt", "invoice", "credit_note")
+DEFAULT_DOCUMENT_TYPE: Final[str] = "receipt"
+
+# Attributes of one row of `tax_breakdown` (one row per tax rate).
+TAX_ROW_FIELDS: Final[tuple[str, ...]] = ("rate", "base", "tax")
+
+# Where a field's value came from: the word labels' sources, plus a machine-readable
+# invoice embedded in a PDF (Factur-X / ZUGFeRD) or given as a bare XML file.
+FIELD_SOURCES: Final[tuple[str, ...]] = LABEL_SOURCES + ("embedded_xml", "xml")
+
 # Line-item attributes of the output schema.
 LINE_ITEM_FIELDS: Final[tuple[str, ...]] = ("description", "quantity", "unit_price", "amount")
 

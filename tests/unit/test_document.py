@@ -56,3 +56,30 @@ def test_document_lines_are_in_reading_order() -> None:
 def test_labels_are_the_papers_twelve() -> None:
     assert len(LABELS) == 12 and LABELS[-1] == "misc"
     assert "total" in FIELD_NAMES and "date" in FIELD_NAMES
+
+
+def test_document_invoice_parts_round_trip_and_default_to_receipt() -> None:
+    from tillroll.document import Field, LineItem, TaxRow
+    from tillroll.labels import ALL_FIELD_NAMES, INVOICE_FIELD_NAMES
+
+    assert set(INVOICE_FIELD_NAMES) <= set(ALL_FIELD_NAMES) and "iban" in INVOICE_FIELD_NAMES
+    doc = Document(source="inv.pdf", document_type="credit_note")
+    doc.fields["invoice_number"] = Field("Nr. 471102", "471102", 0.9, [3], "rule")
+    doc.line_items.append(LineItem(description="Trennblätter A4", amount="-19.80", unit="Stk", tax_rate="19.00"))
+    doc.tax_breakdown.append(TaxRow(rate="19.00", base="-19.80", tax="-3.76", word_ids=[7, 8]))
+    d = doc.to_dict()
+    assert d["document_type"] == "credit_note"
+    assert d["tax_breakdown"][0] == {"rate": "19.00", "base": "-19.80", "tax": "-3.76", "word_ids": [7, 8], "confidence": 1.0, "source": "rule"}
+    assert Document.from_dict(d).to_dict() == d
+    # Documents written before invoices existed read as receipts.
+    old = {k: v for k, v in d.items() if k not in ("document_type", "tax_breakdown")}
+    assert Document.from_dict(old).document_type == "receipt"
+
+
+def test_document_unknown_document_type_is_a_data_error() -> None:
+    from tillroll.errors import DataError
+
+    d = Document(source="x").to_dict()
+    d["document_type"] = "menu"
+    with pytest.raises(DataError):
+        Document.from_dict(d)
