@@ -1,7 +1,7 @@
 """Run an OCR engine over the shared datasets once, filling the OCR cache.
 
 Evaluation, training-data preparation and benchmarks then read words from the
-cache instead of re-running OCR. Dev splits go first so scores are available early.
+cache instead of re-running OCR. Dev splits go first, then test, so scores are available early.
 
     python scripts/warm_ocr_cache.py --engine rapidocr --datasets sroie,wildreceipt
 """
@@ -40,13 +40,13 @@ def main() -> None:
     ap.add_argument("--engine", default="rapidocr")
     ap.add_argument("--datasets", default="sroie,wildreceipt")
     ap.add_argument("--data-root", type=Path, default=DATA)
-    ap.add_argument("--split", default="all", help="dev, train or all (dev first)")
+    ap.add_argument("--split", default="all", help="dev, test, train or all (dev first, then test)")
     ap.add_argument("--shard", default="0/1", help="K/N: read every N-th image starting at K, to run N processes side by side")
     args = ap.parse_args()
     items = []
     for name in args.datasets.split(","):
         items += dataset_images(name, args.data_root)
-    order = {"dev": 0, "train": 1}
+    order = {"dev": 0, "test": 1, "train": 2}
     items.sort(key=lambda it: order[split_of(it[0])])
     if args.split != "all":
         items = [it for it in items if split_of(it[0]) == args.split]

@@ -196,7 +196,7 @@ def test_io_datasets_annotated_without_image_says_where_it_looked(tmp_path: Path
 @given(
     st.sampled_from(["sroie", "wildreceipt", "funsd", "annotated", "synth"]),
     st.text(alphabet="abcXYZ019_-./ ", min_size=1, max_size=30).filter(lambda p: p.strip()),
-    st.sampled_from(["dev", "train", "all", None]),
+    st.sampled_from(["dev", "train", "test", "all", None]),
 )
 def test_io_datasets_parse_spec_round_trips(kind: str, folder: str, split: str | None) -> None:
     spec = f"{kind}:{folder}" + (f":{split}" if split else "")

@@ -4,6 +4,7 @@ A dataset is named by a spec string, as on the command line:
 
     sroie:/data/sroie/train           every receipt
     sroie:/data/sroie/train:dev       the fixed dev split (tillroll.io.splits)
+    sroie:/data/sroie/train:test      the test split: scored only when a change is finished
     wildreceipt:/data/wildreceipt:train
     funsd:/data/funsd/train:all
     annotated:/data/reviewed          schema-v1 JSON with human labels next to images
@@ -19,11 +20,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ...errors import ConfigError
-from ..splits import in_split
+from ..splits import SPLIT_NAMES, in_split
 from .base import Example, load_rgb
 
 DATASET_KINDS: tuple[str, ...] = ("sroie", "wildreceipt", "funsd", "annotated", "synth")
-SPLITS: tuple[str, ...] = ("train", "dev", "all")
+SPLITS: tuple[str, ...] = (*SPLIT_NAMES, "all")
 
 
 def _reader(kind: str) -> Callable[..., Iterator[Example]]:
