@@ -233,3 +233,34 @@ def test_metrics_fields_exact_ignores_case_of_names_only() -> None:
     pred = {"shop_name": f("Kedai  Aman"), "vat_info": f("mt1234", "mt1234")}
     per = metrics.field_scores([(gold, pred)])["exact"]["per_field"]
     assert per["shop_name"]["f1"] == 1.0 and per["vat_info"]["f1"] == 0.0
+
+
+def test_metrics_fields_strict_compares_letters_and_digits_of_names_and_values_of_the_rest() -> None:
+    gold = {
+        "shop_name": f("SECURE PARKING - MENARA"),
+        "address": f("NO 12, JALAN MAWAR"),
+        "date": f("05/03/2018", "2018-03-05"),
+        "total": f("9.00"),
+    }
+    pred = {
+        "shop_name": f("Secure Parking Menara"),  # case, spaces and punctuation only: right
+        "address": f("NO 12 JALAN MAWAR 2"),  # an extra digit: wrong
+        "date": f("5 Mar 2018", "2018-03-06"),  # another day: wrong even if printed alike
+        "total": f("RM 9.00", "9.00"),
+    }
+    strict = metrics.field_scores([(gold, pred)])["strict"]
+    assert strict["per_field"]["shop_name"]["f1"] == 1.0
+    assert strict["per_field"]["address"]["f1"] == 0.0
+    assert strict["per_field"]["date"]["f1"] == 0.0
+    assert strict["per_field"]["total"]["f1"] == 1.0
+    assert (strict["micro"]["tp"], strict["micro"]["fp"], strict["micro"]["fn"]) == (2, 2, 2)
+    exact = metrics.field_scores([(gold, pred)])["exact"]
+    assert exact["per_field"]["shop_name"]["f1"] == 0.0  # exact keeps punctuation
+
+
+def test_metrics_strict_match_never_matches_empty_letters() -> None:
+    from tillroll.evaluate.values import strict_match
+
+    assert not strict_match("***", "---", "shop_name")  # nothing alphanumeric to compare
+    assert not strict_match(None, "X", "address")
+    assert strict_match("7-Eleven", "7 ELEVEN", "shop_name")

@@ -76,18 +76,21 @@ def evaluate(
         console.print(table)
     fields = result.get("fields")
     if fields and fields["exact"]["per_field"]:
-        table = Table(title="Fields (exact: normalised values equal; lenient: format differences forgiven; "
+        table = Table(title="Fields (exact: normalised values equal; strict: names and addresses by letters and digits, "
+                      "the rest by normalised value; lenient: format differences forgiven; "
                       "missed: gold values not matched, and how many of them the OCR text lacks)")
-        for col in ("field", "support", "P exact", "R exact", "F1 exact", "F1 lenient", "missed", "not in OCR"):
+        strict = fields.get("strict", {"per_field": {}, "micro": {}})
+        for col in ("field", "support", "P exact", "R exact", "F1 exact", "F1 strict", "F1 lenient", "missed", "not in OCR"):
             table.add_column(col, justify="left" if col == "field" else "right")
         misses = fields.get("misses", {})
         for name, s in fields["exact"]["per_field"].items():
             lenient = fields["lenient"]["per_field"][name]
             miss = misses.get(name, {"missed": 0, "not_in_ocr_text": 0})
-            table.add_row(name, str(s["support"]), f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", f"{lenient['f1']:.3f}",
+            strict_f1 = strict["per_field"].get(name, {}).get("f1", 0.0)
+            table.add_row(name, str(s["support"]), f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", f"{strict_f1:.3f}", f"{lenient['f1']:.3f}",
                           str(miss["missed"]), str(miss["not_in_ocr_text"]))
         table.add_row("[bold]micro[/bold]", "", f"{fields['exact']['micro']['precision']:.3f}", f"{fields['exact']['micro']['recall']:.3f}",
-                      f"{fields['exact']['micro']['f1']:.3f}", f"{fields['lenient']['micro']['f1']:.3f}",
+                      f"{fields['exact']['micro']['f1']:.3f}", f"{strict['micro'].get('f1', 0.0):.3f}", f"{fields['lenient']['micro']['f1']:.3f}",
                       str(sum(m["missed"] for m in misses.values())), str(sum(m["not_in_ocr_text"] for m in misses.values())))
         console.print(table)
     if "sroie" in result:

@@ -31,7 +31,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ..document import Field, KeyValue, LineItem
 from ..labels import FIELD_NAMES, LABEL_TO_ID, LABELS, MISC, SROIE_ENTITY_TO_FIELD
-from .values import canon, exact_match, lenient_match, squash
+from .values import canon, exact_match, lenient_match, squash, strict_match
 
 # --------------------------------------------------------------------------- P/R/F1
 
@@ -226,21 +226,29 @@ FieldMap = Mapping[str, Field]
 
 
 def field_scores(pairs: Iterable[tuple[FieldMap, FieldMap]], fields: Sequence[str] = FIELD_NAMES) -> dict[str, Any]:
-    """Exact and lenient P/R/F1 per field and pooled, over (gold fields, predicted fields) per document.
+    """Exact, strict and lenient P/R/F1 per field and pooled, over (gold fields, predicted fields) per document.
 
-    exact: normalised `value`s equal (names and addresses case aside). lenient: `values.lenient_match` (case,
-    spacing, punctuation, number and date formats forgiven). Fields absent
-    from gold and prediction alike do not count.
+    exact: normalised `value`s equal (names and addresses case aside). strict:
+    `values.strict_match`, the headline scorer of docs/benchmarks.md (names and
+    addresses by letters and digits only, other fields by normalised value).
+    lenient: `values.lenient_match` (case, spacing, punctuation, number and
+    date formats forgiven). Fields absent from gold and prediction alike do not count.
     """
-    counts = {mode: {name: ZERO for name in fields} for mode in ("exact", "lenient")}
+    modes = ("exact", "strict", "lenient")
+    counts = {mode: {name: ZERO for name in fields} for mode in modes}
     for gold, pred in pairs:
         for name in fields:
             g, p = gold.get(name), pred.get(name)
             if g is None and p is None:
                 continue
-            for mode in ("exact", "lenient"):
+            for mode in modes:
                 if g is not None and p is not None:
-                    ok = exact_match(g.value, p.value, name) if mode == "exact" else lenient_match(name, (g.text, g.value), (p.text, p.value))
+                    if mode == "exact":
+                        ok = exact_match(g.value, p.value, name)
+                    elif mode == "strict":
+                        ok = strict_match(g.value, p.value, name)
+                    else:
+                        ok = lenient_match(name, (g.text, g.value), (p.text, p.value))
                     counts[mode][name] = counts[mode][name] + (PRF(1, 0, 0) if ok else PRF(0, 1, 1))
                 elif g is not None:
                     counts[mode][name] = counts[mode][name] + PRF(0, 0, 1)

@@ -107,13 +107,14 @@ class DocumentResult:
 
 
 def _field_record(gold: Any, pred: Any, name: str) -> dict[str, Any]:
-    from .values import exact_match, lenient_match
+    from .values import exact_match, lenient_match, strict_match
 
     g = {"text": gold.text, "value": gold.value} if gold else None
     p = {"text": pred.text, "value": pred.value, "confidence": pred.confidence, "source": pred.source} if pred else None
     record: dict[str, Any] = {"gold": g, "pred": p}
     if gold and pred:
         record["exact"] = exact_match(gold.value, pred.value, name)
+        record["strict"] = strict_match(gold.value, pred.value, name)
         record["lenient"] = lenient_match(name, (gold.text, gold.value), (pred.text, pred.value))
     return record
 
@@ -497,14 +498,18 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
     fields = report.get("fields")
     if fields and fields["exact"]["per_field"]:
         misses = fields.get("misses", {})
-        lines += ["| field | support | F1 exact | F1 lenient | gold missed | of which not in OCR text |", "|---|---:|---:|---:|---:|---:|"]
+        strict_fields = fields.get("strict", {"per_field": {}, "micro": {}})
+        lines += ["| field | support | F1 exact | F1 strict | F1 lenient | gold missed | of which not in OCR text |", "|---|---:|---:|---:|---:|---:|---:|"]
         for name, s in fields["exact"]["per_field"].items():
             lenient = fields["lenient"]["per_field"].get(name, {})
+            strict = strict_fields["per_field"].get(name, {})
             miss = misses.get(name, {"missed": 0, "not_in_ocr_text": 0})
-            lines.append(f"| {name} | {s['support']} | {_f(s['f1'])} | {_f(lenient.get('f1'))} | {miss['missed']} | {miss['not_in_ocr_text']} |")
+            lines.append(f"| {name} | {s['support']} | {_f(s['f1'])} | {_f(strict.get('f1'))} | {_f(lenient.get('f1'))} | {miss['missed']} | {miss['not_in_ocr_text']} |")
         total_missed = sum(m["missed"] for m in misses.values())
         total_absent = sum(m["not_in_ocr_text"] for m in misses.values())
-        lines.append(f"| **all fields (micro)** | | {_f(fields['exact']['micro']['f1'])} | {_f(fields['lenient']['micro']['f1'])} | {total_missed} | {total_absent} |")
+        lines.append(
+            f"| **all fields (micro)** | | {_f(fields['exact']['micro']['f1'])} | {_f(strict_fields['micro'].get('f1'))} | {_f(fields['lenient']['micro']['f1'])} | {total_missed} | {total_absent} |"
+        )
         lines.append("")
     if "sroie" in report:
         s = report["sroie"]
@@ -587,6 +592,8 @@ def comparison_markdown(reports: list[dict[str, Any]], names: list[str] | None =
     if all("fields" in r for r in scored):
         lines += ["", "| fields | " + " | ".join(names) + " |", "|---|" + "---:|" * len(scored)]
         lines.append("| micro F1 exact | " + " | ".join(_f(r["fields"]["exact"]["micro"]["f1"]) for r in scored) + " |")
+        if all("strict" in r["fields"] for r in scored):
+            lines.append("| micro F1 strict | " + " | ".join(_f(r["fields"]["strict"]["micro"]["f1"]) for r in scored) + " |")
         lines.append("| micro F1 lenient | " + " | ".join(_f(r["fields"]["lenient"]["micro"]["f1"]) for r in scored) + " |")
     if all("line_items" in r for r in scored):
         lines.append("| line items F1 | " + " | ".join(_f(r["line_items"]["f1"]) for r in scored) + " |")

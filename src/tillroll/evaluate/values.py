@@ -71,6 +71,22 @@ def exact_match(gold_value: str | None, pred_value: str | None, field: str | Non
     return squash(gold_value) == squash(pred_value)
 
 
+def strict_match(gold_value: str | None, pred_value: str | None, field: str | None = None) -> bool:
+    """The headline scorer: names and addresses by their letters and digits, everything else by normalised value.
+
+    Case, spaces and punctuation in a shop name or address never decide whether
+    a user got it right ("SECURE PARKING - MENARA" is "Secure Parking Menara"),
+    but no other slip is forgiven: no fuzzy matching, and a date, time, amount
+    or phone number must parse to the same value as the annotation's.
+    """
+    if gold_value is None or pred_value is None:
+        return False
+    if field in TEXT_FIELDS:
+        g, p = canon(gold_value), canon(pred_value)
+        return bool(g) and g == p
+    return exact_match(gold_value, pred_value, field)
+
+
 def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> bool:
     """Same value once case, spacing, punctuation, number format and date format are forgiven.
 
