@@ -53,6 +53,9 @@ class PipelineConfig:
     model_dir: Path | None = None  # None: the model shipped inside the package
     # Hints for normalisation where the receipt itself is ambiguous (e.g. "MY", "MT", "GB").
     country_hint: str | None = None
+    # Read the machine-readable invoice a PDF carries (Factur-X / ZUGFeRD / XRechnung CII)
+    # instead of trusting the page alone; False scores the visual extraction by itself.
+    read_embedded_xml: bool = True
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
