@@ -9,7 +9,7 @@ def test_extract_assemble_field_source_tie_is_decided_the_same_in_every_process(
     import sys
 
     code = (
-        "from tillroll.document import Word; from tillroll.extract.assemble import _source;"
+        "from tillroll.document import Word; from tillroll.extract.assembly.common import _source;"
         "ws=[Word(0,0,'CAFE',(0,0,1,1),label_source='model'),Word(1,0,'LUNA',(1,0,2,1),label_source='rule')];"
         "print(_source(ws))"
     )

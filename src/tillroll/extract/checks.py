@@ -13,105 +13,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from decimal import Decimal
 from typing import Sequence
 
 from ..config import PipelineConfig
-from ..document import Check, Document, LineItem, Word
-from ..labels import LINE_ITEM_LABELS
-from .normalize import ParsedAmount, ParsedDate, ParsedVat, find_amounts, parse_amount, parse_date, parse_quantity, parse_vat_number
+from ..document import Check, Document, LineItem
+from ..normalize import ParsedDate, ParsedVat, parse_amount, parse_date, parse_quantity, parse_vat_number
 
-CENT = Decimal("0.01")
-# Cash rounding (5 sen in Malaysia, 5/10 cents elsewhere) and per-line rounding of tax.
-ROUNDING_TOLERANCE = Decimal("0.05")
-
-CASH = re.compile(r"(?<![A-Z])(?:CASH|TUNAI|TENDER(?:ED)?|PAID|PAYMENT|AMOUNT\s*PAID|CARD|VISA|MASTER\w*)(?![A-Z])")
-CHANGE = re.compile(r"(?<![A-Z])(?:CHANGE|CHG|BAKI|BALANCE\s*RETURNED)(?![A-Z])")
-ROUNDING = re.compile(r"(?<![A-Z])ROUND\w*\s*(?:ADJ\w*|DING|OFF)?|ADJ\w*\s*ROUND\w*|(?<![A-Z])ROUNDING")
-_PAYMENT_WORDS = re.compile(r"CASH|TUNAI|TENDER|PAID|PAYMENT|CARD|VISA|MASTER|CHANGE|CHG|BAKI|BALANCE|ROUND|ADJ|DISC|VOUCHER|COUPON|PROMO|SAVING|LESS")
-DISCOUNT = re.compile(r"(?<![A-Z])(?:DISC\w*|VOUCHER|COUPON|PROMO\w*|SAVING\w*|LESS)(?![A-Z])")
-
-
-@dataclass(frozen=True)
-class Payments:
-    """Amounts printed on payment lines: tendered, change and cash-rounding adjustment."""
-
-    tendered: Decimal | None = None
-    change: Decimal | None = None
-    rounding: Decimal | None = None
-    discount: Decimal | None = None
-
-    @property
-    def paid(self) -> Decimal | None:
-        if self.tendered is None:
-            return None
-        return self.tendered - (self.change or Decimal(0))
-
-
-def _last_amount(text: str) -> ParsedAmount | None:
-    amounts = [a for a in find_amounts(text) if not text[a.span[1]:a.span[1] + 1] == "%"]
-    return amounts[-1] if amounts else None
-
-
-@lru_cache(maxsize=4096)
-def _payment_line(upper: str) -> tuple[Decimal, bool, bool, bool, bool] | None:
-    """What one upper-cased line could say about payment: its last amount and which cues it has.
-
-    (amount, change, rounding, cash, discount), or None for a line that is no payment line.
-    Cached: the rules, the assembler and the checks all read the same lines.
-    """
-    if not _PAYMENT_WORDS.search(upper):
-        return None
-    a = _last_amount(upper)
-    if a is None:
-        return None
-    return (
-        a.value,
-        bool(CHANGE.search(upper)),
-        bool(ROUNDING.search(upper)) and abs(a.value) <= Decimal("0.10"),
-        bool(CASH.search(upper)) and not re.search(r"(?<![A-Z])TOTAL", upper),
-        bool(DISCOUNT.search(upper)),
-    )
-
-
-def find_payments(lines: Sequence[Sequence[Word]]) -> Payments:
-    tendered = change = rounding = discount = None
-    for line in lines:
-        cues = _payment_line(" ".join([w.text for w in line]).upper())
-        if cues is None:
-            continue
-        value, is_change, is_rounding, is_cash, is_discount = cues
-        # The first line of each kind counts; a line is read as the first kind it can still fill.
-        if is_change and change is None:
-            change = abs(value)
-        elif is_rounding and rounding is None:
-            rounding = value
-        elif is_cash and tendered is None:
-            tendered = value
-        elif is_discount and discount is None and not any(w.label in LINE_ITEM_LABELS for w in line):
-            discount = -abs(value)
-    return Payments(tendered, change, rounding, discount)
-
-
-def amounts_equal(a: Decimal, b: Decimal, tolerance: Decimal = CENT) -> bool:
-    return abs(a - b) <= tolerance
-
-
-def total_support(value: Decimal, items_sum: Decimal | None, subtotal: Decimal | None, tax: Decimal | None, payments: Payments) -> list[str]:
-    """Which independent readings of the receipt agree with `value` as the amount due."""
-    reasons = []
-    if payments.paid is not None and payments.change is not None and amounts_equal(value, payments.paid):
-        reasons.append("cash_minus_change")
-    if items_sum is not None and items_sum > 0:
-        if amounts_equal(value, items_sum, ROUNDING_TOLERANCE):
-            reasons.append("line_items_sum")
-        elif tax is not None and amounts_equal(value, items_sum + tax, ROUNDING_TOLERANCE):
-            reasons.append("line_items_sum_plus_tax")
-    if subtotal is not None and tax is not None and amounts_equal(value, subtotal + tax, ROUNDING_TOLERANCE):
-        reasons.append("subtotal_plus_tax")
-    return reasons
+# The payment arithmetic lives with the choice of total (the rules use it too); these
+# names stay importable from here.
+from ..rules.totals import (  # noqa: F401
+    CASH,
+    CENT,
+    CHANGE,
+    DISCOUNT,
+    ROUNDING,
+    ROUNDING_TOLERANCE,
+    Payments,
+    amounts_equal,
+    find_payments,
+    total_support,
+)
 
 
 def _dec(text: str | None) -> Decimal | None:

@@ -3,7 +3,7 @@
 Real receipts (SROIE, WildReceipt, our own annotated JSON) are read with
 `tillroll.io.datasets.read_dataset`, OCR'd through the shared OCR cache, and
 their OCR words get gold labels from the evaluation toolkit's alignment
-(`tillroll.evaluate.align.gold_labelled_document`), so the classifier learns the
+(`tillroll.io.gold.align.gold_labelled_document`), so the classifier learns the
 words the OCR engine really produces, typos and glued words included. An image
 whose OCR is not cached can instead contribute its annotation words
 (`uncached="gold"`), which is much faster but teaches clean text only; the mix
@@ -63,7 +63,7 @@ def training_documents(
     if uncached not in UNCACHED_POLICIES:
         raise ConfigError(f"unknown policy {uncached!r} for uncached images; choose one of {', '.join(UNCACHED_POLICIES)}")
     summary = summary if summary is not None else DataSummary()
-    from ..evaluate.align import gold_labelled_document
+    from ..io.gold.align import gold_labelled_document
     from ..io.datasets import iter_dataset, parse_spec
 
     docs: list[Document] = []

@@ -29,6 +29,7 @@ from .header import header_end, propose_header
 from .line_items import LINE_ITEM_CONFIDENCE, find_table
 from .patterns import match_document_lines
 from .relabel import relabel
+from .totals import ROUNDING, choose_total
 
 AGREEMENT_CONFIDENCE = 1.0
 REPLACED_CONFIDENCE = 0.5
@@ -143,12 +144,9 @@ class RulesStage:
     def _keep_one_total(lines: Sequence[Sequence[Word]]) -> None:
         """Several lines say TOTAL (before/after rounding, per tax rate...): keep the amount due.
 
-        The choice is the assembler's (keywords plus arithmetic); the other lines' rule
-        labels go back to misc, so word labels and the `total` field agree.
+        The choice is `totals.choose_total`'s (keywords plus arithmetic), the same the assembler
+        makes; the other lines' rule labels go back to misc, so word labels and the `total` field agree.
         """
-        from ..extract.assemble import choose_total
-        from ..extract.checks import ROUNDING
-
         total_lines = sum(1 for line in lines if any(w.label == TOTAL for w in line))
         if total_lines <= 1 and not any(ROUNDING.search(" ".join([w.text for w in line]).upper()) for line in lines):
             return  # nothing to choose between (and no rounded amount printed apart)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from ..document import Word
-from ..extract.normalize import TAX_ID_NAMES, find_amounts, find_dates, find_phones, find_times, parse_vat_number
+from ..normalize import TAX_ID_NAMES, find_amounts, find_dates, find_phones, find_times, parse_vat_number
 from ..labels import DATE_TIME, TELEPHONE, TOTAL, VAT_INCLUDED, VAT_INFO
 
 # Confidence a regex match gives its words when the rules run on their own.

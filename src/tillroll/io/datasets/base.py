@@ -48,7 +48,7 @@ class Example:
     # phone number found on a SROIE receipt is not a false positive.
     annotated_fields: frozenset[str] = ALL_FIELDS
     # SROIE only: the entity strings as printed, and which of them the gold
-    # alignment could find on the annotated lines (see evaluate.align).
+    # alignment could find on the annotated lines (see io.gold.align).
     entities: dict[str, str] = field(default_factory=dict)
     located: dict[str, bool] = field(default_factory=dict)
     # True when the annotation's texts separate words with spaces (WildReceipt's

@@ -9,7 +9,7 @@ Layout (the shared copy and the original release both work):
 (`key/` is accepted for `entities/`, `img/` for `images/`, and all three may
 share one folder.) SROIE labels no words: lines are split into words with
 boxes estimated from character offsets, then the words that spell each entity
-are located (`tillroll.evaluate.align.locate_entities`) and labelled; every
+are located (`tillroll.io.gold.align.locate_entities`) and labelled; every
 other word is misc. Only shop_name, address, date_time and total are
 annotated, which `Example.annotated_labels` records.
 """
@@ -72,8 +72,8 @@ def read_entities(path: Path) -> dict[str, str]:
 
 
 def read_example(doc_id: str, box_path: Path, entities_path: Path | None, image_path: Path) -> Example:
-    from ...evaluate.align import label_by_entities
-    from ...evaluate.values import normalise_value
+    from ..gold.align import label_by_entities
+    from ..gold.values import normalise_value
 
     width, height = image_size(image_path)
     words = [(token, token_box, MISC) for text, box in read_box_file(box_path) for token, token_box in split_line_into_words(text, box)]

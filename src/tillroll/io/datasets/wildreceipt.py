@@ -38,7 +38,7 @@ def _without_repeats(lines: list[_Line]) -> list[_Line]:
     "NAME-BRANCH" line) is annotated box by box; the field is still the name once, and
     the extractor reports it once.
     """
-    from ...evaluate.values import canon
+    from ..gold.values import canon
 
     kept: list[_Line] = []
     seen: list[str] = []
@@ -84,7 +84,7 @@ class _Line:
 
 def _line_items(lines: list[_Line]) -> list[LineItem]:
     """Group item, quantity and price lines of one printed row into line items."""
-    from ...evaluate.values import normalise_value
+    from ..gold.values import normalise_value
 
     items = sorted((ln for ln in lines if ln.cls == "Prod_item_value"), key=lambda ln: (ln.cy, ln.box[0]))
     parts: dict[int, dict[str, _Line]] = {id(it): {} for it in items}
@@ -110,7 +110,7 @@ def _line_items(lines: list[_Line]) -> list[LineItem]:
 
 
 def read_record(record: dict[str, Any], classes: list[str], root: Path, where: str) -> Example:
-    from ...evaluate.values import normalise_value
+    from ..gold.values import normalise_value
 
     try:
         file_name = record["file_name"]

@@ -1,0 +1,109 @@
+"""VAT, GST/SST and other tax registration numbers -> compact upper-case identifiers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .ocr_fixes import fix_digits
+from .results import NoMatch, ParsedVat, _no
+
+# EU VAT number bodies by country prefix (after the two-letter prefix).
+EU_VAT_FORMATS: dict[str, str] = {
+    "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
+    "DE": r"\d{9}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
+    "FI": r"\d{8}", "FR": r"[A-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}", "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
+    "IT": r"\d{11}", "LT": r"\d{9}|\d{12}", "LU": r"\d{8}", "LV": r"\d{11}", "MT": r"\d{8}", "NL": r"\d{9}B\d{2}",
+    "PL": r"\d{10}", "PT": r"\d{9}", "RO": r"\d{2,10}", "SE": r"\d{12}", "SI": r"\d{8}", "SK": r"\d{10}",
+    "GB": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}", "XI": r"\d{9}|\d{12}",
+}
+_EU_VAT = re.compile(
+    r"(?<![A-Z0-9])(?P<cc>" + "|".join(EU_VAT_FORMATS) + r"|MI|M1)\s?[-:.]?\s?(?P<body>[A-Z0-9][A-Z0-9 \-.+*]{1,16}[A-Z0-9])",
+    re.IGNORECASE,
+)
+# Names of a business's tax number that are not "VAT" or "TAX": US employer and seller's-permit
+# numbers, Polish NIP, Spanish NIF/CIF, Italian partita IVA, German Steuernummer / USt-IdNr.
+# The rules (`tillroll.rules.patterns`) read the same list.
+TAX_ID_NAMES = (
+    r"EIN|NIP|N\.?\s?I\.?\s?F|C\.?\s?I\.?\s?F|P\.?\s?IVA|PARTITA\s+IVA|STEUER\s?-?\s?N(?:R|UMMER)|ST\.?\s?-?\s?NR"
+    r"|UST\.?\s?-?\s?ID\w*|SELLER'?S\s+PERMIT"
+)
+_VAT_KEYWORD = re.compile(
+    r"\b(?:VAT|V\.A\.T\.?|GST|SST|TAX|TIN|EXO|EX0|ABN|BTW|TVA|IVA|UST|MWST|CO\.?\s?REG|REG(?:ISTRATION)?|" + TAX_ID_NAMES + r")\b"
+    r"(?:\s*(?:REG(?:ISTRATION|\.)?|ID|NO|NUM(?:BER)?|N0|#|\.|:|-))*\s*:?\s*",
+    re.IGNORECASE,
+)
+_GENERIC_TAX_ID = re.compile(r"([A-Z]{0,3}[\d][\dA-Z \-./]{4,20}[\dA-Z])")
+_LETTERS_THEN_DIGITS = re.compile(r"[A-Z]{1,3}[\d \-./]+[A-Z]?")
+# Malaysian GST: 12 digits; Malaysian SST: W10-1808-32000112.
+_MY_GST = re.compile(r"(?<!\d)(\d{3}[\s-]?\d{3}[\s-]?\d{6}|\d{12})(?!\d)")
+_MY_SST = re.compile(r"(?<![A-Z0-9])([A-Z]\d{2}-?\d{4}-?\d{8})(?![0-9])", re.IGNORECASE)
+_MT_EXO = re.compile(r"\bEX[O0]\s*(?:NO|N0|NUM(?:BER)?)?\.?\s*:?\s*(\d{3,6})\b", re.IGNORECASE)
+
+
+def malta_vat_checksum_ok(digits: str) -> bool:
+    """Malta's VAT check: weights 3,4,6,7,8,9 on the first six digits plus the last two as a number, mod 37."""
+    if not re.fullmatch(r"\d{8}", digits):
+        return False
+    total = sum(w * int(d) for w, d in zip((3, 4, 6, 7, 8, 9), digits[:6])) + int(digits[6:])
+    return total % 37 == 0
+
+
+def _compact(s: str) -> str:
+    return re.sub(r"[\s\-.]", "", s).upper()
+
+
+def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMatch:
+    """A VAT/GST/tax registration number in `text`, compacted and upper-cased.
+
+    Recognised: EU VAT numbers with their country prefix (Malta's "MT1234-5678"
+    included, with "MI"/"M1" read as "MT"), Malaysian GST (12 digits) and SST
+    (W10-1808-32000112) numbers, Maltese EXO numbers, and otherwise any
+    number of 6+ digits announced by a VAT/GST/TAX/TIN keyword ("generic").
+    """
+    if not isinstance(text, str) or not text.strip():
+        return _no("vat", text, "empty text")
+    try:
+        upper = text.upper()
+        for m in _EU_VAT.finditer(upper):
+            cc = m.group("cc").upper()
+            cc = "MT" if cc in {"MI", "M1"} else cc
+            fmt = EU_VAT_FORMATS[cc]
+            body_raw = _compact(m.group("body"))
+            # The body regex is greedy; keep the longest prefix that fits the country format.
+            for end in range(len(body_raw), 1, -1):
+                body = body_raw[:end]
+                if re.fullmatch(fmt, body) or re.fullmatch(fmt, fix_digits(body)):
+                    body = body if re.fullmatch(fmt, body) else fix_digits(body)
+                    has_keyword = bool(_VAT_KEYWORD.search(upper[: m.start()] + " "))
+                    # A bare "GB123456789" could be anything; need a digit-rich body or a keyword.
+                    if not has_keyword and sum(c.isdigit() for c in body) < 8:
+                        break
+                    checksum = malta_vat_checksum_ok(body) if cc == "MT" else None
+                    return ParsedVat(cc + body, cc, "eu_vat", checksum, m.span())
+        m = _MT_EXO.search(upper)
+        if m:
+            return ParsedVat("EXO" + m.group(1), "MT", "mt_exo", None, m.span())
+        m = _MY_SST.search(upper)
+        if m and ("SST" in upper or "TAX" in upper or "REG" in upper or (country or "").upper() == "MY"):
+            return ParsedVat(_compact(m.group(1)), "MY", "my_sst", None, m.span(1))
+        kw = _VAT_KEYWORD.search(upper)
+        fixed = fix_digits(upper)
+        if kw or (country or "").upper() == "MY":
+            m = _MY_GST.search(fixed, kw.end() if kw else 0)
+            if m and ("GST" in upper or (country or "").upper() == "MY"):
+                return ParsedVat(_compact(m.group(1)), "MY", "my_gst", None, m.span(1))
+        if kw:
+            # With letters read for digits repaired ("0O1234567"), except a number that starts
+            # with letters and is digits after them, kept as printed ("B25139073", a Spanish NIF,
+            # whose B the repair would turn into an 8).
+            m = _GENERIC_TAX_ID.search(upper, kw.end())
+            if not (m and _LETTERS_THEN_DIGITS.fullmatch(m.group(1))):
+                m = _GENERIC_TAX_ID.search(fixed, kw.end())
+            if m:
+                value = _compact(m.group(1))
+                if sum(c.isdigit() for c in value) >= 6:
+                    return ParsedVat(value, (country or "").upper() or None, "generic", None, m.span(1))
+    except Exception as exc:  # pragma: no cover
+        return _no("vat", text, f"internal error: {exc!r}")
+    return _no("vat", text, "no EU VAT, GST/SST or keyword-announced tax number")
