@@ -23,13 +23,14 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from ..document import Field, KeyValue, LineItem
+from ..document import Field, KeyValue, LineItem, TaxRow
 from ..labels import FIELD_NAMES, LABEL_TO_ID, LABELS, MISC, SROIE_ENTITY_TO_FIELD
 from .values import canon, exact_match, lenient_match, squash, strict_match
 
@@ -345,6 +346,44 @@ def line_item_scores(pairs: Iterable[tuple[Sequence[LineItem], Sequence[LineItem
         **total.to_dict(),
         "attributes": {k: {"correct": c, "of": n, "accuracy": round(c / n, 4) if n else None} for k, (c, n) in attribute_hits.items()},
     }
+
+
+def _number(text: str | None) -> Decimal | None:
+    """A decimal string (\"19.00\", \"-14.99\") as a Decimal; None when absent or not a number."""
+    if text is None:
+        return None
+    try:
+        return Decimal(str(text).strip().replace(" ", "").rstrip("%"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def tax_row_scores(pairs: Iterable[tuple[Sequence[TaxRow], Sequence[TaxRow]]]) -> dict[str, Any]:
+    """Tax-breakdown P/R/F1: a row is found when a predicted row has the same rate and the same tax amount.
+
+    Rates and amounts compare as numbers (\"19\" is \"19.00\"), signs included (a
+    credit note's negative tax is not its positive twin). Matching is one-to-one
+    per document. `base` reports how often a matched row's taxable base is right too.
+    """
+    total = ZERO
+    base_hits = [0, 0]
+    for gold_rows, pred_rows in pairs:
+        used: set[int] = set()
+        tp = 0
+        for g in gold_rows:
+            g_rate, g_tax = _number(g.rate), _number(g.tax)
+            for pi, p in enumerate(pred_rows):
+                if pi in used or g_rate is None or g_tax is None:
+                    continue
+                if _number(p.rate) == g_rate and _number(p.tax) == g_tax:
+                    used.add(pi)
+                    tp += 1
+                    if g.base is not None:
+                        base_hits[1] += 1
+                        base_hits[0] += int(_number(p.base) == _number(g.base))
+                    break
+        total = total + PRF(tp, len(pred_rows) - tp, len(gold_rows) - tp)
+    return {**total.to_dict(), "base": {"correct": base_hits[0], "of": base_hits[1], "accuracy": round(base_hits[0] / base_hits[1], 4) if base_hits[1] else None}}
 
 
 def _kv_text(text: str) -> str:

@@ -21,7 +21,16 @@ __all__ = ["AMOUNT_FIELDS", "TEXT_FIELDS", "canon", "exact_match", "lenient_matc
 
 # Names and addresses have no normal form beyond their spelling; annotators often
 # change their case (SROIE writes everything in capitals), so case never counts.
-TEXT_FIELDS = frozenset({"shop_name", "address"})
+# Invoice identifiers join them: an invoice number, IBAN or BIC is the same one
+# whatever spaces or dashes it is printed with ("DE88 2008 ..." is "DE882008...").
+TEXT_FIELDS = frozenset(
+    {"shop_name", "address", "buyer_name", "buyer_address", "invoice_number", "purchase_order", "iban", "bic", "payment_terms"}
+)
+# Dates and tax ids compared by what they mean; invoices carry a due date and the buyer's VAT id too.
+DATE_FIELDS = frozenset({"date", "due_date"})
+VAT_FIELDS = frozenset({"vat_info", "buyer_vat_info"})
+# An invoice's amount due compares as an amount, sign included (credit notes).
+_AMOUNTS = AMOUNT_FIELDS | {"amount_due"}
 
 
 def exact_match(gold_value: str | None, pred_value: str | None, field: str | None = None) -> bool:
@@ -57,11 +66,11 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
     (gold_text, gold_value), (pred_text, pred_value) = gold, pred
     if exact_match(gold_value, pred_value, field):
         return True
-    if field in AMOUNT_FIELDS:
+    if field in _AMOUNTS:
         g = _amount(gold_value) or _amount(gold_text)
         p = _amount(pred_value) or _amount(pred_text)
         return g is not None and g == p
-    if field == "date":
+    if field in DATE_FIELDS:
         g_iso = {d.iso for t in (gold_value, gold_text) if (d := nz.parse_date(t))}
         p_iso = {d.iso for t in (pred_value, pred_text) if (d := nz.parse_date(t))}
         if g_iso & p_iso:
@@ -76,7 +85,7 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
         p_q = {q.value for s in (pred_value, pred_text) if (q := nz.parse_quantity(s))}
         if g_q & p_q:
             return True
-    if field in ("telephone", "vat_info"):
+    if field in ("telephone", *VAT_FIELDS):
         digits = lambda s: re.sub(r"\D", "", s or "")  # noqa: E731
         g, p = digits(gold_value) or digits(gold_text), digits(pred_value) or digits(pred_text)
         if g and p and (g == p or (len(g) >= 7 and (g.endswith(p[-len(g) :]) or p.endswith(g)))):
