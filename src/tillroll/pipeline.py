@@ -61,8 +61,13 @@ class Pipeline:
 
     def process(self, source: Source, name: str | None = None) -> Document:
         """Load `source` (path or bytes) and run every stage. Raises TillrollError on bad input."""
+        from .einvoice.hook import intercept
         from .io.load import load_document
 
+        # XML invoices, and PDFs carrying one, are read from their data (issue 17).
+        einvoice, source, name = intercept(self, source, name)
+        if einvoice is not None:
+            return einvoice
         t0 = time.perf_counter()
         doc = load_document(source, limits=self.config.limits, name=name)
         doc.timings_ms["load"] = round((time.perf_counter() - t0) * 1000, 2)

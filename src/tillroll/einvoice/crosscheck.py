@@ -1,0 +1,103 @@
+"""Compare what the printed page says with what the embedded XML says, field by field.
+
+A Factur-X PDF is two documents in one file: the picture a person reads and the XML a
+machine books. They should agree; when a generator is broken or somebody edited one
+of them, they do not, and nobody notices. Every field that both the page extraction
+and the XML yielded is compared (amounts as decimals, dates as ISO dates, ids without
+spaces and punctuation, names and addresses loosely, since a page may abbreviate), and
+each comparison becomes a check `crosscheck_<field>` whose detail names both values.
+Fields the page did not yield are not compared: a reader that missed a field is not a
+disagreement between page and data.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from ..document import Check, Document, Field
+from ..labels import ALL_FIELD_NAMES
+from .model import AMOUNT_FIELDS
+
+DATE_FIELDS = frozenset({"date", "due_date"})
+CODE_FIELDS = frozenset({"iban", "bic", "vat_info", "buyer_vat_info", "currency", "invoice_number", "purchase_order"})
+# Similarity (rapidfuzz ratio, 0-100) above which two renderings of a name or address are the same text.
+TEXT_AGREEMENT = 85.0
+# Share of the shorter text's words that must occur in the longer one.
+TOKEN_COVERAGE = 0.75
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _decimal(value: str) -> Decimal | None:
+    try:
+        return Decimal(value.strip().replace(",", "."))
+    except (InvalidOperation, AttributeError):
+        return None
+
+
+def _code(value: str) -> str:
+    return _NON_ALNUM.sub("", value).upper()
+
+
+def _text(value: str) -> str:
+    return " ".join(_NON_ALNUM.sub(" ", value.casefold()).split())
+
+
+def agree(name: str, page: str, xml: str, credit_note: bool = False) -> bool:
+    """Whether the page's value and the XML's value of field `name` say the same thing."""
+    if name in AMOUNT_FIELDS:
+        a, b = _decimal(page), _decimal(xml)
+        if a is None or b is None:
+            return False
+        # A credit note may print its amounts negative while the XML states them positive.
+        return abs(a) == abs(b) if credit_note else a == b
+    if name in DATE_FIELDS:
+        return page.strip()[:10] == xml.strip()[:10]
+    if name in CODE_FIELDS:
+        return _code(page) == _code(xml)
+    a, b = _text(page), _text(xml)
+    if not a or not b:
+        return a == b
+    if a == b or a in b or b in a:
+        return True
+    from rapidfuzz import fuzz
+
+    if fuzz.ratio(a, b) >= TEXT_AGREEMENT:
+        return True
+    # A printed address often carries more (the company name, the country spelled out,
+    # other separators): it agrees when nearly every word of the shorter one is in the other.
+    wa, wb = set(a.split()), set(b.split())
+    shorter, longer = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
+    return len(shorter & longer) >= TOKEN_COVERAGE * len(shorter)
+
+
+def _shown(f: Field, name: str) -> str:
+    value = f.value
+    if name in AMOUNT_FIELDS and f.currency:
+        value = f"{value} {f.currency}"
+    if f.text and f.text.strip() != f.value.strip():
+        return f"{f.text.strip()!r} (read as {value})"
+    return repr(value) if name not in AMOUNT_FIELDS else value
+
+
+def crosscheck(xml_doc: Document, page_doc: Document) -> list[Check]:
+    """One check per field present on both sides, in schema field order."""
+    checks = []
+    credit = xml_doc.document_type == "credit_note"
+    for name in ALL_FIELD_NAMES:
+        x, p = xml_doc.fields.get(name), page_doc.fields.get(name)
+        if x is None or p is None or not (p.value or "").strip() or not (x.value or "").strip():
+            continue
+        if agree(name, p.value, x.value, credit):
+            checks.append(Check(f"crosscheck_{name}", True, f"page and embedded XML agree: {_shown(x, name)}"))
+        else:
+            checks.append(
+                Check(f"crosscheck_{name}", False, f"the page shows {_shown(p, name)}, the embedded XML says {_shown(x, name)}")
+            )
+    return checks
+
+
+def failed_fields(doc: Document) -> list[str]:
+    """Fields whose cross-check failed, for summaries and the review page."""
+    prefix = "crosscheck_"
+    return [c.name[len(prefix):] for c in doc.checks if c.name.startswith(prefix) and not c.passed]
