@@ -26,7 +26,7 @@ from typing import Any, Iterator
 
 from ..config import PipelineConfig
 from ..errors import ConfigError
-from .worker import WorkResult, init_process_worker, process_in_worker
+from .worker import WorkResult, init_process_worker, plan_parallelism, process_in_worker
 
 # Receipts queued per worker beyond the one it is working on: enough that a worker
 # never waits for the parent, few enough that a crash or Ctrl-C loses little.
@@ -76,14 +76,13 @@ class LocalEngine:
 
     name = "local"
 
-    def __init__(self, config: PipelineConfig, workers: int | None = None, threads_per_worker: int = 1, timeout_s: float | None = None) -> None:
+    def __init__(self, config: PipelineConfig, workers: int | None = None, threads_per_worker: int | None = None, timeout_s: float | None = None) -> None:
         if workers is not None and workers < 1:
             raise ConfigError("--workers must be at least 1")
-        if threads_per_worker < 1:
+        if threads_per_worker is not None and threads_per_worker < 1:
             raise ConfigError("--threads-per-worker must be at least 1")
         self.config = config
-        self.workers = workers or available_cpus()
-        self.threads_per_worker = threads_per_worker
+        self.workers, self.threads_per_worker = plan_parallelism(available_cpus(), workers, threads_per_worker)
         self.timeout_s = timeout_s
 
     def _new_pool(self) -> ProcessPoolExecutor:

@@ -84,7 +84,7 @@ class RayEngine:
         self,
         config: PipelineConfig,
         workers: int | None = None,
-        threads_per_worker: int = 1,
+        threads_per_worker: int | None = None,
         address: str | None = None,
         runtime_env: dict[str, Any] | None = None,
         num_cpus: int | None = None,
@@ -94,7 +94,7 @@ class RayEngine:
             raise ConfigError("--workers must be at least 1")
         self.config = config
         self.workers = workers
-        self.threads_per_worker = max(1, threads_per_worker)
+        self.threads_per_worker = max(1, threads_per_worker or 1)  # a Ray actor asks the cluster for this many CPUs
         self.address = address
         self.runtime_env = runtime_env
         self.num_cpus = num_cpus

@@ -98,7 +98,7 @@ class BatchJob:
         config: PipelineConfig | None = None,
         engine: str = "local",
         workers: int | None = None,
-        threads_per_worker: int = 1,
+        threads_per_worker: int | None = None,
         fmt: str | None = None,
         retry_failed: bool = False,
         ray_address: str | None = None,

@@ -58,6 +58,25 @@ def limit_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
+def plan_parallelism(cores: int, workers: int | None = None, threads: int | None = None) -> tuple[int, int]:
+    """Worker processes and threads per worker for a machine with `cores` cores.
+
+    What the user gives is kept; what is left out is filled so that workers x
+    threads = cores. With neither, one single-thread worker per core: a
+    worker on one thread spends no CPU on keeping threads in step (see
+    docs/batch.md for the measurements). One worker on every core
+    (`--workers 1`) starts faster and needs less memory.
+    """
+    cores = max(1, cores)
+    if workers and threads:
+        return workers, threads
+    if workers:
+        return workers, max(1, cores // workers)
+    if threads:
+        return max(1, cores // threads), threads
+    return cores, 1
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
