@@ -9,6 +9,8 @@ A dataset is named by a spec string, as on the command line:
     funsd:/data/funsd/train:all
     annotated:/data/reviewed          schema-v1 JSON with human labels next to images
     synth:/data/synth                 the same format, as the synthetic generator writes it
+    einvoices:/data/einvoices         Factur-X PDFs as shipped (also einvoices-text:, einvoices-scanned:;
+                                      see tillroll.io.datasets.einvoices)
 
     >>> examples = read_dataset("sroie:../shared/datasets/sroie/train:dev")
     >>> examples[0].reference.words[0].label
@@ -23,7 +25,7 @@ from ...errors import ConfigError
 from ..splits import SPLIT_NAMES, in_split
 from .base import Example, load_rgb
 
-DATASET_KINDS: tuple[str, ...] = ("sroie", "wildreceipt", "funsd", "annotated", "synth")
+DATASET_KINDS: tuple[str, ...] = ("sroie", "wildreceipt", "funsd", "annotated", "synth", "einvoices", "einvoices-text", "einvoices-scanned")
 SPLITS: tuple[str, ...] = (*SPLIT_NAMES, "all")
 
 
@@ -40,6 +42,12 @@ def _reader(kind: str) -> Callable[..., Iterator[Example]]:
         from .funsd import iter_funsd
 
         return iter_funsd
+    if kind.startswith("einvoices"):
+        from functools import partial
+
+        from .einvoices import KIND_FORMS, iter_einvoices
+
+        return partial(iter_einvoices, form=KIND_FORMS[kind])
     from .annotated import iter_annotated
 
     return iter_annotated
