@@ -62,7 +62,7 @@ _PARSE_AS = {"due_date": "date", "amount_due": "total", "buyer_vat_info": "vat_i
 
 
 def _gold_field(name: str, raw: Any) -> Field | None:
-    from ...evaluate.values import normalise_value
+    from ..gold.values import normalise_value
 
     text = str(raw).strip()
     if not text:
@@ -74,7 +74,7 @@ def _gold_field(name: str, raw: Any) -> Field | None:
 
 
 def _amount(raw: Any) -> str | None:
-    from ...evaluate.values import normalise_value
+    from ..gold.values import normalise_value
 
     if raw is None or str(raw).strip() == "":
         return None
