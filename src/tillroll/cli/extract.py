@@ -50,6 +50,15 @@ class ModelChoice(str, Enum):
     joint = "joint"
 
 
+class FormatChoice(str, Enum):
+    """Output formats (tillroll.einvoice.output.FORMATS)."""
+
+    json = "json"
+    cii = "cii"
+    ubl = "ubl"
+    facturx = "facturx"
+
+
 def _value(choice: Any) -> Any:
     return choice.value if isinstance(choice, Enum) else choice
 
@@ -79,6 +88,7 @@ def build_pipeline(config: Any, stages: tuple[str, ...] | None = None) -> Any:
     from ..pipeline import Pipeline, make_stage
 
     try:
+        config.check_data_dir()
         if stages is None:
             return Pipeline(config)
         return Pipeline(config, stages=[make_stage(name, config) for name in stages])
@@ -171,6 +181,8 @@ def extract(
     ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
     model: Optional[ModelChoice] = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
+    fmt: FormatChoice = typer.Option(FormatChoice.json, "--format", help="json: schema-v1 JSON; cii / ubl: EN 16931 XML (Factur-X EN16931 CII, UBL 2.1 PEPPOL BIS 3); facturx: the input PDF/scan with the CII XML attached. XML needs every mandatory business term; missing ones are named."),
+    no_embedded_xml: bool = typer.Option(False, "--no-embedded-xml", help="Ignore the XML invoice a PDF carries (Factur-X / ZUGFeRD) and read the page only."),
 ) -> None:
     """Extract shop, date, items, totals... from receipts and print schema-v1 JSON.
 
@@ -184,8 +196,15 @@ def extract(
     # tillroll.ocr.rapidocr. Batch workers and the server keep glibc's faster default.
     os.environ.setdefault(LEAN_MEMORY_ENV, "1")
     config = build_config(ocr, preprocess, model)
+    if no_embedded_xml:
+        config = config.with_(read_embedded_xml=False)
     if files.count(STDIN) > 1:
         fail_usage("standard input (-) can be read only once")
+    out_format = _value(fmt)
+    if out_format != "json" and out is None and len(files) > 1:
+        fail_usage(f"--format {out_format} writes one file per input: add --out FOLDER")
+    if out_format == "facturx" and out is None and sys.stdout.isatty():
+        fail_usage("--format facturx writes a PDF: add --out FOLDER or redirect standard output to a file")
     pipeline = build_pipeline(config)
     for folder in (out, overlay):
         if folder is not None:
@@ -215,6 +234,9 @@ def extract(
                 except OSError as exc:
                     failed += 1
                     typer.echo(f"error: {name}: cannot write the overlay ({exc.strerror or exc})", err=True)
+            if out_format != "json":
+                failed += _write_einvoice(doc, name, source, out_format, out, used_json)
+                continue
             result = doc.to_dict()
             if out is not None:
                 path = out / f"{unique_stem(name, used_json)}.json"
@@ -237,3 +259,31 @@ def extract(
         _silence_stdout()
         raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK) from None
     raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK)
+
+
+def _write_einvoice(doc: Any, name: str, source: Any, fmt: str, out: Optional[Path], used: set[str]) -> int:
+    """Write `doc` as CII / UBL XML or a Factur-X PDF (to `out` or stdout); 1 when it could not be written."""
+    from ..einvoice.output import SUFFIX, render
+    from ..errors import TillrollError
+
+    try:
+        original = source if isinstance(source, bytes) else (Path(source).read_bytes() if fmt == "facturx" else None)
+        data = render(doc, fmt, original)
+    except TillrollError as exc:
+        typer.echo(f"error: {name}: {exc.message}", err=True)
+        return 1
+    except OSError as exc:
+        typer.echo(f"error: {name}: cannot read it again for the Factur-X PDF ({exc.strerror or exc})", err=True)
+        return 1
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    path = out / f"{unique_stem(name, used)}{SUFFIX[fmt]}"
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        typer.echo(f"error: {name}: cannot write {path} ({exc.strerror or exc})", err=True)
+        return 1
+    typer.echo(f"wrote {path}", err=True)
+    return 0
