@@ -24,6 +24,7 @@ Reported per run:
 - the load average before and after, so readers can judge the machine's state.
 
     .venv/bin/python benchmarks/batch_throughput.py --n 100 --engines local,ray --workers 1,2
+    .venv/bin/python benchmarks/batch_throughput.py --n 100 --engines local --workers 1,2 --ocr rapidocr-fast
 
 It takes ~N x (OCR seconds per receipt) x (1 + 1/2) per engine.
 """
@@ -59,13 +60,17 @@ class _TimeUp(Exception):
     """Raised from the result callback to end a run at --max-seconds."""
 
 
-def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int, max_seconds: float | None = None) -> dict[str, object]:
+def run_one(
+    engine: str, workers: int, n: int, model: str | None, warmup: int, max_seconds: float | None = None, ocr: str | None = None, threads: int | None = None
+) -> dict[str, object]:
     """One batch in this process; returns its measurements.
 
     With `max_seconds`, the batch is stopped after that long and the rates are over
     the receipts finished by then (`receipts` says how many).
     """
+    from tillroll.batch.local import available_cpus
     from tillroll.batch.runner import BatchJob
+    from tillroll.batch.worker import plan_parallelism
     from tillroll.batch.sinks import read_records
     from tillroll.config import PipelineConfig
 
@@ -75,8 +80,9 @@ def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int, m
         listing = Path(tmp) / "inputs.txt"
         listing.write_text("\n".join(str(p) for p in sources) + "\n")
         out = Path(tmp) / "results.jsonl"
-        config = PipelineConfig(model=model) if model else PipelineConfig()
-        job = BatchJob([str(listing)], out, config=config, engine=engine, workers=workers)
+        options = {k: v for k, v in (("model", model), ("ocr", ocr)) if v}
+        config = PipelineConfig(**options)
+        job = BatchJob([str(listing)], out, config=config, engine=engine, workers=workers, threads_per_worker=threads)
         arrivals: list[float] = []
         load_before = os.getloadavg()
         t0 = time.perf_counter()
@@ -100,6 +106,7 @@ def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int, m
     return {
         "engine": engine,
         "workers": workers,
+        "threads_per_worker": plan_parallelism(available_cpus(), workers, threads)[1] if engine == "local" else threads or 1,
         "receipts": len(records),
         "stopped_at_max_seconds": bool(max_seconds and len(records) < n),
         "failed": stats.failed,
@@ -120,13 +127,13 @@ def run_one(engine: str, workers: int, n: int, model: str | None, warmup: int, m
 
 def markdown(rows: list[dict[str, object]]) -> str:
     lines = [
-        "| engine | workers | receipts | end-to-end receipts/s | steady receipts/s | wall s | first result s | OCR ms/receipt (median) | worker CPU s/receipt | CPU share | peak RSS per worker MiB | load avg before -> after (1 min) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| engine | OCR | workers x threads | receipts | end-to-end receipts/min | steady receipts/min | wall s | first result s | OCR ms/receipt (median) | worker CPU s/receipt | CPU share | peak RSS per worker MiB | load avg before -> after (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         rss = r["worker_peak_rss_mb"]
         lines.append(
-            f"| {r['engine']} | {r['workers']} | {r['receipts']} | {r['end_to_end_per_s']:.3f} | {r['steady_per_s']:.3f} | {r['wall_s']:.0f} | "
+            f"| {r['engine']} | {r['ocr']} | {r['workers']} x {r.get('threads_per_worker', 1)} | {r['receipts']} | {60 * r['end_to_end_per_s']:.1f} | {60 * r['steady_per_s']:.1f} | {r['wall_s']:.0f} | "  # type: ignore[operator]
             f"{r['first_result_s']} | {r['ocr_ms_median']:.0f} | {r['worker_cpu_s_per_receipt']:.2f} | {r['cpu_share']:.2f} | "
             f"{max(rss):.0f} | {r['loadavg_before'][0]} -> {r['loadavg_after'][0]} |"  # type: ignore[index, arg-type]
         )
@@ -148,6 +155,8 @@ def main() -> None:
     ap.add_argument("--engines", default="local,ray")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--model", default=None, help="default: PipelineConfig's default model")
+    ap.add_argument("--ocr", default=None, help="OCR engine (default: PipelineConfig's, rapidocr)")
+    ap.add_argument("--threads-per-worker", type=int, default=None, help="default: BatchJob's (cores / workers on the local engine)")
     ap.add_argument("--warmup", type=int, default=5, help="results to skip before the steady rate is timed")
     ap.add_argument("--max-seconds", type=float, default=None, help="stop each run after this long (rates are then over the receipts finished)")
     ap.add_argument("--json", type=Path, default=REPO / "build" / "benchmarks" / "batch_throughput.json")
@@ -156,7 +165,7 @@ def main() -> None:
 
     if args.one:
         engine, workers = args.one.split(":")
-        print(json.dumps(run_one(engine, int(workers), args.n, args.model, args.warmup, args.max_seconds)))
+        print(json.dumps(run_one(engine, int(workers), args.n, args.model, args.warmup, args.max_seconds, args.ocr, args.threads_per_worker)))
         return
 
     rows = []
@@ -165,6 +174,10 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--one", f"{engine}:{workers}", "--n", str(args.n), "--warmup", str(args.warmup)]
             if args.model:
                 cmd += ["--model", args.model]
+            if args.ocr:
+                cmd += ["--ocr", args.ocr]
+            if args.threads_per_worker:
+                cmd += ["--threads-per-worker", str(args.threads_per_worker)]
             if args.max_seconds:
                 cmd += ["--max-seconds", str(args.max_seconds)]
             print(f"running {engine} with {workers} worker(s) over {args.n} receipts ...", file=sys.stderr, flush=True)

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from datasetkit import materialise
 from PIL import Image
-from samplekit import render_lines
 from typer.testing import CliRunner
 
+from datasetkit import materialise
+from samplekit import render_lines
 from tillroll.cli import _load_commands, app
 from tillroll.evaluate.page_cer import normalise, page_cer, reading_order
-from tillroll.ocr.base import engine_names, get_engine
+from tillroll.ocr.base import OcrWord, engine_names, get_engine
 from tillroll.ocr.cache import CachedEngine
 from tillroll.ocr.rapidocr import RapidOcrEngine, split_by_cost
 
@@ -25,7 +25,7 @@ def receipt() -> Image.Image:
     return render_lines(LINES, size=44)
 
 
-def _reading(words) -> list[str]:  # noqa: ANN001 - OcrWord list
+def _reading(words: list[OcrWord]) -> list[str]:
     return [w.text for w in sorted(words, key=lambda w: (round(w.box[1] / 40), w.box[0]))]
 
 

@@ -65,7 +65,7 @@ class CachedEngine:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 if data.get("format") == CACHE_FORMAT:
                     self.hits += 1
-                    return [OcrWord(w[0], tuple(w[1]), w[2]) for w in data["words"]]  # type: ignore[arg-type]
+                    return [OcrWord(w[0], tuple(w[1]), w[2]) for w in data["words"]]
             except (OSError, ValueError, KeyError):
                 pass  # unreadable entry: recompute and overwrite
         self.misses += 1

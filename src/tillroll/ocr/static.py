@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def words_from_json(data: Any) -> list[OcrWord]:
     items = data.get("words", []) if isinstance(data, dict) else data
     try:
-        return [OcrWord(str(w["text"]), tuple(w["box"]), float(w.get("confidence", w.get("ocr_confidence", 1.0)))) for w in items]  # type: ignore[arg-type]
+        return [OcrWord(str(w["text"]), tuple(w["box"]), float(w.get("confidence", w.get("ocr_confidence", 1.0)))) for w in items]
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"static OCR words must be objects with 'text' and 'box': {exc!r}") from exc
 
