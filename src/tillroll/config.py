@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .labels import DOCUMENT_TYPES
 from .errors import ConfigError
 
 MODELS = ("rules", "neural", "joint")
@@ -53,6 +54,8 @@ class PipelineConfig:
     model_dir: Path | None = None  # None: the model shipped inside the package
     # Hints for normalisation where the receipt itself is ambiguous (e.g. "MY", "MT", "GB").
     country_hint: str | None = None
+    # "auto": decide receipt / invoice / credit note from the document; or force one of those.
+    document_type: str = "auto"
     # Read the machine-readable invoice a PDF carries (Factur-X / ZUGFeRD / XRechnung CII)
     # instead of trusting the page alone; False scores the visual extraction by itself.
     read_embedded_xml: bool = True
@@ -62,6 +65,8 @@ class PipelineConfig:
             raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
         if self.preprocess not in PREPROCESS_MODES:
             raise ConfigError(f"unknown preprocess mode {self.preprocess!r}; choose one of {', '.join(PREPROCESS_MODES)}")
+        if self.document_type != "auto" and self.document_type not in DOCUMENT_TYPES:
+            raise ConfigError(f"unknown document type {self.document_type!r}; choose auto or one of {', '.join(DOCUMENT_TYPES)}")
         if not 0.0 <= self.replace_threshold <= 1.0:
             raise ConfigError("replace_threshold must be between 0 and 1")
 

@@ -34,14 +34,15 @@ STAGE_FACTORIES: dict[str, str] = {
     "classify": "tillroll.models.predict:ClassifyStage",
     "rules": "tillroll.rules.joint:RulesStage",
     "assemble": "tillroll.extract.assemble:AssembleStage",
+    "invoice": "tillroll.extract.invoice.stage:InvoiceStage",
     "check": "tillroll.extract.checks:CheckStage",
 }
 
 # Which stages each --model runs, in order.
 STAGES_FOR_MODEL: dict[str, tuple[str, ...]] = {
-    "rules": ("preprocess", "ocr", "rules", "assemble", "check"),
-    "neural": ("preprocess", "ocr", "classify", "assemble", "check"),
-    "joint": ("preprocess", "ocr", "classify", "rules", "assemble", "check"),
+    "rules": ("preprocess", "ocr", "rules", "assemble", "invoice", "check"),
+    "neural": ("preprocess", "ocr", "classify", "assemble", "invoice", "check"),
+    "joint": ("preprocess", "ocr", "classify", "rules", "assemble", "invoice", "check"),
 }
 
 

@@ -182,6 +182,7 @@ def extract(
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
     model: Optional[ModelChoice] = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
     fmt: FormatChoice = typer.Option(FormatChoice.json, "--format", help="json: schema-v1 JSON; cii / ubl: EN 16931 XML (Factur-X EN16931 CII, UBL 2.1 PEPPOL BIS 3); facturx: the input PDF/scan with the CII XML attached. XML needs every mandatory business term; missing ones are named."),
+    document_type: str = typer.Option("auto", "--document-type", help="auto: decide from the document; or force receipt, invoice or credit_note."),
     no_embedded_xml: bool = typer.Option(False, "--no-embedded-xml", help="Ignore the XML invoice a PDF carries (Factur-X / ZUGFeRD) and read the page only."),
 ) -> None:
     """Extract shop, date, items, totals... from receipts and print schema-v1 JSON.
@@ -198,6 +199,13 @@ def extract(
     config = build_config(ocr, preprocess, model)
     if no_embedded_xml:
         config = config.with_(read_embedded_xml=False)
+    if document_type != "auto":
+        from ..errors import ConfigError
+
+        try:
+            config = config.with_(document_type=document_type)
+        except ConfigError as exc:
+            fail_usage(str(exc))
     if files.count(STDIN) > 1:
         fail_usage("standard input (-) can be read only once")
     out_format = _value(fmt)

@@ -136,6 +136,10 @@ class CheckStage:
 
     def __call__(self, doc: Document) -> Document:
         doc.checks = run_checks(doc)
+        if doc.document_type != "receipt":
+            from .invoice.checks import invoice_checks
+
+            doc.checks += invoice_checks(doc)
         return doc
 
 

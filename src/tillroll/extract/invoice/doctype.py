@@ -1,0 +1,73 @@
+"""Receipt, invoice or credit note: decided from the document's words and layout.
+
+Cues: a document title from the language tables ("Rechnung", "Facture", "Avoir",
+"Credit note"), the UN/CEFACT type codes 380 (invoice) and 381 (credit note)
+printed beside it, an IBAN, invoice-only labels (invoice number, due date,
+buyer), an A4 or US-letter page and more than one page. A till receipt that
+prints "TAX INVOICE" has the title but not the page shape or the bank details,
+so a title alone never makes an invoice.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from ...document import Page
+from .layout import Line
+from .lexicon import DOCTYPE, FIELD
+
+_TYPE_CODE = re.compile(r"\b(380|381|383|384|386|389|261|262|396)\b")
+_CREDIT_CODES = frozenset({"381", "261", "262", "396"})
+_INVOICE_ONLY = frozenset({"invoice_number", "due_date", "buyer", "iban", "bic", "purchase_order", "payment_terms", "buyer_vat_id"})
+
+
+def _page_is_paper(page: Page) -> bool:
+    """A4 (1:1.414) or US letter (1:1.294) in either orientation."""
+    if not page.width or not page.height:
+        return False
+    r = max(page.width, page.height) / min(page.width, page.height)
+    return abs(r - 1.414) < 0.03 or abs(r - 1.294) < 0.03
+
+
+def detect_document_type(lines: Sequence[Line], pages: Sequence[Page]) -> tuple[str, float, list[str]]:
+    """(document type, confidence, evidence) for the document whose lines carry lexicon hits."""
+    evidence: list[str] = []
+    titles: list[tuple[float, str, str]] = []  # (prominence, type, text)
+    labels: set[str] = set()
+    for line in lines:
+        for hit in line.hits:
+            labels.update(n for n in hit.names(FIELD) if n in _INVOICE_ONLY)
+            for name in hit.names(DOCTYPE):
+                words = line.pieces[hit.start : hit.end]
+                size = max(p.word.height for p in words)
+                prominence = size * (2.0 if hit.start == 0 else 1.0) * (1.5 if line.page == 0 else 1.0)
+                code = _TYPE_CODE.search(line.text)
+                if code:
+                    name = "credit_note" if code.group(1) in _CREDIT_CODES else name
+                titles.append((prominence, name, " ".join(p.text for p in words)))
+    score = 0.0
+    kind = "invoice"
+    if titles:
+        prominence, kind, text = max(titles)
+        evidence.append(f"title {text!r}")
+        score += 2
+    paper = bool(pages) and _page_is_paper(pages[0])
+    if paper:
+        evidence.append("A4/letter page")
+        score += 1
+    if len(pages) > 1:
+        evidence.append(f"{len(pages)} pages")
+        score += 1
+    if "iban" in labels:
+        score += 1
+    score += min(3, len(labels))
+    if labels:
+        evidence.append("labels " + ", ".join(sorted(labels)))
+    from_pdf = bool(pages) and any(p.text_source == "pdf_text_layer" for p in pages)
+    # The page shape, the bank details or the page count must speak for an invoice too.
+    layout = paper or len(pages) > 1 or "iban" in labels or from_pdf
+    needed = 4 if layout else 99
+    if titles and score >= needed or (not titles and layout and score >= 5):
+        return kind, min(1.0, score / 7), evidence
+    return "receipt", 1.0 - min(0.9, score / 10), evidence

@@ -1,0 +1,104 @@
+"""The invoice vocabulary: one data table per language (labels/*.yaml) and one per country.
+
+Each language table maps printed label phrases to what they announce: a field
+(`fields`), a document type (`document_types`), a column of the line-item table
+(`columns`), a column of the VAT summary (`tax_columns`) or a salutation that
+opens an address block. Adding a language is adding a file; no code changes.
+
+Phrases and printed words are compared in one normal form (`norm`): accents
+dropped, case folded, everything but letters and digits removed. A phrase
+matches consecutive words whose normal forms concatenate to the phrase's, so
+"USt-IdNr.", "USt IdNr" and "UStIdNr" all match "ust idnr".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from ...errors import ConfigError
+
+# Kinds of phrase in a language table.
+# The C loader reads the tables several times faster; both are safe loaders.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+FIELD, DOCTYPE, COLUMN, TAX_COLUMN, SALUTATION = "field", "doctype", "column", "tax_column", "salutation"
+
+
+def norm(text: str) -> str:
+    """Accent-free, case-folded letters and digits of `text`: the form labels are matched in."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class Meaning:
+    kind: str  # FIELD, DOCTYPE, COLUMN, TAX_COLUMN or SALUTATION
+    name: str  # e.g. "invoice_number", "credit_note", "unit_price"
+    language: str
+    words: int  # how many words the phrase has: longer phrases are more specific
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    phrases: dict[str, tuple[Meaning, ...]]  # normal form -> meanings
+    longest: int  # longest normal form, in characters
+    countries: dict[str, dict[str, Any]]  # ISO 3166 alpha-2 -> {decimal, currency, iban, vat}
+    language_countries: dict[str, tuple[str, ...]]
+
+    def lookup(self, key: str) -> tuple[Meaning, ...]:
+        return self.phrases.get(key, ())
+
+
+def _load_yaml(name: str) -> Any:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=_LOADER)
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """Every language table under labels/, merged into one phrase index (read once per process)."""
+    phrases: dict[str, list[Meaning]] = {}
+    language_countries: dict[str, tuple[str, ...]] = {}
+    folder = resources.files(__package__).joinpath("labels")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        try:
+            table = yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER)
+            language = str(table["language"])
+        except (yaml.YAMLError, KeyError, TypeError) as exc:
+            raise ConfigError(f"invoice label table {entry.name} is malformed: {exc}") from exc
+        language_countries[language] = tuple(str(c) for c in table.get("countries", ()))
+
+        def add(kind: str, name: str, phrase: Any) -> None:
+            key = norm(str(phrase))
+            if key:
+                phrases.setdefault(key, []).append(Meaning(kind, name, language, len(str(phrase).split())))
+
+        for name, items in (table.get("document_types") or {}).items():
+            for p in items or ():
+                add(DOCTYPE, name, p)
+        for section, kind in (("fields", FIELD), ("columns", COLUMN), ("tax_columns", TAX_COLUMN)):
+            for name, items in (table.get(section) or {}).items():
+                for p in items or ():
+                    add(kind, name, p)
+        for p in table.get("salutations") or ():
+            add(SALUTATION, "salutation", p)
+    countries = {str(k): dict(v) for k, v in (_load_yaml("countries.yaml") or {}).items()}
+    return Lexicon(
+        phrases={k: tuple(v) for k, v in phrases.items()},
+        longest=max((len(k) for k in phrases), default=0),
+        countries=countries,
+        language_countries=language_countries,
+    )
+
+
+def languages() -> tuple[str, ...]:
+    """The languages that have a label table."""
+    return tuple(load_lexicon().language_countries)

@@ -1,0 +1,189 @@
+"""How one invoice writes numbers and dates, found from the invoice itself.
+
+The language is the one whose labels the document prints most; the country
+comes from the seller's VAT id prefix, the IBAN, the currency or, failing
+those, the language. The decimal mark is first read from the amounts printed
+("160,00" against "160.00"), then from the country table. Dates are read by
+the receipt parsers (`extract.normalize`) with the day/month order the country
+gives; amounts are canonicalised here for the decimal mark and handed to the
+same parsers' `format_amount`, so receipts and invoices share one notion of a
+normalised amount.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Sequence
+
+from ...normalize import (
+    MONTH_FIRST_COUNTRIES,
+    ParsedDate,
+    detect_currency,
+    find_dates,
+    format_amount,
+    parse_vat_number,
+)
+from .layout import Line
+from .lexicon import Lexicon
+
+# A printed number: optional sign or parenthesis, digits with optional grouping
+# ('.', ',', apostrophe, thin or plain space) and an optional fraction.
+_NUMBER = re.compile(
+    r"(?<![\w.,'])(?P<neg>[-–−(]\s?)?"
+    r"(?P<num>\d{1,3}(?:[.,'\u2019\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
+    r"(?P<trail>-(?!\d)|\))?(?![\w]|[.,]\d)"
+)
+_IBAN_HEAD = re.compile(r"\b([A-Z]{2})(\d{2})\s?[A-Z0-9]{4}")
+_TWO_DECIMALS = {",": re.compile(r"\d,\d{2}(?!\d)"), ".": re.compile(r"\d\.\d{2}(?!\d)")}
+
+
+@dataclass(frozen=True)
+class InvoiceLocale:
+    language: str | None
+    country: str | None
+    decimal: str  # "," or "."
+    day_first: bool | None  # None: nothing on the document settled it
+    currency: str | None
+
+    @property
+    def thousands(self) -> str:
+        return "." if self.decimal == "," else ","
+
+
+@dataclass(frozen=True)
+class Money:
+    value: Decimal
+    text: str  # normalised decimal string ("1234.50", "-20.48")
+    span: tuple[int, int]
+    percent: bool  # printed with a % sign (a rate, not money)
+
+
+def to_decimal(num: str, decimal: str) -> Decimal | None:
+    """The value of a printed number whose decimal mark is `decimal`.
+
+    A separator followed by exactly three digits groups thousands unless it is the
+    decimal mark; a separator followed by one, two or four digits at the end is a
+    decimal mark whatever the locale ("160.00" on a German invoice is still 160).
+    """
+    num = re.sub(r"[\s'\u2019\u00a0\u202f]", "", num)
+    if not num:
+        return None
+    seps = [(i, ch) for i, ch in enumerate(num) if ch in ".,"]
+    if seps:
+        last_i, last_ch = seps[-1]
+        tail = len(num) - last_i - 1
+        if tail == 3 and last_ch != decimal and not (len(seps) > 1 and seps[0][1] != last_ch):
+            int_part, frac = num, ""
+        else:
+            int_part, frac = num[:last_i], num[last_i + 1 :]
+        int_part = re.sub(r"[.,]", "", int_part)
+        num = int_part + ("." + frac if frac else "")
+    try:
+        return Decimal(num)
+    except InvalidOperation:
+        return None
+
+
+def find_money(text: str, decimal: str) -> list[Money]:
+    """Every number in `text` read with the decimal mark `decimal`, signs kept."""
+    out: list[Money] = []
+    for m in _NUMBER.finditer(text):
+        value = to_decimal(m.group("num"), decimal)
+        if value is None:
+            continue
+        neg, trail = (m.group("neg") or "").strip(), m.group("trail") or ""
+        if (neg == "(" and trail == ")") or neg in {"-", "–", "−"} or (trail == "-" and not neg):
+            value = -value
+        if value.is_zero():
+            value = abs(value)
+        after = text[m.end() : m.end() + 2].lstrip()
+        out.append(Money(value, format_amount(value), m.span(), after.startswith("%")))
+    return out
+
+
+def parse_rate(text: str, decimal: str) -> Decimal | None:
+    """A percentage such as "19%", "5,5 %", "20.0%" (None without a % sign)."""
+    for m in find_money(text, decimal):
+        if m.percent and Decimal(0) <= m.value <= Decimal(100):
+            return m.value
+    return None
+
+
+def format_rate(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.01")), "f")
+
+
+def read_date(text: str, loc: InvoiceLocale) -> ParsedDate | None:
+    """The first date in `text`, day/month order from the locale (flagged ambiguous when unknown)."""
+    dates = find_dates(text, day_first=loc.day_first)
+    return dates[0] if dates else None
+
+
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d])")
+
+
+def _date_order_evidence(text: str) -> bool | None:
+    """True (day first) or False (month first) when a date on the document can only be read one way."""
+    day_first = month_first = 0
+    for m in _NUMERIC_DATE.finditer(text):
+        a, b = int(m.group(1)), int(m.group(3))
+        if a > 12 and 1 <= b <= 12:
+            day_first += 1
+        elif b > 12 and 1 <= a <= 12:
+            month_first += 1
+    if day_first and not month_first:
+        return True
+    if month_first and not day_first:
+        return False
+    return None
+
+
+def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | None = None) -> InvoiceLocale:
+    """Language, country, decimal mark, date order and currency of the document."""
+    votes: Counter[str] = Counter()
+    for line in lines:
+        for hit in line.hits:
+            for lang in {m.language for m in hit.meanings}:
+                votes[lang] += 1
+    language = votes.most_common(1)[0][0] if votes else None
+    text = "\n".join(line.text for line in lines)
+
+    country = country_hint.upper() if country_hint else None
+    if country is None:
+        found: Counter[str] = Counter()
+        for line in lines:
+            vat = parse_vat_number(line.text)
+            if vat and getattr(vat, "scheme", "") == "eu_vat" and vat.country:  # type: ignore[union-attr]
+                found[vat.country] += 2  # type: ignore[union-attr]
+            for m in _IBAN_HEAD.finditer(line.text.replace(" ", "")[:64]):
+                if m.group(1) in lexicon.countries:
+                    found[m.group(1)] += 1
+        if found:
+            country = found.most_common(1)[0][0]
+    if country is None and language:
+        candidates = lexicon.language_countries.get(language, ())
+        country = candidates[0] if candidates else None
+
+    counts = {mark: len(rx.findall(text)) for mark, rx in _TWO_DECIMALS.items()}
+    if counts[","] != counts["."]:
+        decimal = "," if counts[","] > counts["."] else "."
+    else:
+        decimal = str(lexicon.countries.get(country or "", {}).get("decimal", "."))
+
+    cur = detect_currency(text, country)
+    currency = cur.code if cur else lexicon.countries.get(country or "", {}).get("currency")  # type: ignore[union-attr]
+    # The order of day and month follows the country; English without a country
+    # (US or UK?) is left undecided, so an ambiguous date is flagged.
+    evidence = _date_order_evidence(text)
+    if evidence is not None:
+        day_first: bool | None = evidence
+    elif country:
+        day_first = country not in MONTH_FIRST_COUNTRIES
+    elif language and language != "en":
+        day_first = True
+    else:
+        day_first = None
+    return InvoiceLocale(language, country, decimal, day_first, currency)

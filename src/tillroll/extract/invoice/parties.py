@@ -1,0 +1,236 @@
+"""Seller and buyer of an invoice, decided by layout and cues, never by taking the first line.
+
+Seller, in order of evidence:
+1. the small sender line above the window-envelope address ("Bei Spiel GmbH ● Ecke 12 ●
+   12345 Stadthausen"): a line of three or more parts split by separators, one of
+   them a postal code; its first part is the seller's name, the rest the address;
+2. the letterhead: the first block of page 1 that is not a title, a date, a label
+   line or a header repeated on every page.
+
+Buyer, in order of evidence:
+1. a block announced by a buyer label ("Bill to", "Rechnungsempfänger", "Client");
+2. the window-envelope block at the top left of page 1 (under the sender line);
+3. a delivery address ("Adresse de livraison"), when no billing address is printed.
+Salutation lines ("Herr", "Firma", "Mme") are skipped: the name is the next line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from ...document import Page, Word
+from .layout import Line, Piece, segments, words_of
+from .lexicon import DOCTYPE, FIELD, SALUTATION, Lexicon
+
+_SEPARATORS = re.compile(r"^(?:[●•·|–\-/,]|\u2022|\u25cf|\u00b7)$")
+# A postal code opening a line, then the town: "12345 Stadthausen", "D-07545 GERA", "69001 Lyon".
+_CITY_LINE = re.compile(r"^(?:[A-Z]{1,2}-)?\d{4,5}\s*[^\W\d]")
+_POSTCODE = re.compile(r"(?<![\d])(?:[A-Z]{1,2}-)?\d{4,5}(?![\d])")
+
+
+@dataclass
+class Party:
+    name: list[Word]
+    address: list[Word]
+    lines: set[int]  # line indices the party's block covers
+
+
+def _text(pieces: Sequence[Piece]) -> str:
+    return " ".join(p.text for p in pieces)
+
+
+def repeated_lines(lines: Sequence[Line]) -> set[int]:
+    """Lines printed on every page at the same height (page headers and footers)."""
+    pages = sorted({line.page for line in lines})
+    if len(pages) < 2:
+        return set()
+    by_text: dict[str, list[int]] = {}
+    for line in lines:
+        key = re.sub(r"\d+", "#", line.text.lower())
+        by_text.setdefault(key, []).append(line.index)
+    out: set[int] = set()
+    for idxs in by_text.values():
+        if len({lines[i].page for i in idxs}) >= min(len(pages), 2):
+            out.update(idxs)
+    return out
+
+
+def _parts(pieces: Sequence[Piece]) -> list[list[Piece]]:
+    parts: list[list[Piece]] = [[]]
+    for p in pieces:
+        if _SEPARATORS.match(p.text):
+            parts.append([])
+        elif p.text.endswith(("|", "●", "•", "·")) and len(p.text) > 1:
+            parts[-1].append(p)
+            parts.append([])
+        else:
+            parts[-1].append(p)
+    return [x for x in parts if x]
+
+
+def sender_line(lines: Sequence[Line], page: Page | None) -> tuple[int, list[list[Piece]]] | None:
+    """The small sender line of a window envelope, or a letterhead line of the same shape."""
+    height = page.height if page else None
+    for line in lines:
+        if line.page != 0:
+            break
+        if height and line.y0 > 0.45 * height:
+            break
+        for s, e in segments(line, 3.0):
+            parts = _parts(line.pieces[s:e])
+            if len(parts) >= 3 and any(_POSTCODE.search(_text(p)) for p in parts[1:]):
+                if sum(ch.isalpha() for ch in _text(parts[0])) >= 2:
+                    return line.index, parts
+    return None
+
+
+def _contact(pieces: Sequence[Piece]) -> bool:
+    text = _text(pieces)
+    return "@" in text or "http" in text.lower() or "www." in text.lower() or text.startswith(("+", "✉", "☎"))
+
+
+def _is_label_line(line: Line) -> bool:
+    return any(h.names(FIELD) or h.names(DOCTYPE) for h in line.hits)
+
+
+def _salutation(pieces: Sequence[Piece], lexicon: Lexicon) -> int:
+    """How many leading pieces are a salutation ("Herr", "Firma", "z. Hd.")."""
+    joined = ""
+    best = 0
+    for k, p in enumerate(pieces[:3]):
+        joined += p.key
+        if any(m.kind == SALUTATION for m in lexicon.lookup(joined)):
+            best = k + 1
+    return best
+
+
+def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_lines: int = 6) -> list[tuple[int, list[Piece]]]:
+    """Consecutive lines from `start` whose segment overlapping [x0, x1] stays in that column."""
+    out: list[tuple[int, list[Piece]]] = []
+    prev: Line | None = None
+    for line in lines[start : start + 3 * max_lines]:
+        last = lines[out[-1][0]] if out else prev
+        if last is not None and (line.page != last.page or line.y0 - last.y1 > 3.0 * last.height):
+            break
+        seg = None
+        for s, e in segments(line):
+            ps = line.pieces[s:e]
+            if ps[0].x0 < x1 and ps[-1].x1 > x0 and abs(ps[0].x0 - x0) < 3 * line.height:
+                seg = ps
+                break
+        if seg is None:
+            if prev is None:
+                prev = line
+                continue
+            # A line of another column between two of ours (a right-hand block printed lower).
+            if out:
+                continue
+            break
+        out.append((line.index, seg))
+        prev = line
+        if len(out) >= max_lines:
+            break
+    return out
+
+
+def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon) -> Party | None:
+    name: list[Piece] = []
+    address: list[Piece] = []
+    used: set[int] = set()
+    for idx, seg in block:
+        n = _salutation(seg, lexicon)
+        rest = seg[n:]
+        if not rest:
+            used.add(idx)
+            continue
+        if not name:
+            if sum(ch.isalpha() for ch in _text(rest)) < 2:
+                return None
+            name = list(rest)
+        else:
+            if rest[0].text.startswith(("✉", "@")) or "@" in _text(rest) or rest[0].text.startswith("+"):
+                break
+            address += rest
+        used.add(idx)
+    if not name:
+        return None
+    return Party(words_of(name), words_of(address), used)
+
+
+def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, skip: set[int]) -> tuple[Party, int] | None:
+    """(seller, line index of the sender line or letterhead) or None."""
+    page = pages[0] if pages else None
+    found = sender_line(lines, page)
+    if found is not None:
+        idx, parts = found
+        return Party(words_of(parts[0]), words_of([p for part in parts[1:] for p in part]), {idx}), idx
+    for line in lines:
+        if line.page != 0 or (page and line.y0 > 0.35 * page.height):
+            break
+        if line.index in skip or _is_label_line(line):
+            continue
+        seg = line.pieces[slice(*segments(line)[0])]
+        text = _text(seg)
+        if sum(ch.isalpha() for ch in text) < 3:
+            continue  # a date or a page number
+        return Party(words_of(seg), [], {line.index}), line.index
+    return None
+
+
+def find_buyer(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, sender: int | None, skip: set[int]) -> Party | None:
+    """The buyer's block: labelled, else the window-envelope block, else the delivery address."""
+    labelled: dict[str, Party] = {}
+    for line in lines:
+        for hit in line.hits:
+            names = hit.names(FIELD)
+            kind = "buyer" if "buyer" in names else ("ship_to" if "ship_to" in names else None)
+            if kind is None or kind in labelled or hit.start > 1:
+                continue
+            rest = [p for p in line.pieces[hit.end : slice(*next(s for s in segments(line) if s[0] <= hit.start < s[1])).stop] if p.key]
+            label_end = line.pieces[hit.end - 1]
+            # A name on the label's line needs the label to end there ("Bill to: ACME", or a gap):
+            # "Facture à régler par virement" is a sentence, not a buyer label.
+            sets_off = label_end.text.endswith(":") or (rest and rest[0].x0 - label_end.x1 > line.height)
+            if rest and not sets_off:
+                continue
+            if rest and len(rest) <= 6 and sum(ch.isalpha() for ch in _text(rest)) >= 2:
+                party = Party(words_of(rest), [], {line.index})
+                below = _block_below(lines, line.index + 1, hit.x0, hit.x0 + 12 * line.height, 5)
+                more = _party_from_block([(line.index, rest)] + below, lexicon)
+                labelled[kind] = more or party
+                continue
+            if rest:
+                continue  # "Customer: 2" is a customer number, not a name
+            block = _block_below(lines, line.index + 1, hit.x0 - line.height, hit.x0 + 12 * line.height)
+            party = _party_from_block(block, lexicon) if block else None
+            if party is not None:
+                labelled[kind] = party
+    if "buyer" in labelled:
+        return labelled["buyer"]
+    envelope = _envelope(lines, pages, lexicon, sender, skip)
+    if envelope is not None:
+        return envelope
+    return labelled.get("ship_to")
+
+
+def _envelope(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, sender: int | None, skip: set[int]) -> Party | None:
+    page = pages[0] if pages else None
+    if page is None:
+        return None
+    start = sender + 1 if sender is not None else 0
+    for line in lines[start:]:
+        if line.page != 0 or line.y0 > 0.45 * page.height:
+            break
+        if line.index in skip or line.index == sender:
+            continue
+        first = line.pieces[slice(*segments(line)[0])]
+        if first[0].x0 > 0.5 * page.width or _is_label_line(line):
+            continue
+        if sum(ch.isalpha() for ch in _text(first)) < 2 or _contact(first):
+            continue
+        block = _block_below(lines, line.index, first[0].x0, first[-1].x1)
+        if len(block) >= 2 and any(_CITY_LINE.match(_text(seg)) for _, seg in block[1:]):
+            return _party_from_block(block, lexicon)
+    return None

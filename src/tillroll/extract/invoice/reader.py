@@ -1,0 +1,182 @@
+"""Reading an invoice: labelled values, parties, tables and totals -> `doc.fields` and friends.
+
+Runs after the receipt assembler (see `stage.InvoiceStage`) and only on documents
+decided to be invoices or credit notes: a receipt leaves this module untouched.
+On an invoice, the receipt slots keep their invoice meaning (labels.py): shop_name,
+address and vat_info are the seller's, date is the invoice date, subtotal the net
+total, vat_included the tax total and total the gross total.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Sequence
+
+from ...document import Document, Field, Word
+from ...normalize import parse_vat_number
+from .doctype import detect_document_type
+from .layout import Line, build_lines, find_hits
+from .lexicon import Lexicon, load_lexicon
+from .locale import InvoiceLocale, detect_locale, read_date
+from .parties import Party, find_buyer, find_seller, repeated_lines
+from .tables import find_item_table, find_tax_rows
+from .values import Value, read_labelled_values
+
+AMOUNT_SLOTS = {"net_total": "subtotal", "tax_total": "vat_included", "gross_total": "total", "amount_due": "amount_due"}
+
+
+def _field(words: Sequence[Word], value: str, text: str | None = None, confidence: float = 0.85, currency: str | None = None) -> Field:
+    text = text if text is not None else " ".join(w.text for w in words)
+    return Field(text=text, value=value, confidence=round(confidence, 4), word_ids=[w.id for w in words], source="rule", currency=currency)
+
+
+def prepare(doc: Document, lexicon: Lexicon | None = None) -> list[Line]:
+    """The document's lines with their label hits."""
+    lexicon = lexicon or load_lexicon()
+    lines = build_lines(doc)
+    for line in lines:
+        line.hits = find_hits(line, lexicon)
+    return lines
+
+
+def classify(doc: Document, lines: Sequence[Line] | None = None) -> tuple[str, float, list[str]]:
+    """Document type of `doc` (receipt / invoice / credit_note) with confidence and evidence."""
+    return detect_document_type(lines if lines is not None else prepare(doc), doc.pages)
+
+
+def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None = None, country_hint: str | None = None) -> Document:
+    """Fill `doc` with what the invoice prints. `document_type` is "invoice" or "credit_note"."""
+    lexicon = load_lexicon()
+    lines = list(lines) if lines is not None else prepare(doc, lexicon)
+    doc.document_type = document_type
+    loc = detect_locale(lines, lexicon, country_hint)
+    doc.meta["country"] = loc.country
+    doc.meta["invoice_locale"] = {"language": loc.language, "country": loc.country, "decimal": loc.decimal, "day_first": loc.day_first}
+
+    table = find_item_table(lines, loc, lexicon)
+    table_lines = set(table.header_lines + table.row_lines + table.skipped_lines) if table else set()
+    repeated = repeated_lines(lines)
+    values = read_labelled_values(lines, loc, lexicon, skip=lambda hit: hit.line in table_lines)
+    tax_rows = find_tax_rows(lines, loc, table_lines)
+
+    fields: dict[str, Field] = {}
+    seller_found = find_seller(lines, doc.pages, lexicon, repeated | table_lines)
+    seller, sender_idx = seller_found if seller_found else (None, None)
+    buyer = find_buyer(lines, doc.pages, lexicon, sender_idx, repeated | table_lines)
+    if seller and seller.name:
+        fields["shop_name"] = _field(seller.name, " ".join(w.text for w in seller.name).strip(" ,;"), confidence=0.8)
+        if seller.address:
+            fields["address"] = _field(seller.address, " ".join(w.text for w in seller.address).strip(" ,;"), confidence=0.75)
+    buyer_lines = buyer.lines if buyer else set()
+    if buyer and buyer.name:
+        fields["buyer_name"] = _field(buyer.name, " ".join(w.text for w in buyer.name).strip(" ,;"), confidence=0.8)
+        if buyer.address:
+            fields["buyer_address"] = _field(buyer.address, " ".join(w.text for w in buyer.address).strip(" ,;"), confidence=0.75)
+
+    def best(name: str, avoid: set[int] = frozenset()) -> Value | None:  # type: ignore[assignment]
+        for v in values.get(name, ()):
+            if v.line not in avoid:
+                return v
+        return None
+
+    def put(slot: str, v: Value | None, currency: str | None = None) -> None:
+        if v is not None:
+            fields[slot] = _field(v.words, v.value, v.text, v.confidence, currency)
+
+    put("invoice_number", best("invoice_number"))
+    put("purchase_order", best("purchase_order"))
+    put("payment_terms", best("payment_terms"))
+    put("iban", best("iban"))
+    put("bic", best("bic"))
+    due = best("due_date")
+    put("due_date", due)
+    date = best("invoice_date")
+    if date is None:
+        date = _first_date(lines, loc, used={v.line for name in ("due_date", "delivery_date") for v in values.get(name, ())})
+    put("date", date)
+    if date is not None and date.ambiguous:
+        doc.meta["date_order_ambiguous"] = True
+
+    buyer_vat = best("buyer_vat_id")
+    seller_vat = next((v for v in values.get("vat_id", ()) if v.line not in buyer_lines and (buyer_vat is None or v.value != buyer_vat.value)), None)
+    if seller_vat is None:
+        seller_vat = _unlabelled_vat(lines, loc, buyer_lines | ({buyer_vat.line} if buyer_vat else set()), exclude=buyer_vat.value if buyer_vat else None)
+    put("vat_info", seller_vat)
+    if buyer_vat is None and buyer_lines:
+        buyer_vat = _unlabelled_vat([lines[i] for i in sorted(buyer_lines)], loc, set(), exclude=seller_vat.value if seller_vat else None)
+    put("buyer_vat_info", buyer_vat)
+
+    for name, slot in AMOUNT_SLOTS.items():
+        put(slot, best(name), loc.currency)
+    if "vat_included" not in fields and tax_rows:
+        words = [doc.word(i) for row, _ in tax_rows for i in row.word_ids]
+        total_tax = sum((Decimal(row.tax) for row, _ in tax_rows if row.tax), Decimal(0))
+        fields["vat_included"] = _field(words, _fmt(total_tax), confidence=0.6, currency=loc.currency)
+    prepaid = best("prepaid")
+    if "total" not in fields and "amount_due" in fields and prepaid is None:
+        # Only the amount due is printed and nothing was prepaid: it is the gross total.
+        due_f = fields["amount_due"]
+        fields["total"] = Field(due_f.text, due_f.value, round(due_f.confidence * 0.9, 4), list(due_f.word_ids), "rule", due_f.currency)
+    if "amount_due" not in fields and "total" in fields and prepaid is None:
+        # Nothing was paid in advance: the gross total is what is due.
+        gross = fields["total"]
+        fields["amount_due"] = Field(gross.text, gross.value, round(gross.confidence * 0.9, 4), list(gross.word_ids), "rule", gross.currency)
+    if loc.currency:
+        cur_words = [w for w in doc.words if w.text.strip() in {loc.currency, "€", "£", "$"}][:1]
+        fields["currency"] = _field(cur_words, loc.currency, cur_words[0].text if cur_words else loc.currency, 0.9 if cur_words else 0.6)
+
+    if "telephone" in doc.fields and "telephone" not in fields:
+        fields["telephone"] = doc.fields["telephone"]
+    doc.fields = fields
+    doc.tax_breakdown = [row for row, _ in tax_rows]
+    if table is not None and table.items:
+        doc.line_items = table.items
+    if prepaid is not None:
+        doc.meta["prepaid"] = prepaid.value
+    return doc
+
+
+def _fmt(value: Decimal) -> str:
+    from ...normalize import format_amount
+
+    return format_amount(value)
+
+
+def _first_date(lines: Sequence[Line], loc: InvoiceLocale, used: set[int]) -> Value | None:
+    """The first date on page 1 outside the due/delivery lines: the invoice date when no label names it."""
+    for line in lines:
+        if line.page != 0:
+            break
+        if line.index in used:
+            continue
+        d = read_date(line.text, loc)
+        if d is None:
+            continue
+        pos, words = 0, []
+        for p in line.pieces:
+            s, e = pos, pos + len(p.text)
+            if s < d.span[1] and d.span[0] < e:
+                words.append(p.word)
+            pos = e + 1
+        return Value("invoice_date", d.iso, line.text[d.span[0] : d.span[1]], words, 0.6, 0, line.index, [], d.ambiguous)
+    return None
+
+
+def _unlabelled_vat(lines: Sequence[Line], loc: InvoiceLocale, avoid: set[int], exclude: str | None) -> Value | None:
+    for line in lines:
+        if line.index in avoid:
+            continue
+        v = parse_vat_number(line.text, loc.country)
+        if not v or v.scheme != "eu_vat" or v.value == exclude:  # type: ignore[union-attr]
+            continue
+        pos, words = 0, []
+        for p in line.pieces:
+            s, e = pos, pos + len(p.text)
+            if s < v.span[1] and v.span[0] < e:  # type: ignore[union-attr]
+                words.append(p.word)
+            pos = e + 1
+        return Value("vat_id", v.value, " ".join(w.text for w in words), words, 0.7, 0, line.index, [])  # type: ignore[union-attr]
+    return None
+
+
+__all__ = ["classify", "prepare", "read_invoice", "Party"]

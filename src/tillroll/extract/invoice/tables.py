@@ -1,0 +1,342 @@
+"""Line-item tables and the VAT summary of an invoice.
+
+The item table is found from its header row: a line naming at least three
+known columns (lexicon `columns`: position, article no., description, quantity,
+unit, unit price, VAT rate, discount, amount). Header words stacked over two or
+three printed lines ("Prix / unitaire") form one column. Each later word
+belongs to the column whose span contains its centre, with boundaries halfway
+between neighbouring headers. A row starts where a line prints an amount (or a
+unit price); lines with text only continue the description above. The table
+ends at a totals label; it continues on the next page under a repeated header,
+and carried-forward subtotals ("Übertrag", "Report") are skipped, never items.
+
+Tax rows are read arithmetically: a line with one rate and two amounts where
+base × rate = tax (within rounding) is a row of the VAT summary, whatever its
+layout or language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Sequence
+
+from ...document import LineItem, TaxRow, Word
+from .layout import Line, Piece, find_hits, words_of
+from .lexicon import COLUMN, FIELD, TAX_COLUMN, Lexicon
+from .locale import InvoiceLocale, find_money, format_rate, parse_rate
+
+# Column names that may be ambiguous, in the order they are assigned: the amount
+# column is settled before "Amount" may mean a quantity (English "Amount | Product").
+_ASSIGN_ORDER = ("description", "amount", "unit_price", "quantity", "tax_rate", "discount", "unit", "article_number", "position")
+_STOP_FIELDS = frozenset({"net_total", "tax_total", "gross_total", "amount_due", "prepaid", "payment_terms", "iban"})
+_CENT = Decimal("0.01")
+
+
+@dataclass
+class Column:
+    name: str
+    x0: float
+    x1: float
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    header_lines: list[int]
+    row_lines: list[int] = field(default_factory=list)
+    items: list[LineItem] = field(default_factory=list)
+    skipped_lines: list[int] = field(default_factory=list)  # carried-forward lines
+
+
+def _column_groups(lines: Sequence[Line], zone: Sequence[int]) -> list[list[Piece]]:
+    """Header pieces grouped into columns: neighbours on a line and words stacked above each other."""
+    pieces = sorted((p for i in zone for p in lines[i].pieces), key=lambda p: p.x0)
+    h = max(lines[i].height for i in zone)
+    groups: list[list[Piece]] = []
+    for p in pieces:
+        if groups:
+            g = groups[-1]
+            right = max(q.x1 for q in g)
+            if p.x0 - right < 0.6 * h:
+                g.append(p)
+                continue
+        groups.append([p])
+    return groups
+
+
+def _name_groups(groups: list[list[Piece]], lexicon: Lexicon) -> list[tuple[list[str], list[Piece]]]:
+    named = []
+    for g in groups:
+        ordered = sorted(g, key=lambda p: (round(p.word.y0 / 8), p.x0))
+        key = "".join(p.key for p in ordered)
+        meanings = list(dict.fromkeys(m.name for m in lexicon.lookup(key) if m.kind == COLUMN))
+        if not meanings:
+            # The longest known column phrase inside the group ("Preis netto €").
+            pseudo = Line(-1, 0, ordered, 0, 1, max(1.0, ordered[0].word.height))
+            for hit in find_hits(pseudo, lexicon):
+                meanings += [n for n in hit.names(COLUMN) if n not in meanings]
+        named.append((meanings, g))
+    return named
+
+
+def _assign(named: list[tuple[list[str], list[Piece]]]) -> list[Column]:
+    taken: set[str] = set()
+    chosen: dict[int, str] = {}
+    # Groups with a single meaning first, then the rest by the fixed order.
+    for k, (meanings, _) in enumerate(named):
+        if len(meanings) == 1 and meanings[0] not in taken:
+            chosen[k] = meanings[0]
+            taken.add(meanings[0])
+    for name in _ASSIGN_ORDER:
+        for k, (meanings, _) in enumerate(named):
+            if k not in chosen and name in meanings and name not in taken:
+                chosen[k] = name
+                taken.add(name)
+    cols = []
+    for k, (_, g) in enumerate(named):
+        name = chosen.get(k, "")
+        cols.append(Column(name, min(p.x0 for p in g), max(p.x1 for p in g)))
+    return cols
+
+
+def _header_at(lines: Sequence[Line], i: int, lexicon: Lexicon) -> tuple[list[Column], list[int]] | None:
+    line = lines[i]
+    names = {n for h in line.hits for n in h.names(COLUMN)}
+    if len([h for h in line.hits if h.names(COLUMN)]) < 3 or not (names & {"amount", "unit_price"}):
+        return None
+    if any(m for m in find_money(line.text, ".") if "%" not in line.text) and len(line.pieces) > 12:
+        return None
+    zone = [i]
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(lines) and lines[j].page == line.page and abs(lines[j].y0 - line.y0) < 1.3 * line.height:
+            if not find_money(lines[j].text, ".") and len(lines[j].pieces) <= 4:
+                zone.append(j)
+    zone.sort()
+    cols = _assign(_name_groups(_column_groups(lines, zone), lexicon))
+    named = [c for c in cols if c.name]
+    if len(named) < 3 or not ({c.name for c in named} & {"amount", "unit_price"}):
+        return None
+    return cols, zone
+
+
+def _cell_of(p: Piece, cols: Sequence[Column]) -> int:
+    c = (p.x0 + p.x1) / 2
+    for k, col in enumerate(cols):
+        left = (cols[k - 1].x1 + col.x0) / 2 if k else float("-inf")
+        right = (col.x1 + cols[k + 1].x0) / 2 if k + 1 < len(cols) else float("inf")
+        if left <= c < right:
+            return k
+    return len(cols) - 1
+
+
+def _cells(line: Line, cols: Sequence[Column]) -> dict[str, list[Piece]]:
+    out: dict[str, list[Piece]] = {}
+    for p in line.pieces:
+        name = cols[_cell_of(p, cols)].name or "description"
+        out.setdefault(name, []).append(p)
+    return out
+
+
+def _text(pieces: Sequence[Piece] | None) -> str:
+    return " ".join(p.text for p in pieces or ())
+
+
+def _money(pieces: Sequence[Piece] | None, loc: InvoiceLocale) -> Decimal | None:
+    found = [m for m in find_money(_text(pieces), loc.decimal) if not m.percent]
+    return found[-1].value if found else None
+
+
+def _fmt(value: Decimal) -> str:
+    from ...normalize import format_amount
+
+    return format_amount(value)
+
+
+def _stops_table(line: Line) -> bool:
+    for h in line.hits:
+        if set(h.names(FIELD)) & _STOP_FIELDS and not h.names(COLUMN):
+            return True
+        if h.names(TAX_COLUMN) and len([x for x in line.hits if x.names(TAX_COLUMN)]) >= 2:
+            return True
+    return False
+
+
+def _carried(line: Line) -> bool:
+    return any("carried_forward" in h.names(FIELD) for h in line.hits)
+
+
+def find_item_table(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon) -> Table | None:
+    """The line-item table, its rows over every page it runs on, or None."""
+    table: Table | None = None
+    i = 0
+    current: LineItem | None = None
+    current_words: list[Word] = []
+    prev_y1: float | None = None
+    prev_page: int | None = None
+
+    def close() -> None:
+        nonlocal current, current_words
+        if current is not None and table is not None:
+            current.word_ids = sorted({w.id for w in current_words})
+            table.items.append(current)
+        current, current_words = None, []
+
+    while i < len(lines):
+        line = lines[i]
+        header = _header_at(lines, i, lexicon)
+        if header is not None and (table is None or line.page != prev_page or not table.items):
+            cols, zone = header
+            if table is None:
+                table = Table(cols, zone)
+            else:
+                close()
+                table.columns, table.header_lines = cols, table.header_lines + zone
+            prev_y1, prev_page = lines[zone[-1]].y1, line.page
+            i = zone[-1] + 1
+            continue
+        if table is None:
+            i += 1
+            continue
+        if line.page != prev_page:
+            # A new page: the table continues only under a repeated header (handled above)
+            # or right at the top with rows in the same columns.
+            prev_page, prev_y1 = line.page, None
+            if _carried(line):
+                table.skipped_lines.append(i)
+                i += 1
+                continue
+        if _carried(line):
+            close()
+            table.skipped_lines.append(i)
+            i += 1
+            continue
+        if _stops_table(line):
+            close()
+            # Later pages may hold a continuation under a new header; look on.
+            nxt = next((k for k in range(i + 1, len(lines)) if lines[k].page > line.page), None)
+            if nxt is None:
+                break
+            i = nxt
+            prev_page = None
+            continue
+        if prev_y1 is not None and line.y0 - prev_y1 > 4 * line.height:
+            close()
+            nxt = next((k for k in range(i + 1, len(lines)) if lines[k].page > line.page), None)
+            if nxt is None:
+                break
+            i = nxt
+            prev_page = None
+            continue
+        if set(line.text.strip()) <= set("-_=*. "):
+            i += 1
+            continue
+        cells = _cells(line, table.columns)
+        amount = _money(cells.get("amount"), loc)
+        price = _money(cells.get("unit_price"), loc)
+        if amount is not None or (price is not None and "amount" not in {c.name for c in table.columns}):
+            close()
+            current = _item(cells, loc, amount, price)
+            current_words = words_of(line.pieces)
+            table.row_lines.append(i)
+        elif current is not None and cells.get("description") and not any(k in cells for k in ("quantity", "unit_price")):
+            extra = _text(cells.get("description"))
+            current.description = f"{current.description} {extra}".strip() if current.description else extra
+            current_words += words_of(line.pieces)
+            table.row_lines.append(i)
+        prev_y1, prev_page = line.y1, line.page
+        i += 1
+    close()
+    if table is None:
+        return None
+    return table
+
+
+def _item(cells: dict[str, list[Piece]], loc: InvoiceLocale, amount: Decimal | None, price: Decimal | None) -> LineItem:
+    item = LineItem(source="rule", confidence=0.85)
+    desc = _text(cells.get("description"))
+    item.description = desc or None
+    if amount is not None:
+        item.amount = _fmt(amount)
+    if price is not None:
+        item.unit_price = _fmt(price)
+    pos = _text(cells.get("position")).strip(".")
+    if pos and any(ch.isdigit() for ch in pos) and len(pos) <= 6:
+        item.position = pos
+    art = _text(cells.get("article_number")).strip()
+    if art:
+        item.article_number = art
+    qty_pieces = cells.get("quantity") or []
+    nums = [m for m in find_money(_text(qty_pieces), loc.decimal) if not m.percent]
+    if nums:
+        item.quantity = format(nums[0].value, "f")
+    unit = " ".join(p.text for p in qty_pieces + (cells.get("unit") or []) if p.text and not any(ch.isdigit() for ch in p.text))
+    if unit:
+        item.unit = unit
+    rate = parse_rate(_text(cells.get("tax_rate")), loc.decimal)
+    if rate is not None:
+        item.tax_rate = format_rate(rate)
+    disc_text = _text(cells.get("discount"))
+    if disc_text:
+        disc_rate = parse_rate(disc_text, loc.decimal)
+        if disc_rate is not None and nums and price is not None and amount is not None:
+            gross = (nums[0].value * price).quantize(_CENT)
+            if abs(gross * (1 - disc_rate / 100) - amount) <= Decimal("0.02"):
+                item.discount = _fmt(gross - amount)
+        elif disc_rate is None:
+            d = _money(cells.get("discount"), loc)
+            if d is not None:
+                item.discount = _fmt(d)
+    return item
+
+
+def _row_ok(base: Decimal, rate: Decimal, tax: Decimal) -> bool:
+    expected = base * rate / 100
+    return abs(expected - tax) <= max(Decimal("0.011"), abs(tax) * Decimal("0.001"))
+
+
+def find_tax_rows(lines: Sequence[Line], loc: InvoiceLocale, skip: set[int]) -> list[tuple[TaxRow, int]]:
+    """VAT summary rows: a rate with a base and a tax that agree (base × rate = tax), with the line index."""
+    rows: list[tuple[TaxRow, int]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for i, line in enumerate(lines):
+        if i in skip:
+            continue
+        text = line.text
+        found = find_money(text, loc.decimal)
+        rates = [m for m in found if m.percent]
+        if len(rates) != 1:
+            continue
+        rate = rates[0].value
+        amounts = [m for m in found if not m.percent]
+        best = None
+        for a in range(len(amounts)):
+            for b in range(a + 1, len(amounts)):
+                base, tax = amounts[a].value, amounts[b].value
+                if base.is_zero():
+                    continue
+                if _row_ok(base, rate, tax) and (not tax.is_zero() or rate.is_zero()):
+                    best = (amounts[a], amounts[b])
+                    break
+            if best:
+                break
+        if best is None:
+            continue
+        key = (format_rate(rate), best[0].text, best[1].text)
+        if key in seen:
+            continue
+        seen.add(key)
+        spans = [rates[0].span, best[0].span, best[1].span]
+        words = _words_at(line, spans)
+        rows.append((TaxRow(rate=key[0], base=key[1], tax=key[2], word_ids=[w.id for w in words], confidence=0.9, source="rule"), i))
+    return rows
+
+
+def _words_at(line: Line, spans: Sequence[tuple[int, int]]) -> list[Word]:
+    pos, out = 0, []
+    for p in line.pieces:
+        s, e = pos, pos + len(p.text)
+        if any(s < b and a < e for a, b in spans):
+            out.append(p)
+        pos = e + 1
+    return words_of(out)

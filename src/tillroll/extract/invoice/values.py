@@ -1,0 +1,231 @@
+"""The labelled-value reader: `Rechnungsnummer: 471102`, `Date d'échéance 13/12/2017`, `IBAN DE88 ...`.
+
+A label found by the lexicon announces a value to its right on the same line
+(within its column block, or in the next block when the label stands alone) or,
+failing that, directly below it on the next line. What counts as a value
+depends on the field: a code with a digit, a date, a VAT id, an IBAN with valid
+check digits, a BIC, money, or free text (payment terms).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Sequence
+
+from ...document import Word
+from ...normalize import parse_vat_number
+from .layout import Hit, Line, Piece, overlap, segment_of, segments, words_of
+from .lexicon import DOCTYPE, FIELD, TAX_COLUMN, Lexicon
+from .locale import InvoiceLocale, find_money, read_date
+
+# Fields whose value is money, and the rest, in the order a label with several
+# meanings tries them (an id or a date is more specific than an amount).
+AMOUNT_FIELDS = ("net_total", "tax_total", "gross_total", "amount_due", "prepaid", "carried_forward")
+CODE_FIELDS = ("invoice_number", "purchase_order", "customer_number")
+DATE_FIELDS = ("invoice_date", "due_date", "delivery_date")
+TRY_ORDER = ("buyer_vat_id", "vat_id", "iban", "bic") + DATE_FIELDS + CODE_FIELDS + ("payment_terms",) + AMOUNT_FIELDS
+# Words between a label and its value that belong to neither ("Rechnung Nr. 42", "Invoice # 7").
+_FILLER = frozenset({"", "nr", "no", "n", "nro", "number", "nummer", "numero", "num", "nb", "of", "vom", "du", "de"})
+_TYPE_CODE = re.compile(r"^\(\d{3}\)$")
+_IBAN = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
+_BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+_HAS_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
+
+
+@dataclass
+class Value:
+    field: str
+    value: str
+    text: str
+    words: list[Word]
+    confidence: float
+    strength: int  # how specific the label was (longer, field-specific labels beat title words)
+    line: int
+    label_words: list[Word]
+    ambiguous: bool = False  # a date whose day/month order nothing on the document settled
+
+
+def iban_ok(iban: str, lengths: dict[str, int] | None = None) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    iban = re.sub(r"\s", "", iban).upper()
+    m = _IBAN.match(iban)
+    if not m:
+        return False
+    if lengths and m.group(1) in lengths and len(iban) != lengths[m.group(1)]:
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False) -> tuple[list[Piece], bool]:
+    """Pieces where the value of `hit` is printed (right of the label, else the block below it), and whether below."""
+    line = lines[hit.line]
+    a, b = segment_of(line, hit.start)
+    rest = line.pieces[hit.end : b]
+    if not [p for p in rest if p.key]:
+        segs = [s for s in segments(line) if s[0] >= b]
+        rest = line.pieces[segs[0][0] : segs[0][1]] if segs else []
+    if [p for p in rest if p.key] or same_line_only:
+        return rest, False
+    # Below: the next line on the same page, close under the label, overlapping its x-range.
+    for nxt in lines[hit.line + 1 : hit.line + 3]:
+        if nxt.page != line.page or nxt.y0 - line.y1 > 1.6 * line.height:
+            break
+        for s, e in segments(nxt):
+            seg = nxt.pieces[s:e]
+            if overlap(seg[0].x0, seg[-1].x1, hit.x0 - line.height, max(hit.x1, hit.x0 + 6 * line.height)) > 0:
+                return seg, True
+    return [], False
+
+
+def _joined(pieces: Sequence[Piece]) -> tuple[str, list[tuple[int, int]]]:
+    text, spans = "", []
+    for p in pieces:
+        if text:
+            text += " "
+        spans.append((len(text), len(text) + len(p.text)))
+        text += p.text
+    return text, spans
+
+
+def _pieces_in(pieces: Sequence[Piece], spans: Sequence[tuple[int, int]], span: tuple[int, int]) -> list[Piece]:
+    return [p for p, (s, e) in zip(pieces, spans) if s < span[1] and span[0] < e]
+
+
+def _until_next_label(pieces: Sequence[Piece], lines: Sequence[Line], hit: Hit) -> list[Piece]:
+    """Cut the value region where another field label starts."""
+    line = lines[hit.line]
+    starts = {id(line.pieces[h.start]) for h in line.hits if h is not hit and h.start >= hit.end and h.names(FIELD)}
+    out = []
+    for p in pieces:
+        if id(p) in starts:
+            break
+        out.append(p)
+    return out
+
+
+def _code(pieces: Sequence[Piece]) -> list[Piece]:
+    for p in pieces:
+        if p.key in _FILLER or _TYPE_CODE.match(p.text):
+            continue
+        if any(ch.isdigit() for ch in p.text) and len(p.text.strip(".,;:")) >= 1:
+            return [p]
+        return []
+    return []
+
+
+def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon) -> Value | None:
+    """The value of `field` announced by `hit`, or None when nothing fitting is printed there."""
+    label_pieces = lines[hit.line].pieces[hit.start : hit.end]
+    region, below = _region(lines, hit)
+    region = _until_next_label(region, lines, hit)
+    if not region:
+        return None
+    text, spans = _joined(region)
+    out: tuple[str, list[Piece], str] | None = None  # value, pieces, printed text
+    ambiguous = False
+    if field in CODE_FIELDS:
+        got = _code(region)
+        if got and not read_date(got[0].text, loc):
+            value = got[0].text.strip(".,;:")
+            out = (value, got, got[0].text)
+    elif field in DATE_FIELDS:
+        d = read_date(text, loc)
+        if d is not None:
+            ps = _pieces_in(region, spans, d.span)
+            out = (d.iso, ps, text[d.span[0] : d.span[1]])
+            ambiguous = d.ambiguous
+    elif field in ("vat_id", "buyer_vat_id"):
+        label = " ".join(p.text for p in label_pieces)
+        v = parse_vat_number(label + " " + text, loc.country)
+        if v and v.span[0] >= len(label) + 1:  # type: ignore[union-attr]
+            shift = len(label) + 1
+            span = (v.span[0] - shift, v.span[1] - shift)  # type: ignore[union-attr]
+            ps = _pieces_in(region, spans, span)
+            if ps:
+                out = (v.value, ps, " ".join(p.text for p in ps))  # type: ignore[union-attr]
+    elif field == "iban":
+        out = _iban(region, lexicon)
+    elif field == "bic":
+        for p in region[:3]:
+            t = p.text.strip(".,;:").upper()
+            if _BIC.match(t) and t[4:6].isalpha():
+                out = (t, [p], p.text)
+                break
+    elif field == "payment_terms":
+        if any(ch.isalpha() for ch in text):
+            out = (" ".join(text.split()), list(region), text)
+    elif field in AMOUNT_FIELDS:
+        for m in find_money(text, loc.decimal):
+            if m.percent:
+                continue
+            printed = text[m.span[0] : m.span[1]]
+            if not _HAS_DECIMALS.search(printed):
+                continue
+            ps = _pieces_in(region, spans, m.span)
+            out = (m.text, ps, printed)
+            break
+    if out is None:
+        return None
+    value, ps, printed = out
+    strong = any(m.kind == FIELD and m.name == field for m in hit.meanings)
+    strength = sum(len(p.key) for p in label_pieces) + (100 if strong else 0) - (50 if below else 0)
+    return Value(field, value, printed, words_of(ps), 0.9 if strong else 0.75, strength, hit.line, words_of(label_pieces), ambiguous)
+
+
+def _iban(region: Sequence[Piece], lexicon: Lexicon) -> tuple[str, list[Piece], str] | None:
+    lengths = {k: int(v["iban"]) for k, v in lexicon.countries.items() if "iban" in v}
+    start = next((i for i, p in enumerate(region) if re.match(r"^[A-Z]{2}\d{2}", p.text.upper())), None)
+    if start is None:
+        return None
+    compact, used = "", []
+    for p in region[start:]:
+        t = re.sub(r"[^A-Za-z0-9]", "", p.text).upper()
+        if not t or (used and not t.isalnum()):
+            break
+        compact += t
+        used.append(p)
+        want = lengths.get(compact[:2])
+        if want and len(compact) >= want:
+            compact = compact[:want]
+            break
+        if len(compact) >= 34:
+            break
+    if not iban_ok(compact, lengths):
+        return None
+    return compact, used, " ".join(p.text for p in used)
+
+
+def read_labelled_values(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon, skip: Callable[[Hit], bool]) -> dict[str, list[Value]]:
+    """Every field value a label announces, per field, best first (a label tries its meanings in TRY_ORDER)."""
+    found: dict[str, list[Value]] = {}
+    for line in lines:
+        # The header of a VAT summary ("VAT | Net amount | VAT amount") labels columns, not values.
+        tax_header = len([h for h in line.hits if h.names(TAX_COLUMN)]) >= 2
+        for hit in line.hits:
+            if skip(hit) or (tax_header and hit.names(TAX_COLUMN)):
+                continue
+            names = set(hit.names(FIELD))
+            if hit.names(DOCTYPE) and hit.start <= 1:
+                names.add("invoice_number")  # "Rechnung Nr. 42", "Facture FA-2017-0010"
+            for name in TRY_ORDER:
+                if name not in names:
+                    continue
+                v = read_value(name, hit, lines, loc, lexicon)
+                if v is not None:
+                    found.setdefault(name, []).append(v)
+                    break
+    for name, values in found.items():
+        values.sort(key=lambda v: -v.strength)
+    return found
+
+
+def money_value(v: Value | None) -> Decimal | None:
+    if v is None:
+        return None
+    try:
+        return Decimal(v.value)
+    except Exception:
+        return None
