@@ -30,6 +30,18 @@ def _page_is_paper(page: Page) -> bool:
     return abs(r - 1.414) < 0.03 or abs(r - 1.294) < 0.03
 
 
+def _valid_iban(lines: Sequence[Line]) -> bool:
+    from .values import iban_ok
+
+    for line in lines:
+        compact = re.sub(r"[^A-Z0-9]", "", line.text.upper())
+        for m in re.finditer(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+            for end in range(len(m.group(0)), 14, -1):
+                if iban_ok(m.group(0)[:end]):
+                    return True
+    return False
+
+
 def detect_document_type(lines: Sequence[Line], pages: Sequence[Page]) -> tuple[str, float, list[str]]:
     """(document type, confidence, evidence) for the document whose lines carry lexicon hits."""
     evidence: list[str] = []
@@ -59,15 +71,19 @@ def detect_document_type(lines: Sequence[Line], pages: Sequence[Page]) -> tuple[
     if len(pages) > 1:
         evidence.append(f"{len(pages)} pages")
         score += 1
-    if "iban" in labels:
+    if "iban" in labels and _valid_iban(lines):
         score += 1
+    else:
+        labels.discard("iban")
     score += min(3, len(labels))
     if labels:
         evidence.append("labels " + ", ".join(sorted(labels)))
-    from_pdf = bool(pages) and any(p.text_source == "pdf_text_layer" for p in pages)
+    from_pdf = bool(pages) and any(p.coordinates == "pdf" or p.text_source == "pdf_text_layer" for p in pages)
     # The page shape, the bank details or the page count must speak for an invoice too.
-    layout = paper or len(pages) > 1 or "iban" in labels or from_pdf
-    needed = 4 if layout else 99
+    # A photo or scan (no PDF) needs more: Malaysian till receipts print "TAX INVOICE",
+    # "Invoice No" and a customer line on A4-shaped scans.
+    layout = paper or len(pages) > 1 or from_pdf
+    needed = 4 if (from_pdf or len(pages) > 1) else (6 if layout else 99)
     if titles and score >= needed or (not titles and layout and score >= 5):
         return kind, min(1.0, score / 7), evidence
     return "receipt", 1.0 - min(0.9, score / 10), evidence
