@@ -92,14 +92,28 @@ def main() -> int:
                     return 1
                 peaks.append(peak)
                 walls.append(wall)
-            row = {"image": image.name, "pixels": f"{size[0]}x{size[1]}", "model": model, "runs": args.runs,
-                   "peak_rss_mib_max": round(max(peaks), 1), "peak_rss_mib_median": round(statistics.median(peaks), 1),
-                   "peak_rss_mib_min": round(min(peaks), 1), "wall_s_median": round(statistics.median(walls), 2)}
+            row = {
+                "image": image.name,
+                "pixels": f"{size[0]}x{size[1]}",
+                "model": model,
+                "runs": args.runs,
+                "peak_rss_mib_max": round(max(peaks), 1),
+                "peak_rss_mib_median": round(statistics.median(peaks), 1),
+                "peak_rss_mib_min": round(min(peaks), 1),
+                "wall_s_median": round(statistics.median(walls), 2),
+            }
             rows.append(row)
-            print(f"{row['image']:<48} {row['pixels']:>10} {model:<6} peak RSS MiB min/median/max "
-                  f"{row['peak_rss_mib_min']}/{row['peak_rss_mib_median']}/{row['peak_rss_mib_max']}  wall {row['wall_s_median']} s", flush=True)
-    result = {"machine": {"python": platform.python_version(), "cpu": platform.machine(), "cpus": os.cpu_count()}, "rows": rows,
-              "packages": package_versions(), "max_peak_rss_mib": max(r["peak_rss_mib_max"] for r in rows)}
+            print(
+                f"{row['image']:<48} {row['pixels']:>10} {model:<6} peak RSS MiB min/median/max "
+                f"{row['peak_rss_mib_min']}/{row['peak_rss_mib_median']}/{row['peak_rss_mib_max']}  wall {row['wall_s_median']} s",
+                flush=True,
+            )
+    result = {
+        "machine": {"python": platform.python_version(), "cpu": platform.machine(), "cpus": os.cpu_count()},
+        "rows": rows,
+        "packages": package_versions(),
+        "max_peak_rss_mib": max(r["peak_rss_mib_max"] for r in rows),
+    }
     print(f"largest peak: {result['max_peak_rss_mib']} MiB ({result['max_peak_rss_mib'] * 1.048576:.0f} MB)")
     print("packages: " + ", ".join(f"{k} {v}" for k, v in result["packages"].items()))
     if args.json:

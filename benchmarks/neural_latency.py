@@ -39,9 +39,9 @@ def stage_latency(specs: str, model: str, model_dir: Path | None, limit: int, re
     from tillroll.config import PipelineConfig
     from tillroll.evaluate.runner import cached_engine
     from tillroll.io.datasets import iter_dataset
+    from tillroll.io.load import load_document
     from tillroll.ocr.stage import words_to_document
     from tillroll.pipeline import STAGES_FOR_MODEL, make_stage
-    from tillroll.io.load import load_document
 
     config = PipelineConfig(model=model, model_dir=model_dir)
     t0 = time.perf_counter()
@@ -99,7 +99,12 @@ def _summary(values: list[float]) -> dict:
     if not values:
         return {}
     a = np.asarray(values)
-    return {"median": round(float(np.median(a)), 2), "p90": round(float(np.percentile(a, 90)), 2), "max": round(float(a.max()), 2), "mean": round(float(a.mean()), 2)}
+    return {
+        "median": round(float(np.median(a)), 2),
+        "p90": round(float(np.percentile(a, 90)), 2),
+        "max": round(float(a.max()), 2),
+        "mean": round(float(a.mean()), 2),
+    }
 
 
 def extract_peak_memory(image: Path, model: str) -> dict:

@@ -67,10 +67,15 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     for dataset in sorted({r["dataset"] for r in rows}):
         part = [r for r in rows if r["dataset"] == dataset]
         out.append(f"**{dataset} dev** ({part[0]['documents']} receipts)\n")
-        out.append("| model | word micro F1 | word macro F1 | word weighted F1 | fields micro F1 (exact) | fields micro F1 (lenient) |" + (" SROIE 4-field micro F1 |" if dataset == "sroie" else ""))
+        out.append(
+            "| model | word micro F1 | word macro F1 | word weighted F1 | fields micro F1 (exact) | fields micro F1 (lenient) |"
+            + (" SROIE 4-field micro F1 |" if dataset == "sroie" else "")
+        )
         out.append("|---|---|---|---|---|---|" + ("---|" if dataset == "sroie" else ""))
         for r in part:
-            line = f"| {r['name']} | {_f(r['micro'])} | {_f(r['macro'])} | {_f(r['weighted'])} | {_f(r['fields_micro_exact'])} | {_f(r['fields_micro_lenient'])} |"
+            line = (
+                f"| {r['name']} | {_f(r['micro'])} | {_f(r['macro'])} | {_f(r['weighted'])} | {_f(r['fields_micro_exact'])} | {_f(r['fields_micro_lenient'])} |"
+            )
             if dataset == "sroie":
                 line += f" {_f(r['sroie_micro'])} |"
             out.append(line)

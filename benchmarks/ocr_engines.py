@@ -30,10 +30,10 @@ memory (Tesseract's own short-lived processes are not included).
 from __future__ import annotations
 
 import argparse
-import re
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -126,7 +126,11 @@ def run_engine(engine: str, root: Path, ids: list[str], cached: bool = False) ->
         cased_distances += Levenshtein.distance(hypothesis, reference)
         spaced_lengths += len(reference)
         per_receipt.append(d / max(1, len(squeezed_ref)))
-        print(f"  {engine} {len(seconds)}/{len(ids)} {doc_id}: {seconds[-1]:.1f} s wall, {cpu_seconds[-1]:.1f} s CPU, CER {per_receipt[-1]:.3f}", file=sys.stderr, flush=True)
+        print(
+            f"  {engine} {len(seconds)}/{len(ids)} {doc_id}: {seconds[-1]:.1f} s wall, {cpu_seconds[-1]:.1f} s CPU, CER {per_receipt[-1]:.3f}",
+            file=sys.stderr,
+            flush=True,
+        )
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {
         "engine": engine,
@@ -196,8 +200,7 @@ def docs_body(results: list[dict[str, object]], n: int, n_receipts: int, note: s
         "omits (Chinese lines) counts as engine error. Time = load + OCR per receipt, engine already built: wall-clock, "
         "and CPU seconds (user + system, including Tesseract's child processes), which other jobs on the machine "
         "disturb much less. Peak RSS = the engine's own Python process. rapidocr uses onnxruntime's default threads; Tesseract runs with "
-        "`OMP_THREAD_LIMIT=1` and `--psm 6`."
-        + (f"\n\n{note}" if note else "")
+        "`OMP_THREAD_LIMIT=1` and `--psm 6`." + (f"\n\n{note}" if note else "")
     )
     return body
 

@@ -205,12 +205,20 @@ def main() -> int:
         return xs[min(len(xs) - 1, int(q * len(xs)))]
 
     print(f"{args.data} dev, {len(docs)} receipts (median {n_words:.0f} words), entity db {db.count()} entries")
-    print(f"rules+assemble+check per receipt, caches emptied{' (entity index too)' if COLD_INDEX else ''}, best of {args.repeat}: median {statistics.median(warm):.2f} ms, p95 {pct(warm, 0.95):.2f} ms, max {max(warm):.2f} ms")
-    best_cpu = [min(cpu[i * args.repeat:(i + 1) * args.repeat]) for i in range(len(docs))]
-    print(f"same runs, CPU time of the thread (less sensitive to other jobs on the machine): median {statistics.median(best_cpu):.2f} ms, p95 {pct(best_cpu, 0.95):.2f} ms")
-    print(f"streaming (receipts in a row, caches warm from earlier receipts only), best of {args.repeat} passes: median {statistics.median(stream):.2f} ms, p95 {pct(stream, 0.95):.2f} ms")
+    print(
+        f"rules+assemble+check per receipt, caches emptied{' (entity index too)' if COLD_INDEX else ''}, best of {args.repeat}: median {statistics.median(warm):.2f} ms, p95 {pct(warm, 0.95):.2f} ms, max {max(warm):.2f} ms"
+    )
+    best_cpu = [min(cpu[i * args.repeat : (i + 1) * args.repeat]) for i in range(len(docs))]
+    print(
+        f"same runs, CPU time of the thread (less sensitive to other jobs on the machine): median {statistics.median(best_cpu):.2f} ms, p95 {pct(best_cpu, 0.95):.2f} ms"
+    )
+    print(
+        f"streaming (receipts in a row, caches warm from earlier receipts only), best of {args.repeat} passes: median {statistics.median(stream):.2f} ms, p95 {pct(stream, 0.95):.2f} ms"
+    )
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; reference loop (1M additions): {reference_loop_ms():.0f} ms")
-    print(f"memory: RSS growth {rss1 - rss0:.1f} MiB from opening the database and running the stages over every receipt; Python allocation peak (tracemalloc, 20 receipts) {peak / 2**20:.1f} MiB; database files {db_bytes / 2**20:.2f} MiB")
+    print(
+        f"memory: RSS growth {rss1 - rss0:.1f} MiB from opening the database and running the stages over every receipt; Python allocation peak (tracemalloc, 20 receipts) {peak / 2**20:.1f} MiB; database files {db_bytes / 2**20:.2f} MiB"
+    )
     return 0
 
 

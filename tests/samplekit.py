@@ -68,9 +68,7 @@ def text_pdf(pages: list[list[tuple[float, float, str]]], size: tuple[float, flo
     objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode()]
     font_obj = 3 + 2 * n
     for runs in pages:
-        stream = b"".join(
-            f"BT /F1 {font_size} Tf {x} {h - y - font_size} Td ({t}) Tj ET\n".encode("latin-1") for x, y, t in runs
-        )
+        stream = b"".join(f"BT /F1 {font_size} Tf {x} {h - y - font_size} Td ({t}) Tj ET\n".encode("latin-1") for x, y, t in runs)
         page_no = len(objects) + 1
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Rotate {rotate} "
@@ -92,11 +90,12 @@ def image_pdf(img: Image.Image, size: tuple[float, float] = (226.0, 400.0), stam
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Resources << /XObject << /Im0 5 0 R >> "
-        "/Font << /F1 6 0 R >> >> /Contents 4 0 R >>".encode(),
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Resources << /XObject << /Im0 5 0 R >> /Font << /F1 6 0 R >> >> /Contents 4 0 R >>".encode(),
         f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream",
         f"<< /Type /XObject /Subtype /Image /Width {rgb.width} /Height {rgb.height} /ColorSpace /DeviceRGB "
-        f"/BitsPerComponent 8 /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode() + data + b"\nendstream",
+        f"/BitsPerComponent 8 /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode()
+        + data
+        + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     return _pdf(objects)

@@ -14,16 +14,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from samplekit import font  # noqa: E402
-
 from tillroll.document import Document, Page, Word  # noqa: E402
 
 RECEIPT_LINES = ["CAFE BORG", "12 Triq il-Kbira, Valletta", "Espresso 1 2.50", "Croissant 2 3.00", "TOTAL EUR 5.50"]
@@ -76,8 +75,24 @@ def server_process(data_dir: Path, home: Path, extra_args: list[str] | None = No
     """`tillroll serve` as a real child process; yields (base URL, process). Killed at exit."""
     port = free_port()
     env = {**os.environ, "TILLROLL_HOME": str(home)}
-    cmd = [sys.executable, "-c", "from tillroll.cli import main; main()", "serve", "--port", str(port), "--data-dir", str(data_dir),
-           "--model", "rules", "--workers", "1", "--no-warm-up", "--log-level", "warning", *(extra_args or [])]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from tillroll.cli import main; main()",
+        "serve",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--model",
+        "rules",
+        "--workers",
+        "1",
+        "--no-warm-up",
+        "--log-level",
+        "warning",
+        *(extra_args or []),
+    ]
     log = open(home / "server.log", "wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

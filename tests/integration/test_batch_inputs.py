@@ -57,7 +57,6 @@ def test_batch_inputs_that_name_nothing_raise_with_advice(tmp_path: Path) -> Non
         expand_inputs([str(tmp_path / "*.jpg")])
 
 
-
 def test_batch_inputs_never_include_the_output_itself(tree: Path) -> None:
     from tillroll.batch.runner import BatchJob
 

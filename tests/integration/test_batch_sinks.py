@@ -22,7 +22,7 @@ def receipt_record(source: str, total: str = "12.30") -> dict[str, Any]:
         pages=[Page(index=0, width=400, height=900, dpi=200.0, preprocess=["deskew"])],
         words=[
             Word(id=0, page=0, text="CAFE", box=(10, 10, 80, 30), line=0, ocr_confidence=0.98, label="shop_name", label_confidence=0.9, label_source="model"),
-            Word(id=1, page=0, text="Tea, \"large\"\nx2", box=(10, 40, 80, 60), line=1),
+            Word(id=1, page=0, text='Tea, "large"\nx2', box=(10, 40, 80, 60), line=1),
             Word(id=2, page=0, text=total, box=(90, 40, 140, 60), line=1, label="total", label_confidence=0.8, label_source="rule"),
         ],
         fields={

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from samplekit import image_bytes, render_lines, text_pdf
 from typer.testing import CliRunner
 
+from samplekit import image_bytes, render_lines, text_pdf
 from tillroll.cli import _load_commands, app
 
 _load_commands()
@@ -159,9 +159,7 @@ def test_cli_ocr_prints_lines_and_json(inputs: dict[str, Path]) -> None:
 
 def test_cli_version_in_a_real_process() -> None:
     # the entry point's own function, in a fresh interpreter, as a user runs it
-    result = subprocess.run(
-        [sys.executable, "-c", "from tillroll.cli import main; main()", "--version"], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-c", "from tillroll.cli import main; main()", "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("tillroll ")
 

@@ -66,18 +66,26 @@ def test_review_cli_list_and_missing_store(tmp_path: Path) -> None:
 def test_review_cli_finetune_starts_from_init_and_writes_a_model(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
+    from tillroll.document import Document
     from tillroll.models.train import TrainConfig, train
     from tillroll.server.export import export_approved
-    from tillroll.document import Document
 
     store = approved_store(tmp_path / "review", need_dev=True)
     # A tiny model to start from (what `tillroll train` would have produced earlier).
     seed_docs = [Document.from_dict(json.loads(p.read_text())) for p in export_approved(store, tmp_path / "seed")]
     base = tmp_path / "base"
-    train(seed_docs, seed_docs, base, TrainConfig(architecture="tiny", pretrained=False, epochs=1, threads=1, export=False, freeze_word_embeddings=False), progress=False)
+    train(
+        seed_docs,
+        seed_docs,
+        base,
+        TrainConfig(architecture="tiny", pretrained=False, epochs=1, threads=1, export=False, freeze_word_embeddings=False),
+        progress=False,
+    )
 
     out = tmp_path / "tuned"
-    result = runner.invoke(app, ["review", "finetune", "--data-dir", str(store.data_dir), "--init", str(base), "--out", str(out), "--epochs", "1", "--threads", "1"])
+    result = runner.invoke(
+        app, ["review", "finetune", "--data-dir", str(store.data_dir), "--init", str(base), "--out", str(out), "--epochs", "1", "--threads", "1"]
+    )
     assert result.exit_code == 0, result.output
     summary = last_json(result.output)
     assert summary["out"] == str(out)

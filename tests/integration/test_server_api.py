@@ -49,7 +49,8 @@ def no_ocr_pipeline(tmp_path: Path, *stages: object) -> Pipeline:
 def client_for(tmp_path: Path, pipeline: Pipeline | None = None, **settings: object) -> TestClient:
     config = PipelineConfig(model="rules", entity_db=tmp_path / "entities.sqlite3")
     app = create_app(ServerSettings(data_dir=tmp_path / "review", pipeline=config, **settings), pipeline=pipeline)  # type: ignore[arg-type]
-    return TestClient(app)
+    # The loopback server answers only to its own host names (DNS-rebinding guard).
+    return TestClient(app, base_url="http://localhost")
 
 
 def png(img: Image.Image) -> bytes:
@@ -372,7 +373,7 @@ def test_server_refuses_cross_site_writes(seeded) -> None:
     url = f"/api/receipts/{receipt_id}"
     evil = client.put(url, json={"author": "x", "labels": {"0": "total"}}, headers={"Origin": "http://evil.example"})
     assert evil.status_code == 403
-    same = client.put(url, json={"author": "x", "labels": {"0": "total"}}, headers={"Origin": "http://testserver"})
+    same = client.put(url, json={"author": "x", "labels": {"0": "total"}}, headers={"Origin": "http://localhost"})
     assert same.status_code == 200
 
 

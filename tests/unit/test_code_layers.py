@@ -189,7 +189,11 @@ def test_no_import_cycles() -> None:
 
 def test_every_package_of_tillroll_has_a_layer() -> None:
     layers = load_layers()
-    names = {p.stem if p.is_file() else p.name for p in (REPO / "src" / PACKAGE).iterdir() if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    names = {
+        p.stem if p.is_file() else p.name
+        for p in (REPO / "src" / PACKAGE).iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
     assert not names - set(layers.rank), f"not in [tool.tillroll.layers]: {sorted(names - set(layers.rank))}"
 
 

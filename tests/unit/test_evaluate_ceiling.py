@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from datasetkit import materialise
 from typer.testing import CliRunner
 
+from datasetkit import materialise
 from tillroll.cli import _load_commands, app
 from tillroll.errors import ConfigError
 from tillroll.evaluate.ceiling import field_misses, gold_in_ocr_text
@@ -63,7 +63,8 @@ def test_field_misses_split_unreadable_gold_from_assembly_misses() -> None:
 def test_cli_evaluate_with_gold_labels(tmp_path: Path) -> None:
     root = materialise("annotated", tmp_path)
     result = runner.invoke(
-        app, ["evaluate", "--data", f"annotated:{root}", "--model", "joint", "--ocr", "gold", "--labels", "gold", "--no-progress", "--report", str(tmp_path / "r")],
+        app,
+        ["evaluate", "--data", f"annotated:{root}", "--model", "joint", "--ocr", "gold", "--labels", "gold", "--no-progress", "--report", str(tmp_path / "r")],
         env={"TILLROLL_HOME": str(tmp_path / "home"), "COLUMNS": "200"},
     )
     assert result.exit_code == 0, result.output

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from samplekit import text_pdf
 
+from samplekit import text_pdf
 from tillroll.document import TaxRow
 from tillroll.errors import DataError
 from tillroll.evaluate import metrics
@@ -43,7 +43,16 @@ def _dataset(root: Path, pages: int = 1) -> Path:
     record = {
         "id": "inv-1",
         "pages": pages,
-        "fields": {"invoice_number": "2024-117", "invoice_date": "2024-03-05", "seller_name": "Muster GmbH", "net_total": "100.00", "tax_total": "19.00", "grand_total": "119.00", "currency": "EUR", "unknown_key": "x"},
+        "fields": {
+            "invoice_number": "2024-117",
+            "invoice_date": "2024-03-05",
+            "seller_name": "Muster GmbH",
+            "net_total": "100.00",
+            "tax_total": "19.00",
+            "grand_total": "119.00",
+            "currency": "EUR",
+            "unknown_key": "x",
+        },
         "tax_breakdown": [{"rate": "19.00", "basis": "100.00", "tax": "19.00"}],
         "line_items": [{"description": "Beratung", "quantity": "1", "unit_price": "100.00", "amount": "100.00"}],
     }
@@ -66,8 +75,13 @@ def test_einvoices_spec_kinds_name_the_forms(tmp_path: Path) -> None:
     assert shipped.image_path == root / "pdf" / "inv-1.pdf"  # as shipped: the file itself
     ref = shipped.reference
     assert {k: f.value for k, f in ref.fields.items()} == {
-        "invoice_number": "2024-117", "date": "2024-03-05", "shop_name": "Muster GmbH",
-        "subtotal": "100.00", "vat_included": "19.00", "total": "119.00", "currency": "EUR",
+        "invoice_number": "2024-117",
+        "date": "2024-03-05",
+        "shop_name": "Muster GmbH",
+        "subtotal": "100.00",
+        "vat_included": "19.00",
+        "total": "119.00",
+        "currency": "EUR",
     }
     assert shipped.annotated_fields == frozenset(ref.fields)  # only what the record names is scored
     assert [(r.rate, r.base, r.tax) for r in ref.tax_breakdown] == [("19.00", "100.00", "19.00")]

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from datasetkit import materialise
 from typer.testing import CliRunner
 
+from datasetkit import materialise
 from tillroll.cli import _load_commands, app
 from tillroll.errors import ConfigError
 from tillroll.evaluate.align import gold_labelled_document
@@ -84,7 +84,23 @@ def test_runner_ocr_benchmark_with_tesseract_and_cache(tmp_path: Path) -> None:
 def test_cli_evaluate_writes_report_and_prints_tables(tmp_path: Path) -> None:
     root = materialise("wildreceipt", tmp_path)
     out = tmp_path / "rep"
-    result = runner.invoke(app, ["evaluate", "--data", f"wildreceipt:{root}", "--ocr", "gold", "--model", "rules", "--report", str(out), "--no-progress", "--markdown", str(out / "t.md")])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--data",
+            f"wildreceipt:{root}",
+            "--ocr",
+            "gold",
+            "--model",
+            "rules",
+            "--report",
+            str(out),
+            "--no-progress",
+            "--markdown",
+            str(out / "t.md"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Word labels" in result.output and "Line items" in result.output
     report = json.loads((out / "report.json").read_text())

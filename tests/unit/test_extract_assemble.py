@@ -94,7 +94,15 @@ def _rules_then_assemble(doc, db=None):
 def test_extract_assemble_company_name_continued_from_the_lines_above_its_legal_form() -> None:
     from receipt_builder import build
 
-    branch = ["PASAR RAYA MEGA MAJU", "(SEMENYIH) SDN BHD", "NO 24, JALAN BUNGA RAYA 4,", "43500 SEMENYIH, SELANGOR", "TEL: 03-8723 1234", "03/07/2018 17:22", "TOTAL 30.45"]
+    branch = [
+        "PASAR RAYA MEGA MAJU",
+        "(SEMENYIH) SDN BHD",
+        "NO 24, JALAN BUNGA RAYA 4,",
+        "43500 SEMENYIH, SELANGOR",
+        "TEL: 03-8723 1234",
+        "03/07/2018 17:22",
+        "TOTAL 30.45",
+    ]
     assert _rules_then_assemble(build(branch)).fields["shop_name"].value == "PASAR RAYA MEGA MAJU (SEMENYIH) SDN BHD"
     bracket = ["AIK HUAT HARDWARE", "ENTERPRISE (SETIA", "ALAM) SDN BHD", "NO. 17-G, JALAN SETIA INDAH", "40170 SHAH ALAM,", "13/12/2017 17:58", "TOTAL 24.00"]
     assert _rules_then_assemble(build(bracket)).fields["shop_name"].value == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
@@ -106,7 +114,21 @@ def test_extract_assemble_keeps_a_two_line_name_the_database_knows() -> None:
     from tillroll.rules.entities import EntityDatabase
 
     rows = ["RESTAURANT JIAWEI", "JIAWEI HOUSE", "13, JLN TASIK UTAMA 8", "57000 KL", "11/05/2018 13:14", "TOTAL 27.00"]
-    doc = _labelled(rows, {"RESTAURANT": "shop_name", "JIAWEI": "shop_name", "HOUSE": "shop_name", "13,": "address", "JLN": "address", "TASIK": "address", "UTAMA": "address", "8": "address", "57000": "address", "KL": "address"})
+    doc = _labelled(
+        rows,
+        {
+            "RESTAURANT": "shop_name",
+            "JIAWEI": "shop_name",
+            "HOUSE": "shop_name",
+            "13,": "address",
+            "JLN": "address",
+            "TASIK": "address",
+            "UTAMA": "address",
+            "8": "address",
+            "57000": "address",
+            "KL": "address",
+        },
+    )
     db = EntityDatabase(":memory:", seed=False)
     db.add(SHOP_NAME, "RESTAURANT JIAWEI JIAWEI HOUSE")
     assert _rules_then_assemble(doc, db).fields["shop_name"].value == "RESTAURANT JIAWEI JIAWEI HOUSE"
@@ -123,7 +145,20 @@ def test_extract_assemble_a_total_keyword_beats_a_payment_line_the_classifier_ca
 
 def test_extract_assemble_repairs_digits_read_inside_address_words_in_the_value_only() -> None:
     rows = ["GREEN GROCER", "364 Randa11 Road", "South Elgin, IL 60177", "12/30/2016 19:19", "TOTAL 5.00"]
-    doc = _labelled(rows, {"GREEN": "shop_name", "GROCER": "shop_name", "364": "address", "Randa11": "address", "Road": "address", "South": "address", "Elgin,": "address", "IL": "address", "60177": "address"})
+    doc = _labelled(
+        rows,
+        {
+            "GREEN": "shop_name",
+            "GROCER": "shop_name",
+            "364": "address",
+            "Randa11": "address",
+            "Road": "address",
+            "South": "address",
+            "Elgin,": "address",
+            "IL": "address",
+            "60177": "address",
+        },
+    )
     address = _rules_then_assemble(doc).fields["address"]
     assert address.value == "364 Randall Road South Elgin, IL 60177"
     assert address.text == "364 Randa11 Road South Elgin, IL 60177"  # the text stays as printed
@@ -151,7 +186,7 @@ def test_extract_assemble_drops_a_phone_number_run_on_after_the_address(last_lin
     from tillroll.extract.assemble import AssembleStage
 
     rows = ["CAFE LUNA", last_line, "12/30/2016 19:19", "TOTAL 5.00"]
-    doc = _labelled(rows, {"CAFE": "shop_name", "LUNA": "shop_name", **{t: "address" for t in last_line.split()}})
+    doc = _labelled(rows, {"CAFE": "shop_name", "LUNA": "shop_name", **dict.fromkeys(last_line.split(), "address")})
     assert AssembleStage(entity_db=False)(doc).fields["address"].value == address_end
 
 
@@ -180,7 +215,7 @@ def test_extract_assemble_phone_after_the_tel_keyword_not_the_postcode_before_it
     phone = AssembleStage(entity_db=False)(doc).fields["telephone"]
     assert phone.text == "65424709"
     # a fax number printed first on the line does not win either
-    doc = _labelled(["Fax: 04-3399326 Tel 04-3399325"], {w: "telephone" for w in ["Fax:", "04-3399326", "Tel", "04-3399325"]})
+    doc = _labelled(["Fax: 04-3399326 Tel 04-3399325"], dict.fromkeys(["Fax:", "04-3399326", "Tel", "04-3399325"], "telephone"))
     assert AssembleStage(entity_db=False)(doc).fields["telephone"].text == "04-3399325"
 
 
@@ -191,7 +226,7 @@ def test_extract_assemble_phone_from_a_partly_labelled_line_or_the_end_of_the_ad
     assert AssembleStage(entity_db=False)(doc).fields["telephone"].text == "0402 41418"
     # no phone label at all: the number the address gives up is the phone
     rows = ["NEXUS BREWERY", "1007 Kane Concourse", "Bay Harbor FL 33154", "305 861-2222"]
-    labels = {w: "address" for w in "1007 Kane Concourse Bay Harbor FL 33154 305 861-2222".split()}
+    labels = dict.fromkeys("1007 Kane Concourse Bay Harbor FL 33154 305 861-2222".split(), "address")
     doc = AssembleStage(entity_db=False)(_labelled(rows, labels))
     assert doc.fields["address"].text.endswith("33154")
     assert doc.fields["telephone"].text == "305 861-2222"
@@ -201,7 +236,7 @@ def test_extract_assemble_a_tax_number_after_the_address_is_not_taken_for_the_ph
     from tillroll.extract.assemble import AssembleStage
 
     rows = ["KEDAI MAJU", "12 Jalan Besar", "43000 Kajang", "GST ID: 001234567890"]
-    labels = {w: "address" for w in "12 Jalan Besar 43000 Kajang GST ID: 001234567890".split()}
+    labels = dict.fromkeys("12 Jalan Besar 43000 Kajang GST ID: 001234567890".split(), "address")
     doc = AssembleStage(entity_db=False)(_labelled(rows, labels))
     assert doc.fields["address"].text.endswith("Kajang")
     assert "telephone" not in doc.fields
@@ -233,9 +268,9 @@ def test_extract_assemble_a_tax_number_after_the_address_is_not_taken_for_the_ph
     ],
 )
 def test_extract_assemble_subtotal_keywords(rows: list[str], expected: str | None) -> None:
-    from tillroll.extract.assemble import find_subtotal
-
     from receipt_builder import build
+
+    from tillroll.extract.assemble import find_subtotal
 
     found = find_subtotal(build(rows).lines())
     assert (found[1].text if found else None) == expected
@@ -262,11 +297,13 @@ def test_extract_assemble_tax_from_a_vat_summary_row_and_the_line_that_names_the
 
     # Net, tax and gross on one row: the tax is the smaller of the two that add up to the third.
     row = {"A": "vat_included", "19%": "vat_included", "Mwst": "vat_included", "7.31": "vat_included", "1.39": "vat_included", "8.70": "vat_included"}
-    doc = AssembleStage(entity_db=False)(_labelled(["BROT  8.70", "A 19% Mwst 7.31 1.39 8.70", "SUMME  8.70"], {**row, "SUMME": "total", "8.70": "vat_included"}))
+    doc = AssembleStage(entity_db=False)(
+        _labelled(["BROT  8.70", "A 19% Mwst 7.31 1.39 8.70", "SUMME  8.70"], {**row, "SUMME": "total", "8.70": "vat_included"})
+    )
     assert doc.fields["vat_included"].value == "1.39"
     assert doc.fields["subtotal"].value == "7.31"  # no subtotal line: the row's net is the amount before tax
     # The turnover a rate is charged on is labelled too, and is larger: the line naming the tax wins.
-    labels = {w: "vat_included" for w in ("Umsatz", "10%", "inkl.", "26,10", "MwSt", "2,37")}
+    labels = dict.fromkeys(("Umsatz", "10%", "inkl.", "26,10", "MwSt", "2,37"), "vat_included")
     doc = AssembleStage(entity_db=False)(_labelled(["Umsatz 10% inkl. 26,10", "MwSt 10% 2,37", "Saldo  32,60"], labels))
     assert doc.fields["vat_included"].value == "2.37"
 
@@ -301,7 +338,7 @@ def test_extract_assemble_what_may_open_the_address() -> None:
         field = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields.get("address")
         return field.value if field else None
 
-    street = {w: "address" for w in ("12", "Main", "St", "Springfield,", "IL", "62701")}
+    street = dict.fromkeys(("12", "Main", "St", "Springfield,", "IL", "62701"), "address")
     # A bare number called address above the name is not where the address starts.
     assert address(["27", "CAFE LUNA", "12 Main St", "Springfield, IL 62701"], {"27": "address", **street}) == "12 Main St Springfield, IL 62701"
     # Nor is one stray word in the name's line.
@@ -309,7 +346,7 @@ def test_extract_assemble_what_may_open_the_address() -> None:
     assert address(rows, {"BRANCH": "address", **street}) == "12 Main St Springfield, IL 62701"
     # A street number sharing its line with the name does start it.
     rows = ["7377 S. RESTAURANT", "JONES BLVD, #116", "LAS VEGAS, NV 89139"]
-    labels = {w: "address" for w in ("7377", "S.", "JONES", "BLVD,", "#116", "LAS", "VEGAS,", "NV", "89139")}
+    labels = dict.fromkeys(("7377", "S.", "JONES", "BLVD,", "#116", "LAS", "VEGAS,", "NV", "89139"), "address")
     assert address(rows, {**labels, "RESTAURANT": "shop_name"}) == "7377 S. JONES BLVD, #116 LAS VEGAS, NV 89139"
 
 
@@ -328,14 +365,14 @@ def test_extract_assemble_a_doubtful_name_line_above_the_address_is_not_address(
     from tillroll.extract.assemble import AssembleStage
 
     rows = ["HEMA RESTO", "MENTENG HUIS", "Jl. Cikini Raya No. 2-4", "TOTAL 5.00"]
-    doc = _labelled(rows, {"HEMA": "shop_name", "RESTO": "shop_name", **{w: "address" for w in ("MENTENG", "HUIS", "Jl.", "Cikini", "Raya", "No.", "2-4")}})
+    doc = _labelled(rows, {"HEMA": "shop_name", "RESTO": "shop_name", **dict.fromkeys(("MENTENG", "HUIS", "Jl.", "Cikini", "Raya", "No.", "2-4"), "address")})
     for w in doc.words:
         if w.text in ("MENTENG", "HUIS"):
             w.set_label("address", 0.7, "model")  # the classifier was unsure of this line
     assert AssembleStage(entity_db=False)(doc).fields["address"].value == "Jl. Cikini Raya No. 2-4"
     # A line the classifier is sure of stays ("Harborne Court" over "65-67 Harborne Road").
     rows = ["CAFE", "Harborne Court", "65-67 Harborne Road"]
-    doc = _labelled(rows, {"CAFE": "shop_name", **{w: "address" for w in ("Harborne", "Court", "65-67", "Road")}})
+    doc = _labelled(rows, {"CAFE": "shop_name", **dict.fromkeys(("Harborne", "Court", "65-67", "Road"), "address")})
     assert AssembleStage(entity_db=False)(doc).fields["address"].value == "Harborne Court 65-67 Harborne Road"
 
 
@@ -343,7 +380,7 @@ def test_extract_assemble_the_zip_after_the_state_belongs_to_the_address() -> No
     from tillroll.extract.assemble import AssembleStage
 
     rows = ["CHIPOTLE", "132 North Glendale Ave", "Glendale, CA 91206", "TOTAL 10.30"]
-    labels = {"CHIPOTLE": "shop_name", **{w: "address" for w in ("132", "North", "Glendale", "Ave", "Glendale,", "CA")}}
+    labels = {"CHIPOTLE": "shop_name", **dict.fromkeys(("132", "North", "Glendale", "Ave", "Glendale,", "CA"), "address")}
     fields = AssembleStage(entity_db=False)(_labelled(rows, labels)).fields
     assert fields["address"].value == "132 North Glendale Ave Glendale, CA 91206"
 

@@ -30,7 +30,10 @@ def _extract(rows: list[str], **cfg: object) -> Document:
 
 def test_extract_checks_report_pass_and_fail_with_detail() -> None:
     doc = Document(fields={"subtotal": _field("10.00"), "vat_included": _field("1.80"), "total": _field("12.00"), "date": _field("2031-01-01")})
-    doc.line_items = [LineItem(description="A", quantity="2", unit_price="2.50", amount="5.00"), LineItem(description="B", quantity="1", unit_price="5.00", amount="5.00")]
+    doc.line_items = [
+        LineItem(description="A", quantity="2", unit_price="2.50", amount="5.00"),
+        LineItem(description="B", quantity="1", unit_price="5.00", amount="5.00"),
+    ]
     checks = {c.name: c for c in run_checks(doc, today=dt.date(2026, 11, 21))}
     assert checks["line_items_sum_equals_subtotal"].passed
     assert checks["quantity_times_unit_price_equals_amount"].passed
@@ -66,7 +69,13 @@ def test_extract_assemble_total_prefers_the_reading_the_cash_supports() -> None:
 
 
 def test_extract_assemble_rounded_total_wins() -> None:
-    rows = ["TOTAL AMT ........ RM   60.31", "ROUNDING ADJ             -0.01", "                  RM     60.30", "CASH                    100.00", "CHANGE                   39.70"]
+    rows = [
+        "TOTAL AMT ........ RM   60.31",
+        "ROUNDING ADJ             -0.01",
+        "                  RM     60.30",
+        "CASH                    100.00",
+        "CHANGE                   39.70",
+    ]
     doc = _extract(rows)
     assert doc.fields["total"].value == "60.30" and doc.fields["total"].currency == "MYR"
 
@@ -92,8 +101,17 @@ def test_extract_assemble_country_from_receipt_text() -> None:
 def test_extract_assemble_works_from_model_labels_alone() -> None:
     # The neural model runs assemble without the rules stage: fields come from labels only.
     doc = build(["SUNNY CAFE LTD", "12 Main Street", "01/02/2024", "Latte        3.50", "TOTAL        3.50"])
-    labels = {"SUNNY": "shop_name", "CAFE": "shop_name", "LTD": "shop_name", "12": "address", "Main": "address", "Street": "address",
-              "01/02/2024": "date_time", "Latte": "line_item", "TOTAL": "total"}
+    labels = {
+        "SUNNY": "shop_name",
+        "CAFE": "shop_name",
+        "LTD": "shop_name",
+        "12": "address",
+        "Main": "address",
+        "Street": "address",
+        "01/02/2024": "date_time",
+        "Latte": "line_item",
+        "TOTAL": "total",
+    }
     for w in doc.words:
         w.set_label(labels.get(w.text, "misc"), 0.9, "model")
     prices = [w for w in doc.words if w.text == "3.50"]

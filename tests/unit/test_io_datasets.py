@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from datasetkit import materialise
 from hypothesis import given
 from hypothesis import strategies as st
 
+from datasetkit import materialise
 from tillroll.errors import ConfigError, DataError
 from tillroll.io.datasets import parse_spec, read_dataset
 from tillroll.io.splits import split_of

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
-from samplekit import encrypted_pdf, image_bytes, image_pdf, render_lines, text_pdf
 
+from samplekit import encrypted_pdf, image_bytes, image_pdf, render_lines, text_pdf
 from tillroll.config import LoadLimits
 from tillroll.errors import (
     CorruptInputError,
@@ -232,9 +232,7 @@ def test_load_sniffs_formats_from_magic_bytes() -> None:
     assert sniff_format(b"plain text") is None
 
 
-_VALID_FILES = {
-    fmt: image_bytes(render_lines(["TOTAL 12.30"], size=20), fmt) for fmt in ("JPEG", "PNG", "TIFF", "WEBP", "BMP")
-}
+_VALID_FILES = {fmt: image_bytes(render_lines(["TOTAL 12.30"], size=20), fmt) for fmt in ("JPEG", "PNG", "TIFF", "WEBP", "BMP")}
 _VALID_FILES["PDF"] = text_pdf([[(10, 10, "TOTAL 12.30")]])
 
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from tillroll.config import PipelineConfig
 from tillroll.document import Document

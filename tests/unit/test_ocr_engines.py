@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from samplekit import image_pdf, render_lines, text_pdf
 
+from samplekit import image_pdf, render_lines, text_pdf
 from tillroll.config import PipelineConfig
 from tillroll.errors import ConfigError, EngineUnavailableError
 from tillroll.ocr.base import OcrWord, engine_names, get_engine

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from samplekit import render_lines
 
+from samplekit import render_lines
 from tillroll.ocr.cache import CachedEngine
 from tillroll.ocr.strips import MAX_DETECTOR_PIXELS, MIN_OVERLAP, STRIP_PIXELS, Strip, detect_in_strips, detector_scale, plan_strips
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from samplekit import render_lines, text_pdf
 
+from samplekit import render_lines, text_pdf
 from tillroll.config import PipelineConfig
 from tillroll.document import Document, Page
 from tillroll.io.load import load_document

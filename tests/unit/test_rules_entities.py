@@ -66,7 +66,9 @@ def test_rules_entities_find_in_document_name_and_multiline_address() -> None:
     db = EntityDatabase(":memory:", seed=False)
     db.add(SHOP_NAME, "INDAH GIFT & HOME DECO")
     db.add(ADDRESS, "27, JALAN DEDAP 13, TAMAN JOHOR JAYA, 81100 JOHOR BAHRU, JOHOR.")
-    doc = build(["    TAN WOON YANN", "  INDAH GIFT & H0ME DECO", "  27,JALAN DEDAP 13,", "   TAMAN JOHOR JAYA,", " 81100 JOHOR BAHRU,JOHOR.", "TEL:07-3507405"])
+    doc = build(
+        ["    TAN WOON YANN", "  INDAH GIFT & H0ME DECO", "  27,JALAN DEDAP 13,", "   TAMAN JOHOR JAYA,", " 81100 JOHOR BAHRU,JOHOR.", "TEL:07-3507405"]
+    )
     found = {e.kind: e for e in db.find_in_document(doc)}
     assert found[SHOP_NAME].line_indices == (1,)
     assert found[ADDRESS].line_indices == (2, 3, 4)

@@ -6,7 +6,7 @@ from receipt_builder import build, word_with
 
 from tillroll.config import PipelineConfig
 from tillroll.document import Document
-from tillroll.labels import ADDRESS, AMOUNT, LINE_ITEM, MISC, QUANTITY, SHOP_NAME, TOTAL, UNIT_PRICE
+from tillroll.labels import ADDRESS, AMOUNT, LINE_ITEM, MISC, SHOP_NAME, TOTAL, UNIT_PRICE
 from tillroll.rules.entities import EntityDatabase
 from tillroll.rules.joint import RulesStage
 from tillroll.rules.line_items import find_table

@@ -98,7 +98,8 @@ def test_rules_patterns_telephone_needs_keyword_for_local_numbers() -> None:
 
 
 @pytest.mark.parametrize(
-    "row", ["VAT @ 18%        12.34", "TAX TOTAL:        5.67", "GST 6%            1.95", "S  6%    56.89    3.41 GST", "Pajak 10% :  20,400", "PPN 10%   5.000,00"]
+    "row",
+    ["VAT @ 18%        12.34", "TAX TOTAL:        5.67", "GST 6%            1.95", "S  6%    56.89    3.41 GST", "Pajak 10% :  20,400", "PPN 10%   5.000,00"],
 )
 def test_rules_patterns_vat_included(row: str) -> None:
     got = labelled([row])

@@ -97,7 +97,14 @@ def test_synth_localedata_money_uses_each_locales_separators() -> None:
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("mt", "21 novembru 2026"), ("en", "21 november 2026"), ("de", "21 november 2026"), ("pl", "21 listopada 2026"), ("it", "21 novembre 2026"), ("es", "21 noviembre 2026")],
+    [
+        ("mt", "21 novembru 2026"),
+        ("en", "21 november 2026"),
+        ("de", "21 november 2026"),
+        ("pl", "21 listopada 2026"),
+        ("it", "21 novembre 2026"),
+        ("es", "21 noviembre 2026"),
+    ],
 )
 def test_synth_localedata_format_date_uses_local_month_names(language: str, expected: str) -> None:
     text = format_date(dt.date(2026, 11, 21), "{d} {month} {yyyy}", language, random.Random(0))

@@ -26,8 +26,9 @@ from __future__ import annotations
 import glob
 import os
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
 
 from ..errors import InputNotFoundError
 
@@ -48,14 +49,17 @@ def _is_hidden(name: str) -> bool:
 
 
 def walk_directory(root: str | Path) -> Iterator[str]:
-    """Regular files under `root`, recursively, in sorted order, hidden entries skipped."""
+    """Regular files (and broken links) under `root`, recursively, in sorted order, hidden entries skipped."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
         for name in sorted(filenames):
             if _is_hidden(name):
                 continue
             path = os.path.join(dirpath, name)
-            if os.path.isfile(path):  # skips sockets, fifos and dangling links
+            # Regular files, and links that lead nowhere (dangling, or a loop): those get
+            # an error record saying so instead of vanishing. Sockets and fifos are skipped
+            # (a fifo would block the batch until someone writes to it).
+            if os.path.isfile(path) or (os.path.islink(path) and not os.path.exists(path)):
                 yield normalise_source(path)
 
 

@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..config import PipelineConfig
 from ..errors import BatchError, ConfigError, EngineUnavailableError
-from .worker import WorkResult, Worker, config_from_dict, cpu_seconds, error_record, limit_threads, peak_rss_mb
+from .worker import Worker, WorkResult, config_from_dict, cpu_seconds, error_record, limit_threads, peak_rss_mb
 
 # Sources per input block. One receipt per block lets each result stream back the
 # moment it is ready (a block is Ray Data's unit of scheduling and of output); larger
@@ -129,8 +130,7 @@ class RayEngine:
         except Exception as exc:  # ConnectionError, ValueError, RuntimeError, depending on what is wrong
             where = self.address or os.environ.get("RAY_ADDRESS") or "a new local Ray"
             raise BatchError(
-                f"cannot start or join Ray ({where}): {type(exc).__name__}: {exc}; "
-                "for a cluster, start it with `ray start --head` and check --ray-address"
+                f"cannot start or join Ray ({where}): {type(exc).__name__}: {exc}; for a cluster, start it with `ray start --head` and check --ray-address"
             ) from exc
         self._started_ray = True
         return ray
@@ -179,8 +179,7 @@ class RayEngine:
                     break
                 except Exception as exc:  # a Ray failure (lost node, actor that keeps dying)
                     raise BatchError(
-                        f"the Ray job failed ({type(exc).__name__}: {exc}); every result received so far is saved, "
-                        "run the same command again to continue"
+                        f"the Ray job failed ({type(exc).__name__}: {exc}); every result received so far is saved, run the same command again to continue"
                     ) from exc
                 yield WorkResult(
                     record=json.loads(row["record_json"]),

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
 from ..config import PipelineConfig
 from ..errors import BatchError, ConfigError
@@ -149,13 +151,16 @@ class BatchJob:
         if self._prepared:
             return self.stats
         self._prepared = True
+        # Before any receipt is read: an unusable data folder or output is one clear error.
+        self.config.check_data_dir()
         self.sources = self.expand_sources()
-        done = self.sink.open()
-        if self.retry_failed:
-            retry = {s for s in self.sources if done.get(s) is False}
-            self.sink.forget(retry)
-            for s in retry:
-                del done[s]
+        with self._output_errors():
+            done = self.sink.open()
+            if self.retry_failed:
+                retry = {s for s in self.sources if done.get(s) is False}
+                self.sink.forget(retry)
+                for s in retry:
+                    del done[s]
         self.todo = [s for s in self.sources if s not in done]
         st = self.stats
         st.total = len(self.sources)
@@ -177,7 +182,8 @@ class BatchJob:
                             f"workers cannot build the extraction pipeline, so every receipt would fail: "
                             f"{result.record.get('type')}: {result.record.get('message')}"
                         )
-                    self.sink.write(result.record)
+                    with self._output_errors():
+                        self.sink.write(result.record)
                     if result.pid > 0:
                         st.worker_peak_rss_mb[result.pid] = max(result.peak_rss_mb, st.worker_peak_rss_mb.get(result.pid, 0.0))
                         st.worker_cpu_s[result.pid] = max(result.cpu_s, st.worker_cpu_s.get(result.pid, 0.0))
@@ -192,5 +198,16 @@ class BatchJob:
                         on_result(result.record, st)
         finally:
             st.elapsed_s = time.perf_counter() - st.started_at
-            self.sink.close()
+            with self._output_errors():
+                self.sink.close()
         return st
+
+    @contextmanager
+    def _output_errors(self) -> Iterator[None]:
+        """An output that cannot be written (read-only disk, /proc, a full disk) is a BatchError, not a traceback."""
+        try:
+            yield
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            where = exc.filename or self.out
+            raise BatchError(f"cannot write the results to {where} ({reason}); choose an --out on a writable disk") from exc

@@ -18,9 +18,10 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..config import PipelineConfig
 from ..errors import ProcessingTimeoutError, TillrollError

@@ -7,12 +7,13 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
 from .extract import ModelChoice, OcrChoice, PreprocessChoice, build_config
+
 
 class EngineChoice(str, Enum):
     local = "local"
@@ -59,21 +60,50 @@ def _fmt_duration(seconds: float) -> str:
 
 @app.command()
 def batch(
-    inputs: list[str] = typer.Argument(..., metavar="INPUT...", help="Folders (recursive), quoted globs ('scans/**/*.jpg'), list files (*.txt, one path per line; - for stdin) or files."),
-    out: Path = typer.Option(..., "--out", "-o", help="Results file: results.jsonl, results.csv (+ results.line_items.csv) or results.parquet (a folder of parts). Re-running resumes it."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (local) or actors (ray). Default (local): CPUs / --threads-per-worker, one per CPU when neither is given."),
+    inputs: list[str] = typer.Argument(
+        ..., metavar="INPUT...", help="Folders (recursive), quoted globs ('scans/**/*.jpg'), list files (*.txt, one path per line; - for stdin) or files."
+    ),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Results file: results.jsonl, results.csv (+ results.line_items.csv) or results.parquet (a folder of parts). Re-running resumes it.",
+    ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        "-w",
+        min=1,
+        help="Worker processes (local) or actors (ray). Default (local): CPUs / --threads-per-worker, one per CPU when neither is given.",
+    ),
     engine: EngineChoice = typer.Option(EngineChoice.local, "--engine", help="local: a process pool on this machine; ray: Ray Data, locally or on a cluster."),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Join a running Ray cluster (e.g. ray://head:10001 or auto); default: start a private local Ray."),
-    ray_runtime_env: Optional[str] = typer.Option(None, "--ray-runtime-env", help='Ray runtime_env as JSON or a JSON/YAML file, e.g. \'{"pip": ["tillroll\\[ray]"]}\' (see docs/batch.md).'),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Join a running Ray cluster (e.g. ray://head:10001 or auto); default: start a private local Ray."
+    ),
+    ray_runtime_env: str | None = typer.Option(
+        None, "--ray-runtime-env", help='Ray runtime_env as JSON or a JSON/YAML file, e.g. \'{"pip": ["tillroll\\[ray]"]}\' (see docs/batch.md).'
+    ),
     ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
-    model: Optional[ModelChoice] = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
+    model: ModelChoice | None = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
-    threads_per_worker: Optional[int] = typer.Option(None, "--threads-per-worker", min=1, help="Threads per worker for OCR and the model. Default (local): CPUs / --workers, so that workers x threads = CPUs; 1 on Ray."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from the --out suffix)."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.001, help="Seconds one receipt may take; a slower one gets a 'timeout' error record and its worker moves on. Default: no limit."),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="Process again the inputs that have an error record in the output (the record is replaced)."),
+    threads_per_worker: int | None = typer.Option(
+        None,
+        "--threads-per-worker",
+        min=1,
+        help="Threads per worker for OCR and the model. Default (local): CPUs / --workers, so that workers x threads = CPUs; 1 on Ray.",
+    ),
+    fmt: str | None = typer.Option(None, "--format", help="jsonl, csv or parquet (default: from the --out suffix)."),
+    timeout: float | None = typer.Option(
+        None,
+        "--timeout",
+        min=0.001,
+        help="Seconds one receipt may take; a slower one gets a 'timeout' error record and its worker moves on. Default: no limit.",
+    ),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Process again the inputs that have an error record in the output (the record is replaced)."
+    ),
     rows_per_part: int = typer.Option(500, "--rows-per-part", min=1, help="Parquet only: receipts per part file."),
-    stats_json: Optional[Path] = typer.Option(None, "--stats-json", help="Also write the summary as JSON to this file."),
+    stats_json: Path | None = typer.Option(None, "--stats-json", help="Also write the summary as JSON to this file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; the summary is still printed."),
 ) -> None:
     """Extract every receipt of INPUT... into one results file, in parallel, resumably.
@@ -83,6 +113,7 @@ def batch(
     Exit status: 0 all succeeded, 1 some inputs have error records, 2 usage error, 130 interrupted.
     """
     from rich.console import Console
+    from rich.markup import escape
 
     from ..batch.runner import BatchJob
     from ..errors import TillrollError
@@ -106,7 +137,7 @@ def batch(
         )
         stats = job.prepare()
     except TillrollError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from None
 
     if stats.already_done:
@@ -128,9 +159,13 @@ def batch(
 
     _print_summary(job, err, "interrupted after" if interrupted else "stopped after" if error else "done:")
     if stats_json:
-        stats_json.write_text(json.dumps(job.stats.to_dict(), indent=2) + "\n", encoding="utf-8")
+        try:
+            stats_json.write_text(json.dumps(job.stats.to_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot write {escape(str(stats_json))} ({escape(exc.strerror or str(exc))}); choose a --stats-json on a writable disk")
+            raise typer.Exit(EXIT_USAGE) from None
     if error is not None:
-        err.print(f"[red]error:[/red] {error}")
+        err.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(EXIT_USAGE)
     if interrupted:
         err.print("interrupted: run the same command again to continue")

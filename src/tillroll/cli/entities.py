@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,7 +16,7 @@ DB_HELP = "Database file (default: <tillroll data dir>/entities.sqlite3, created
 KIND_HELP = "shop_name or address"
 
 
-def _open(db: Optional[Path]):
+def _open(db: Path | None):
     from ..config import PipelineConfig
     from ..errors import TillrollError
     from ..rules.entities import EntityDatabase
@@ -64,11 +63,11 @@ def _rows_from_sroie(root: Path, split: str) -> list[tuple[str, str]]:
 
 @entities_app.command("seed")
 def seed(
-    file: Optional[Path] = typer.Option(None, "--file", "-f", help="Seed JSON or a TSV of kind<TAB>text lines"),
-    sroie: Optional[Path] = typer.Option(None, "--sroie", help="Add company/address strings of a SROIE folder"),
+    file: Path | None = typer.Option(None, "--file", "-f", help="Seed JSON or a TSV of kind<TAB>text lines"),
+    sroie: Path | None = typer.Option(None, "--sroie", help="Add company/address strings of a SROIE folder"),
     split: str = typer.Option("train", "--split", help="Which split of --sroie to read (train keeps dev scores honest)"),
     source: str = typer.Option("seed", "--source", help="seed, human, model or rule"),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Bulk-add entities; with no option, (re)apply the seed shipped with tillroll."""
     from ..errors import TillrollError
@@ -94,7 +93,7 @@ def add(
     kind: str = typer.Argument(..., help=KIND_HELP),
     text: str = typer.Argument(..., help="The name or address as it should be stored"),
     source: str = typer.Option("human", "--source"),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Add one shop name or address (what the review UI does when a receipt is approved)."""
     from ..errors import TillrollError
@@ -113,7 +112,7 @@ def lookup(
     kind: str = typer.Argument(..., help=KIND_HELP),
     text: str = typer.Argument(..., help="Text as OCR read it"),
     limit: int = typer.Option(5, "--limit", "-n", min=1),
-    db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Print the best-matching stored entities with their scores (0-100), best first, as JSON lines."""
     from ..errors import TillrollError
@@ -129,6 +128,6 @@ def lookup(
 
 
 @entities_app.command("stats")
-def stats(db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+def stats(db: Path | None = typer.Option(None, "--db", help=DB_HELP)) -> None:
     """Counts by kind and source, and the database's size on disk."""
     typer.echo(json.dumps(_open(db).stats(), ensure_ascii=False))

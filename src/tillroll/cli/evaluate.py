@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -18,23 +17,28 @@ def _fail(exc: Exception) -> None:
 @app.command()
 def evaluate(
     data: str = typer.Option(
-        ..., "--data", "-d",
+        ...,
+        "--data",
+        "-d",
         help="Dataset spec KIND:DIR[:SPLIT], e.g. sroie:../shared/datasets/sroie/train:dev; "
         "e-invoice PDFs: einvoices:DIR (as shipped, embedded XML not read), einvoices-text:DIR (text layer only), "
         "einvoices-scanned:DIR (pages as 200 dpi images)",
     ),
     model: str = typer.Option("rules", "--model", "-m", help="rules | neural | joint"),
-    ocr: str = typer.Option("rapidocr", "--ocr", help="rapidocr | rapidocr-fast | rapidocr-legacy | tesseract | gold (the annotation's own words: no OCR errors)"),
+    ocr: str = typer.Option(
+        "rapidocr", "--ocr", help="rapidocr | rapidocr-fast | rapidocr-legacy | tesseract | gold (the annotation's own words: no OCR errors)"
+    ),
     labels: str = typer.Option(
-        "model", "--labels",
+        "model",
+        "--labels",
         help="model | gold: gold replaces the classifier of --model neural|joint by the annotation's labels, "
         "to score what a perfect classifier would reach with this OCR and assembly",
     ),
-    report: Optional[Path] = typer.Option(None, "--report", "-r", help="Folder for report.json, confusion.png/.txt and per_label_f1.png"),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Score only the first N documents"),
-    model_dir: Optional[Path] = typer.Option(None, "--model-dir", help="Classifier folder (default: the shipped model)"),
+    report: Path | None = typer.Option(None, "--report", "-r", help="Folder for report.json, confusion.png/.txt and per_label_f1.png"),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Score only the first N documents"),
+    model_dir: Path | None = typer.Option(None, "--model-dir", help="Classifier folder (default: the shipped model)"),
     save_predictions: bool = typer.Option(False, "--save-predictions", help="Also write each predicted document to REPORT/predictions/"),
-    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the tables as Markdown to this file"),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Also write the tables as Markdown to this file"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar"),
 ) -> None:
     """Run a model over a dataset and print word-, field-, line-item and key-value scores.
@@ -46,7 +50,7 @@ def evaluate(
 
     from ..config import PipelineConfig
     from ..errors import TillrollError
-    from ..evaluate.runner import evaluation_markdown, evaluate_dataset, write_report
+    from ..evaluate.runner import evaluate_dataset, evaluation_markdown, write_report
 
     if save_predictions and report is None:
         _fail(ValueError("--save-predictions needs --report DIR to write into"))
@@ -68,7 +72,9 @@ def evaluate(
     console = Console()
     if not console.is_terminal:
         console = Console(width=140)
-    title = f"{model} / OCR {ocr}{' / gold word labels' if labels == 'gold' else ''} on {data}: {result['documents']} documents" + (f", {result['failed']} FAILED" if result["failed"] else "")
+    title = f"{model} / OCR {ocr}{' / gold word labels' if labels == 'gold' else ''} on {data}: {result['documents']} documents" + (
+        f", {result['failed']} FAILED" if result["failed"] else ""
+    )
     if "words" in result:
         table = Table(title=f"Word labels ({title})")
         for col in ("label", "support", "precision", "recall", "F1"):
@@ -81,9 +87,11 @@ def evaluate(
         console.print(table)
     fields = result.get("fields")
     if fields and fields["exact"]["per_field"]:
-        table = Table(title="Fields (exact: normalised values equal; strict: names and addresses by letters and digits, "
-                      "the rest by normalised value; lenient: format differences forgiven; "
-                      "missed: gold values not matched, and how many of them the OCR text lacks)")
+        table = Table(
+            title="Fields (exact: normalised values equal; strict: names and addresses by letters and digits, "
+            "the rest by normalised value; lenient: format differences forgiven; "
+            "missed: gold values not matched, and how many of them the OCR text lacks)"
+        )
         strict = fields.get("strict", {"per_field": {}, "micro": {}})
         for col in ("field", "support", "P exact", "R exact", "F1 exact", "F1 strict", "F1 lenient", "missed", "not in OCR"):
             table.add_column(col, justify="left" if col == "field" else "right")
@@ -92,15 +100,34 @@ def evaluate(
             lenient = fields["lenient"]["per_field"][name]
             miss = misses.get(name, {"missed": 0, "not_in_ocr_text": 0})
             strict_f1 = strict["per_field"].get(name, {}).get("f1", 0.0)
-            table.add_row(name, str(s["support"]), f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}", f"{strict_f1:.3f}", f"{lenient['f1']:.3f}",
-                          str(miss["missed"]), str(miss["not_in_ocr_text"]))
-        table.add_row("[bold]micro[/bold]", "", f"{fields['exact']['micro']['precision']:.3f}", f"{fields['exact']['micro']['recall']:.3f}",
-                      f"{fields['exact']['micro']['f1']:.3f}", f"{strict['micro'].get('f1', 0.0):.3f}", f"{fields['lenient']['micro']['f1']:.3f}",
-                      str(sum(m["missed"] for m in misses.values())), str(sum(m["not_in_ocr_text"] for m in misses.values())))
+            table.add_row(
+                name,
+                str(s["support"]),
+                f"{s['precision']:.3f}",
+                f"{s['recall']:.3f}",
+                f"{s['f1']:.3f}",
+                f"{strict_f1:.3f}",
+                f"{lenient['f1']:.3f}",
+                str(miss["missed"]),
+                str(miss["not_in_ocr_text"]),
+            )
+        table.add_row(
+            "[bold]micro[/bold]",
+            "",
+            f"{fields['exact']['micro']['precision']:.3f}",
+            f"{fields['exact']['micro']['recall']:.3f}",
+            f"{fields['exact']['micro']['f1']:.3f}",
+            f"{strict['micro'].get('f1', 0.0):.3f}",
+            f"{fields['lenient']['micro']['f1']:.3f}",
+            str(sum(m["missed"] for m in misses.values())),
+            str(sum(m["not_in_ocr_text"] for m in misses.values())),
+        )
         console.print(table)
     if "sroie" in result:
         s = result["sroie"]
-        console.print("SROIE 4-entity F1: " + ", ".join(f"{k} {v['f1']:.3f}" for k, v in s["per_entity"].items()) + f"; micro [bold]{s['micro']['f1']:.3f}[/bold]")
+        console.print(
+            "SROIE 4-entity F1: " + ", ".join(f"{k} {v['f1']:.3f}" for k, v in s["per_entity"].items()) + f"; micro [bold]{s['micro']['f1']:.3f}[/bold]"
+        )
     if "line_items" in result:
         li = result["line_items"]
         console.print(f"Line items: P {li['precision']:.3f} R {li['recall']:.3f} F1 [bold]{li['f1']:.3f}[/bold] ({li['tp'] + li['fn']} gold)")
@@ -136,10 +163,10 @@ def evaluate(
 def gold_labels(
     data: str = typer.Option(..., "--data", "-d", help="Dataset spec KIND:DIR[:SPLIT]"),
     ocr: str = typer.Option("gold", "--ocr", help="gold (annotated boxes) | rapidocr | tesseract"),
-    export: Optional[Path] = typer.Option(None, "--export", help="Write each gold-labelled document as schema-v1 JSON here"),
-    report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write report.json here"),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1),
-    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the table as Markdown to this file"),
+    export: Path | None = typer.Option(None, "--export", help="Write each gold-labelled document as schema-v1 JSON here"),
+    report: Path | None = typer.Option(None, "--report", "-r", help="Write report.json here"),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Also write the table as Markdown to this file"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Check the gold-label alignment: SROIE entities located, annotated words reaching OCR words."""
@@ -171,8 +198,8 @@ def gold_labels(
 @app.command("compare-reports")
 def compare_reports(
     reports: list[Path] = typer.Argument(..., help="report.json files (or folders holding one) written by `tillroll evaluate --report`"),
-    names: Optional[str] = typer.Option(None, "--names", help="Comma-separated column names (default: model/ocr)"),
-    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Write the tables to this file instead of printing them"),
+    names: str | None = typer.Option(None, "--names", help="Comma-separated column names (default: model/ocr)"),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Write the tables to this file instead of printing them"),
 ) -> None:
     """Side-by-side averages and per-label F1 of several evaluations (the paper's Tables 2 and 3)."""
     import json

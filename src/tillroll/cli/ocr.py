@@ -31,7 +31,10 @@ def ocr_result(doc: Any) -> dict[str, Any]:
     return {
         "source": doc.source,
         "pages": [p.to_dict() for p in doc.pages],
-        "words": [{"id": w.id, "page": w.page, "text": w.text, "box": [round(v, 1) for v in w.box], "line": w.line, "ocr_confidence": w.ocr_confidence} for w in doc.words],
+        "words": [
+            {"id": w.id, "page": w.page, "text": w.text, "box": [round(v, 1) for v in w.box], "line": w.line, "ocr_confidence": w.ocr_confidence}
+            for w in doc.words
+        ],
         "lines": lines,
         "timings_ms": dict(doc.timings_ms),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -43,13 +43,19 @@ def summary_markdown(reports: list[dict[str, Any]]) -> str:
 
 @app.command("ocr-bench")
 def ocr_bench(
-    data: list[str] = typer.Option(..., "--data", "-d", help="Dataset spec KIND:DIR[:SPLIT], e.g. sroie:../shared/datasets/sroie/train:dev; repeat for several."),
-    engines: str = typer.Option("rapidocr,rapidocr-fast", "--engines", "-e", help="Comma-separated OCR engine names (rapidocr, rapidocr-fast, rapidocr-legacy, tesseract)."),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="Only the first N documents of each dataset"),
-    report: Optional[Path] = typer.Option(None, "--report", "-r", help="Write report.json here"),
-    markdown: Optional[Path] = typer.Option(None, "--markdown", help="Also write the tables as Markdown to this file"),
-    speed_sample: int = typer.Option(0, "--speed-sample", min=0, help="Also time each engine without the cache on the first N images of each dataset (median wall and CPU s/image)"),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="Threads per RapidOCR engine (default: all cores, or TILLROLL_OCR_THREADS)."),
+    data: list[str] = typer.Option(
+        ..., "--data", "-d", help="Dataset spec KIND:DIR[:SPLIT], e.g. sroie:../shared/datasets/sroie/train:dev; repeat for several."
+    ),
+    engines: str = typer.Option(
+        "rapidocr,rapidocr-fast", "--engines", "-e", help="Comma-separated OCR engine names (rapidocr, rapidocr-fast, rapidocr-legacy, tesseract)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the first N documents of each dataset"),
+    report: Path | None = typer.Option(None, "--report", "-r", help="Write report.json here"),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Also write the tables as Markdown to this file"),
+    speed_sample: int = typer.Option(
+        0, "--speed-sample", min=0, help="Also time each engine without the cache on the first N images of each dataset (median wall and CPU s/image)"
+    ),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="Threads per RapidOCR engine (default: all cores, or TILLROLL_OCR_THREADS)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Page CER, average Levenshtein, CER, WER, character/word accuracy, macro token P/R/F1, wall and CPU time per engine.
@@ -82,7 +88,20 @@ def ocr_bench(
     console = Console()
     if not console.is_terminal:
         console = Console(width=200)  # logs and pipes: do not squeeze the table to 80 columns
-    columns = ("engine", "Avg. Lev. ↓", "CER ↓", "WER ↓", "Char. acc. ↑", "Word acc. ↑", "Macro P ↑", "Macro R ↑", "Macro F1 ↑", "page CER ↓", "wall s/image", "CPU s/image")
+    columns = (
+        "engine",
+        "Avg. Lev. ↓",
+        "CER ↓",
+        "WER ↓",
+        "Char. acc. ↑",
+        "Word acc. ↑",
+        "Macro P ↑",
+        "Macro R ↑",
+        "Macro F1 ↑",
+        "page CER ↓",
+        "wall s/image",
+        "CPU s/image",
+    )
     keys = ("avg_levenshtein", "cer", "wer", "char_accuracy", "word_accuracy", "macro_precision", "macro_recall", "macro_f1")
     for result in results:
         table = Table(title=f"OCR on {result['dataset']} ({result['documents']} documents)")
@@ -97,7 +116,9 @@ def ocr_bench(
         console.print(summary_markdown(results))
     load = results[-1]["environment"].get("load_average_1m")
     if speed_sample and load is not None:
-        console.print(f"1-minute load average at the end: {load} on {results[-1]['environment']['cpus']} CPUs (wall times stretch under load; CPU times much less).")
+        console.print(
+            f"1-minute load average at the end: {load} on {results[-1]['environment']['cpus']} CPUs (wall times stretch under load; CPU times much less)."
+        )
     if report is not None:
         report.mkdir(parents=True, exist_ok=True)
         payload: Any = results[0] if len(results) == 1 else {"kind": "ocr_benchmarks", "reports": results}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ app.add_typer(review_app, name="review")
 DATA_DIR_HELP = "Review store folder (default: <tillroll data dir>/review, as `tillroll serve` uses)."
 
 
-def _store(data_dir: Optional[Path]):
+def _store(data_dir: Path | None):
     from ..config import user_data_dir
     from ..server.store import ReviewStore
 
@@ -29,8 +28,8 @@ def _store(data_dir: Optional[Path]):
 
 @review_app.command("list")
 def list_receipts(
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
-    status: Optional[str] = typer.Option(None, "--status", help="new or reviewed"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    status: str | None = typer.Option(None, "--status", help="new or reviewed"),
 ) -> None:
     """Print the receipts of the review store as JSON lines (newest first)."""
     from ..errors import TillrollError
@@ -53,7 +52,7 @@ def list_receipts(
 @review_app.command("export")
 def export(
     out: Path = typer.Option(..., "--out", help="Folder for <id>.json + <id>.png pairs (read by `tillroll train --data annotated:DIR`)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
 ) -> None:
     """Write every approved receipt as annotated schema-v1 JSON (label_source: human) next to its page image."""
     from ..server.export import export_approved
@@ -65,13 +64,13 @@ def export(
 @review_app.command("finetune")
 def finetune(
     out: Path = typer.Option(..., "--out", help="Folder for the fine-tuned model (e.g. models/reviewed-2026-11)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
-    init: Optional[Path] = typer.Option(None, "--init", help="Model to start from (default: the model tillroll ships)."),
-    export_dir: Optional[Path] = typer.Option(None, "--export-dir", help="Where the approved receipts are exported first (default: <out>/reviewed-data)."),
-    dev: Optional[str] = typer.Option(
+    data_dir: Path | None = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    init: Path | None = typer.Option(None, "--init", help="Model to start from (default: the model tillroll ships)."),
+    export_dir: Path | None = typer.Option(None, "--export-dir", help="Where the approved receipts are exported first (default: <out>/reviewed-data)."),
+    dev: str | None = typer.Option(
         None, "--dev", help="Dataset specs to early-stop on, as for `tillroll train` (default: the approved receipts in the fixed dev split)."
     ),
-    mix: Optional[str] = typer.Option(
+    mix: str | None = typer.Option(
         None, "--mix", help="Extra training specs mixed in so the model keeps what it knew, e.g. sroie:DIR:train (same syntax as --data)."
     ),
     epochs: int = typer.Option(3, "--epochs", min=1),
@@ -128,7 +127,11 @@ def finetune(
     except TillrollError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    typer.echo(json.dumps({"out": str(result.out_dir), "best_epoch": result.best_epoch, "dev_macro_f1": round(result.dev_scores["macro"]["f1"], 4), "exported": str(folder)}))
+    typer.echo(
+        json.dumps(
+            {"out": str(result.out_dir), "best_epoch": result.best_epoch, "dev_macro_f1": round(result.dev_scores["macro"]["f1"], 4), "exported": str(folder)}
+        )
+    )
 
 
 def _no_data(message: str) -> Exception:

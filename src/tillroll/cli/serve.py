@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,19 +14,27 @@ from . import EXIT_USAGE, app
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on. Anything but localhost requires a token."),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
-    token: Optional[str] = typer.Option(
+    token: str | None = typer.Option(
         None, "--token", envvar="TILLROLL_TOKEN", help="Access token for the API and UI; generated and printed when --host is not localhost."
     ),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Review store folder (default: <tillroll data dir>/review; TILLROLL_HOME moves it)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Review store folder (default: <tillroll data dir>/review; TILLROLL_HOME moves it)."),
     ocr: str = typer.Option("rapidocr", "--ocr", help="Default OCR engine (a request may pick another)."),
-    model: Optional[str] = typer.Option(None, "--model", help="Default model: rules, neural or joint (default: tillroll's default)."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Extractions running at once (default: CPUs, at most 4)."),
+    model: str | None = typer.Option(None, "--model", help="Default model: rules, neural or joint (default: tillroll's default)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Extractions running at once (default: CPUs, at most 4)."),
     max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", min=0.001, help="Largest accepted upload (413 above)."),
-    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Most pages per PDF/TIFF (413 above)."),
-    max_megapixels: Optional[float] = typer.Option(None, "--max-megapixels", min=0.001, help="Most pixels per page, in millions (413 above)."),
+    max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Most pages per PDF/TIFF (413 above)."),
+    max_megapixels: float | None = typer.Option(None, "--max-megapixels", min=0.001, help="Most pixels per page, in millions (413 above)."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds one extraction may take, waiting included (504 above)."),
+    allowed_host: list[str] | None = typer.Option(
+        None,
+        "--allowed-host",
+        help="A host name the server also answers to (repeatable; also TILLROLL_ALLOWED_HOSTS, comma-separated). "
+        "On localhost it answers only to localhost, 127.0.0.1 and [::1] otherwise (DNS-rebinding guard).",
+    ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
-    warm_up: bool = typer.Option(True, "--warm-up/--no-warm-up", help="Read one tiny receipt per worker at start-up, so the first request does not load the OCR models."),
+    warm_up: bool = typer.Option(
+        True, "--warm-up/--no-warm-up", help="Read one tiny receipt per worker at start-up, so the first request does not load the OCR models."
+    ),
 ) -> None:
     """Serve POST /v1/extract, /healthz, OpenAPI docs at /docs and the review UI at /review."""
     from ..config import PipelineConfig
@@ -60,6 +67,7 @@ def serve(
             request_timeout_s=timeout,
             workers=workers or defaults.workers,
             warm_up=warm_up,
+            allowed_hosts=tuple(allowed_host or ()) + tuple(n.strip() for n in os.environ.get("TILLROLL_ALLOWED_HOSTS", "").split(",") if n.strip()),
         )
         application = create_app(settings)
     except TillrollError as exc:

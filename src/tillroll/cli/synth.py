@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,12 +11,12 @@ from . import EXIT_OK, EXIT_USAGE, app
 
 @app.command()
 def synth(
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for <id>.png/.jpg + <id>.json (created if missing); required."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Folder for <id>.png/.jpg + <id>.json (created if missing); required."),
     n: int = typer.Option(100, "--n", "-n", min=0, help="How many receipts."),
     locales: str = typer.Option("mt,uk,my", "--locales", "-l", help="Comma-separated locale codes, or 'all' (mt, uk, my, us, de, it, es, pl)."),
     seed: int = typer.Option(0, "--seed", help="Same seed, same arguments: byte-identical files."),
     degrade: float = typer.Option(0.0, "--degrade", min=0.0, max=1.0, help="0 clean renders (PNG); up to 1 heavy scan/photo degradation (JPEG)."),
-    templates: Optional[str] = typer.Option(None, "--templates", help="Comma-separated template names (default: all)."),
+    templates: str | None = typer.Option(None, "--templates", help="Comma-separated template names (default: all)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes; output does not depend on it."),
     start: int = typer.Option(0, "--start", min=0, help="Index of the first receipt, to extend an earlier run."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,7 +19,7 @@ UNCACHED_HELP = (
 )
 
 
-def _load(data: str, dev: str, ocr: str, uncached: str, limit: Optional[int]):
+def _load(data: str, dev: str, ocr: str, uncached: str, limit: int | None):
     from ..models.data import DataSummary, training_documents
 
     summary = DataSummary()
@@ -46,19 +45,19 @@ def train(
     dev: str = typer.Option(..., "--dev", help="dataset specs to early-stop and score on (their dev split)"),
     out: Path = typer.Option(..., "--out", help="model folder to write (e.g. models/mx)"),
     epochs: int = typer.Option(6, help="maximum number of epochs"),
-    init: Optional[Path] = typer.Option(None, "--init", help="fine-tune this model folder (from an earlier `tillroll train`)"),
+    init: Path | None = typer.Option(None, "--init", help="fine-tune this model folder (from an earlier `tillroll train`)"),
     learning_rate: float = typer.Option(1e-4, "--lr", help="peak learning rate (AdamW, linear warm-up and decay)"),
     batch_size: int = typer.Option(8, help="windows per training step"),
     patience: int = typer.Option(2, help="stop after this many epochs without a better dev macro F1"),
     seed: int = typer.Option(13, help="random seed (data order, initialisation)"),
     threads: int = typer.Option(2, help="torch CPU threads"),
-    time_budget: Optional[float] = typer.Option(None, help="stop after the epoch that passes this many seconds"),
-    max_steps_per_epoch: Optional[int] = typer.Option(None, help="cap on steps per epoch (smoke runs)"),
+    time_budget: float | None = typer.Option(None, help="stop after the epoch that passes this many seconds"),
+    max_steps_per_epoch: int | None = typer.Option(None, help="cap on steps per epoch (smoke runs)"),
     architecture: str = typer.Option("minilm-l4", help="minilm-l4 (pretrained, 4 layers, default), minilm (6 layers), minilm-l3, or tiny (random, for tests)"),
     ocr: str = typer.Option("rapidocr", help="OCR engine whose words the model trains on"),
     uncached: str = typer.Option("ocr", help=UNCACHED_HELP),
-    limit: Optional[int] = typer.Option(None, help="at most this many documents per training source"),
-    name: Optional[str] = typer.Option(None, help="model name recorded in config.json (default: folder name)"),
+    limit: int | None = typer.Option(None, help="at most this many documents per training source"),
+    name: str | None = typer.Option(None, help="model name recorded in config.json (default: folder name)"),
 ) -> None:
     """Train the layout-aware word classifier; writes weights, int8 ONNX, tokenizer, labels and config to --out."""
     try:
@@ -86,7 +85,16 @@ def train(
     except Exception as exc:  # noqa: BLE001 - typed errors become a message, others propagate
         _fail(exc)
         return
-    typer.echo(json.dumps({"out": str(result.out_dir), "best_epoch": result.best_epoch, "dev_macro_f1": round(result.dev_scores["macro"]["f1"], 4), "dev_micro_f1": round(result.dev_scores["micro"]["f1"], 4)}))
+    typer.echo(
+        json.dumps(
+            {
+                "out": str(result.out_dir),
+                "best_epoch": result.best_epoch,
+                "dev_macro_f1": round(result.dev_scores["macro"]["f1"], 4),
+                "dev_micro_f1": round(result.dev_scores["micro"]["f1"], 4),
+            }
+        )
+    )
 
 
 @app.command()
@@ -96,11 +104,11 @@ def tune(
     out: Path = typer.Option(Path("models/tune"), "--out", help="folder for trial models and the study summary"),
     trials: int = typer.Option(8, help="number of optuna trials"),
     epochs: int = typer.Option(2, help="epochs per trial"),
-    max_steps_per_epoch: Optional[int] = typer.Option(None, help="cap on steps per epoch per trial"),
+    max_steps_per_epoch: int | None = typer.Option(None, help="cap on steps per epoch per trial"),
     threads: int = typer.Option(2, help="torch CPU threads"),
     ocr: str = typer.Option("rapidocr", help="OCR engine whose words the model trains on"),
     uncached: str = typer.Option("ocr", help=UNCACHED_HELP),
-    limit: Optional[int] = typer.Option(None, help="at most this many documents per training source"),
+    limit: int | None = typer.Option(None, help="at most this many documents per training source"),
     seed: int = typer.Option(13, help="sampler seed"),
 ) -> None:
     """Search learning rate and batch size with optuna (paper 5.2); prints and saves the best."""
@@ -119,7 +127,7 @@ def tune(
 def export(
     model_dir: Path = typer.Argument(..., help="model folder written by `tillroll train` (needs its torch/ weights)"),
     keep_float: bool = typer.Option(False, help="also keep the float ONNX model (model.float.onnx)"),
-    to: Optional[Path] = typer.Option(None, "--to", help="then copy only the runtime files (int8 model, tokenizer, labels, config) here"),
+    to: Path | None = typer.Option(None, "--to", help="then copy only the runtime files (int8 model, tokenizer, labels, config) here"),
 ) -> None:
     """Export a trained model to int8 ONNX (per-channel dynamic quantisation) for torch-free inference."""
     try:

@@ -91,13 +91,11 @@ def crosscheck(xml_doc: Document, page_doc: Document) -> list[Check]:
         if agree(name, p.value, x.value, credit):
             checks.append(Check(f"crosscheck_{name}", True, f"page and embedded XML agree: {_shown(x, name)}"))
         else:
-            checks.append(
-                Check(f"crosscheck_{name}", False, f"the page shows {_shown(p, name)}, the embedded XML says {_shown(x, name)}")
-            )
+            checks.append(Check(f"crosscheck_{name}", False, f"the page shows {_shown(p, name)}, the embedded XML says {_shown(x, name)}"))
     return checks
 
 
 def failed_fields(doc: Document) -> list[str]:
     """Fields whose cross-check failed, for summaries and the review page."""
     prefix = "crosscheck_"
-    return [c.name[len(prefix):] for c in doc.checks if c.name.startswith(prefix) and not c.passed]
+    return [c.name[len(prefix) :] for c in doc.checks if c.name.startswith(prefix) and not c.passed]

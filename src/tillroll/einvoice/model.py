@@ -19,10 +19,35 @@ AMOUNT_FIELDS = ("subtotal", "vat_included", "total", "amount_due")
 
 # UN/ECE Recommendation 20 unit codes for units as commonly printed; unknown units become C62 ("one").
 _UNIT_CODES = {
-    "h": "HUR", "std": "HUR", "std.": "HUR", "hour": "HUR", "hours": "HUR", "hr": "HUR", "stunde": "HUR", "stunden": "HUR",
-    "stk": "H87", "stk.": "H87", "st": "H87", "st.": "H87", "pcs": "H87", "pc": "H87", "piece": "H87", "pieces": "H87", "ea": "H87",
-    "kg": "KGM", "g": "GRM", "l": "LTR", "ltr": "LTR", "m": "MTR", "km": "KMT", "day": "DAY", "days": "DAY", "tag": "DAY", "tage": "DAY",
-    "month": "MON", "monat": "MON",
+    "h": "HUR",
+    "std": "HUR",
+    "std.": "HUR",
+    "hour": "HUR",
+    "hours": "HUR",
+    "hr": "HUR",
+    "stunde": "HUR",
+    "stunden": "HUR",
+    "stk": "H87",
+    "stk.": "H87",
+    "st": "H87",
+    "st.": "H87",
+    "pcs": "H87",
+    "pc": "H87",
+    "piece": "H87",
+    "pieces": "H87",
+    "ea": "H87",
+    "kg": "KGM",
+    "g": "GRM",
+    "l": "LTR",
+    "ltr": "LTR",
+    "m": "MTR",
+    "km": "KMT",
+    "day": "DAY",
+    "days": "DAY",
+    "tag": "DAY",
+    "tage": "DAY",
+    "month": "MON",
+    "monat": "MON",
 }
 REC20 = re.compile(r"^[A-Z0-9]{2,3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -226,9 +251,7 @@ class Invoice:
         inv.number = value("invoice_number")
         inv.issue_date = value("date")
         inv.type_code = "381" if doc.document_type == "credit_note" else "380"
-        inv.currency = value("currency") or next(
-            (doc.fields[n].currency for n in AMOUNT_FIELDS if n in doc.fields and doc.fields[n].currency), None
-        )
+        inv.currency = value("currency") or next((doc.fields[n].currency for n in AMOUNT_FIELDS if n in doc.fields and doc.fields[n].currency), None)
         inv.due_date = value("due_date")
         inv.purchase_order = value("purchase_order")
         inv.payment_terms = value("payment_terms")

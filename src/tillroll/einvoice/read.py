@@ -87,7 +87,11 @@ def read_einvoice(data: bytes | etree._Element, source: str = "xml", attachment:
         doc.checks.append(Check("xml_schema", True, f"{what}{where} is valid against the {validation.schema} XSD"))
     else:
         doc.checks.append(
-            Check("xml_schema", False, f"{what}{where} is not valid against the {validation.schema or 'official'} XSD: {validation.detail}; values were read from it anyway")
+            Check(
+                "xml_schema",
+                False,
+                f"{what}{where} is not valid against the {validation.schema or 'official'} XSD: {validation.detail}; values were read from it anyway",
+            )
         )
     if kind != "cii-draft" and kind.startswith(("cii", "zugferd")):
         if profile is None:

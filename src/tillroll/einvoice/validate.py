@@ -9,7 +9,7 @@ schema takes far longer than validating one invoice, so each is compiled once pe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,7 +51,7 @@ def cii_profile(guideline: str | None) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(relative: str) -> etree.XMLSchema:
     from importlib import resources
 

@@ -12,7 +12,8 @@ labelling can recover them) and the rest (the assembler's or the rules' doing).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..document import Document
 from .align import match_words

@@ -22,10 +22,11 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -236,7 +237,7 @@ def field_scores(pairs: Iterable[tuple[FieldMap, FieldMap]], fields: Sequence[st
     date formats forgiven). Fields absent from gold and prediction alike do not count.
     """
     modes = ("exact", "strict", "lenient")
-    counts = {mode: {name: ZERO for name in fields} for mode in modes}
+    counts = {mode: dict.fromkeys(fields, ZERO) for mode in modes}
     for gold, pred in pairs:
         for name in fields:
             g, p = gold.get(name), pred.get(name)
@@ -280,7 +281,7 @@ def sroie_scores(pairs: Iterable[tuple[FieldMap, FieldMap]]) -> dict[str, Any]:
     because SROIE's gold totals are bare numbers ("9.00") while a field's text
     may carry the currency ("RM 9.00").
     """
-    per = {key: ZERO for key in SROIE_ENTITY_TO_FIELD}
+    per = dict.fromkeys(SROIE_ENTITY_TO_FIELD, ZERO)
     for gold, pred in pairs:
         for key, name in SROIE_ENTITY_TO_FIELD.items():
             g, p = gold.get(name), pred.get(name)
@@ -383,7 +384,10 @@ def tax_row_scores(pairs: Iterable[tuple[Sequence[TaxRow], Sequence[TaxRow]]]) -
                         base_hits[0] += int(_number(p.base) == _number(g.base))
                     break
         total = total + PRF(tp, len(pred_rows) - tp, len(gold_rows) - tp)
-    return {**total.to_dict(), "base": {"correct": base_hits[0], "of": base_hits[1], "accuracy": round(base_hits[0] / base_hits[1], 4) if base_hits[1] else None}}
+    return {
+        **total.to_dict(),
+        "base": {"correct": base_hits[0], "of": base_hits[1], "accuracy": round(base_hits[0] / base_hits[1], 4) if base_hits[1] else None},
+    }
 
 
 def _kv_text(text: str) -> str:
@@ -407,9 +411,7 @@ def key_value_scores(pairs: Iterable[tuple[Sequence[KeyValue], Sequence[KeyValue
                 if pi in used:
                     continue
                 pk, pv = _kv_text(p.key), _kv_text(p.value)
-                if (pk == gk and pv == gv) or (
-                    min_similarity < 100 and fuzz.ratio(gk, pk) >= min_similarity and fuzz.ratio(gv, pv) >= min_similarity
-                ):
+                if (pk == gk and pv == gv) or (min_similarity < 100 and fuzz.ratio(gk, pk) >= min_similarity and fuzz.ratio(gv, pv) >= min_similarity):
                     used.add(pi)
                     tp += 1
                     break

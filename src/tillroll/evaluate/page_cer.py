@@ -14,8 +14,8 @@ it, not against zero.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 Box = tuple[float, float, float, float]
 

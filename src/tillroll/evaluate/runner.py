@@ -19,9 +19,10 @@ import platform
 import sys
 import time
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .. import __version__
 from ..config import PipelineConfig
@@ -30,8 +31,8 @@ from ..errors import ConfigError, TillrollError
 from ..labels import ALL_FIELD_NAMES, LABELS, MISC
 from ..ocr.base import OcrEngine, get_engine
 from ..ocr.cache import CachedEngine
-from ..ocr.static import StaticEngine
 from ..ocr.stage import OcrStage, words_to_document
+from ..ocr.static import StaticEngine
 from . import metrics
 from .align import locate_entities, match_words, read_gold_lines
 from .ceiling import LABEL_CHOICES, GoldLabelStage, field_misses
@@ -329,7 +330,7 @@ def environment() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["tillroll", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("tillroll") else " ".join(sys.argv),
     }
 
@@ -428,7 +429,9 @@ def ocr_benchmark(
 # --------------------------------------------------------------------------- gold alignment report
 
 
-def alignment_report(spec: str, ocr: str = "gold", limit: int | None = None, cache_dir: str | Path | None = None, progress: bool = True, export_dir: str | Path | None = None) -> dict[str, Any]:
+def alignment_report(
+    spec: str, ocr: str = "gold", limit: int | None = None, cache_dir: str | Path | None = None, progress: bool = True, export_dir: str | Path | None = None
+) -> dict[str, Any]:
     """How well gold labels reach words: SROIE entity location rates and label transfer onto OCR words.
 
     `transfer` counts, per label, the annotated (non-misc) gold words whose
@@ -556,7 +559,9 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
             lenient = fields["lenient"]["per_field"].get(name, {})
             strict = strict_fields["per_field"].get(name, {})
             miss = misses.get(name, {"missed": 0, "not_in_ocr_text": 0})
-            lines.append(f"| {name} | {s['support']} | {_f(s['f1'])} | {_f(strict.get('f1'))} | {_f(lenient.get('f1'))} | {miss['missed']} | {miss['not_in_ocr_text']} |")
+            lines.append(
+                f"| {name} | {s['support']} | {_f(s['f1'])} | {_f(strict.get('f1'))} | {_f(lenient.get('f1'))} | {miss['missed']} | {miss['not_in_ocr_text']} |"
+            )
         total_missed = sum(m["missed"] for m in misses.values())
         total_absent = sum(m["not_in_ocr_text"] for m in misses.values())
         lines.append(
@@ -577,7 +582,10 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         lines += [f"Line items: precision {_f(li['precision'])}, recall {_f(li['recall'])}, F1 {_f(li['f1'])} ({li['tp'] + li['fn']} gold items).", ""]
     if "tax_rows" in report:
         tr = report["tax_rows"]
-        lines += [f"Tax rows (rate and tax): precision {_f(tr['precision'])}, recall {_f(tr['recall'])}, F1 {_f(tr['f1'])} ({tr['tp'] + tr['fn']} gold rows).", ""]
+        lines += [
+            f"Tax rows (rate and tax): precision {_f(tr['precision'])}, recall {_f(tr['recall'])}, F1 {_f(tr['f1'])} ({tr['tp'] + tr['fn']} gold rows).",
+            "",
+        ]
     if "document_type" in report:
         dt = report["document_type"]
         lines += [f"Document type: {dt['correct']}/{dt['of']} right ({_f(dt['accuracy'])}).", ""]
@@ -585,7 +593,11 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         kv = report["key_values"]
         lines += [f"Key-value pairs: precision {_f(kv['precision'])}, recall {_f(kv['recall'])}, F1 {_f(kv['f1'])} ({kv['tp'] + kv['fn']} gold pairs).", ""]
     if report.get("timings_ms_mean"):
-        cached = " (ocr: reading the OCR cache or the gold words, not running an engine)" if report["ocr"] == "gold" or report.get("ocr_cache", {}).get("hits") else ""
+        cached = (
+            " (ocr: reading the OCR cache or the gold words, not running an engine)"
+            if report["ocr"] == "gold" or report.get("ocr_cache", {}).get("hits")
+            else ""
+        )
         lines += ["Mean stage times (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in report["timings_ms_mean"].items()) + cached + ".", ""]
     return "\n".join(lines)
 
@@ -602,7 +614,9 @@ def ocr_markdown(report: dict[str, Any]) -> str:
             f"| {name} | {r['avg_levenshtein']:.4f} | {r['cer']:.4f} | {r['wer']:.4f} | {r['char_accuracy']:.4f} | {r['word_accuracy']:.4f} | "
             f"{r['macro_precision']:.4f} | {r['macro_recall']:.4f} | {r['macro_f1']:.4f} | {page} | {speed} | {cpu} |"
         )
-    notes = [f"{name}: {r['speed_from']}" + (f", {r['threads']} threads" if r.get("threads") else "") for name, r in report["engines"].items() if r.get("speed_from")]
+    notes = [
+        f"{name}: {r['speed_from']}" + (f", {r['threads']} threads" if r.get("threads") else "") for name, r in report["engines"].items() if r.get("speed_from")
+    ]
     if notes:
         lines += ["", f"{report['documents']} receipts. Times: " + "; ".join(notes) + "."]
     return "\n".join(lines) + "\n"
@@ -616,7 +630,10 @@ def _dataset_name(spec: str) -> str:
 
 
 def alignment_markdown(reports: Iterable[dict[str, Any]]) -> str:
-    lines = ["| dataset | words | entities located | company | address | date | total | annotated words transferred |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| dataset | words | entities located | company | address | date | total | annotated words transferred |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in reports:
         loc = r.get("entity_location")
         per = loc["per_entity"] if loc else {}
@@ -624,9 +641,10 @@ def alignment_markdown(reports: Iterable[dict[str, Any]]) -> str:
         located = f"{loc['located']}/{loc['of']} = {loc['rate'] * 100:.1f} %" if loc else "-"
         tr = r["transfer"]
         transferred = f"{tr['rate'] * 100:.1f} %" if tr.get("rate") is not None else "-"
-        lines.append(f"| {_dataset_name(r['dataset'])} ({r['documents']} docs) | {r['ocr']} | {located} | {cell('company')} | {cell('address')} | {cell('date')} | {cell('total')} | {transferred} |")
+        lines.append(
+            f"| {_dataset_name(r['dataset'])} ({r['documents']} docs) | {r['ocr']} | {located} | {cell('company')} | {cell('address')} | {cell('date')} | {cell('total')} | {transferred} |"
+        )
     return "\n".join(lines) + "\n"
-
 
 
 def comparison_markdown(reports: list[dict[str, Any]], names: list[str] | None = None) -> str:

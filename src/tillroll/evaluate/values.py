@@ -23,9 +23,7 @@ __all__ = ["AMOUNT_FIELDS", "TEXT_FIELDS", "canon", "exact_match", "lenient_matc
 # change their case (SROIE writes everything in capitals), so case never counts.
 # Invoice identifiers join them: an invoice number, IBAN or BIC is the same one
 # whatever spaces or dashes it is printed with ("DE88 2008 ..." is "DE882008...").
-TEXT_FIELDS = frozenset(
-    {"shop_name", "address", "buyer_name", "buyer_address", "invoice_number", "purchase_order", "iban", "bic", "payment_terms"}
-)
+TEXT_FIELDS = frozenset({"shop_name", "address", "buyer_name", "buyer_address", "invoice_number", "purchase_order", "iban", "bic", "payment_terms"})
 # Dates and tax ids compared by what they mean; invoices carry a due date and the buyer's VAT id too.
 DATE_FIELDS = frozenset({"date", "due_date"})
 VAT_FIELDS = frozenset({"vat_info", "buyer_vat_info"})

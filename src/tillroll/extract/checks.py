@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Sequence
 
 from ..config import PipelineConfig
 from ..document import Check, Document, LineItem
@@ -62,7 +62,7 @@ def run_checks(doc: Document, today: dt.date | None = None) -> list[Check]:
     s = items_sum(doc.line_items)
 
     if s is not None and (subtotal is not None or total is not None):
-        adj = (payments.discount or Decimal(0))
+        adj = payments.discount or Decimal(0)
         if subtotal is not None:
             ok = amounts_equal(s, subtotal, ROUNDING_TOLERANCE) or amounts_equal(s + adj, subtotal, ROUNDING_TOLERANCE)
             checks.append(Check("line_items_sum_equals_subtotal", ok, f"{s} {'=' if ok else '!='} {subtotal}" + (f" (discount {adj})" if adj else "")))
@@ -108,7 +108,13 @@ def run_checks(doc: Document, today: dt.date | None = None) -> list[Check]:
         else:
             checks.append(Check("date_plausible", False, f"{f['date'].value!r} is not a date"))
         ambiguous = bool(doc.meta.get("date_order_ambiguous"))
-        checks.append(Check("date_order_determined", not ambiguous, "day/month order assumed day-first: nothing on the receipt settled it" if ambiguous else "day/month order settled by the receipt or a hint"))
+        checks.append(
+            Check(
+                "date_order_determined",
+                not ambiguous,
+                "day/month order assumed day-first: nothing on the receipt settled it" if ambiguous else "day/month order settled by the receipt or a hint",
+            )
+        )
 
     if "vat_info" in f:
         v = parse_vat_number(f["vat_info"].text)

@@ -18,7 +18,7 @@ are items, not key-value pairs.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..document import KeyValue, Word
 from ..labels import ADDRESS, LINE_ITEM_LABELS, SHOP_NAME
@@ -31,15 +31,15 @@ BELOW_CONFIDENCE = 0.6
 NAMED_NUMBER_CONFIDENCE = 0.5
 MAX_KEY_WORDS = 4
 MAX_KEY_CHARS = 32
-_COLUMN_TITLE = re.compile(
-    r"(?i)^(?:ITEMS?|DESC\w*|QTY|QUANTITY|PRICE|U/?PRICE|UNIT|AMOUNT|AMT|TOTAL|RM|PRODUCT|S/PRICE|DISC|TAX|CODE)(?:\W|$)"
-)
+_COLUMN_TITLE = re.compile(r"(?i)^(?:ITEMS?|DESC\w*|QTY|QUANTITY|PRICE|U/?PRICE|UNIT|AMOUNT|AMT|TOTAL|RM|PRODUCT|S/PRICE|DISC|TAX|CODE)(?:\W|$)")
 _KEY_OK = re.compile(r"^[A-Za-z][A-Za-z .#/&()'-]*[A-Za-z.#)]?$")
 
 
 def _is_key(text: str) -> bool:
     text = text.strip().rstrip(":").strip()
-    return bool(text) and len(text) <= MAX_KEY_CHARS and len(text.split()) <= MAX_KEY_WORDS and bool(_KEY_OK.match(text)) and sum(c.isalpha() for c in text) >= 2
+    return (
+        bool(text) and len(text) <= MAX_KEY_CHARS and len(text.split()) <= MAX_KEY_WORDS and bool(_KEY_OK.match(text)) and sum(c.isalpha() for c in text) >= 2
+    )
 
 
 def _clean(text: str) -> str:

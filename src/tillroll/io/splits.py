@@ -18,7 +18,8 @@ independent of how many documents a copy of the dataset holds.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Literal, TypeVar
+from collections.abc import Iterable
+from typing import Literal, TypeVar
 
 Split = Literal["train", "dev", "test"]
 SPLIT_NAMES: tuple[str, ...] = ("train", "dev", "test")

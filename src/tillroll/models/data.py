@@ -15,9 +15,9 @@ exact labels; their own words are used (OCR'ing them would only cost time).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..document import Document
 from ..errors import ConfigError
@@ -63,8 +63,8 @@ def training_documents(
     if uncached not in UNCACHED_POLICIES:
         raise ConfigError(f"unknown policy {uncached!r} for uncached images; choose one of {', '.join(UNCACHED_POLICIES)}")
     summary = summary if summary is not None else DataSummary()
-    from ..io.gold.align import gold_labelled_document
     from ..io.datasets import iter_dataset, parse_spec
+    from ..io.gold.align import gold_labelled_document
 
     docs: list[Document] = []
     engine = None

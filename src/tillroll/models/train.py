@@ -26,10 +26,11 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -219,10 +220,7 @@ def word_scores(gold: np.ndarray, pred: np.ndarray, labels: Sequence[str] = LABE
     f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(n), where=(precision + recall) > 0)
     present = (support > 0) | (predicted > 0)
     micro = float(tp.sum() / max(1, len(g)))
-    per_label = {
-        labels[i]: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]), "support": int(support[i])}
-        for i in range(n)
-    }
+    per_label = {labels[i]: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]), "support": int(support[i])} for i in range(n)}
     return {
         "micro": {"f1": micro, "precision": micro, "recall": micro},
         "macro": {"f1": float(f1[present].mean()) if present.any() else 0.0},
@@ -256,10 +254,7 @@ def predict_probabilities(model: Any, docs: Sequence[EncodedDoc], pad_id: int, n
     out = []
     for d, doc in enumerate(docs):
         out.append(
-            [
-                merge_window_probabilities(page, [window_probs[(d, p, w)] for w in range(len(page.windows))], n_labels)
-                for p, page in enumerate(doc.pages)
-            ]
+            [merge_window_probabilities(page, [window_probs[(d, p, w)] for w in range(len(page.windows))], n_labels) for p, page in enumerate(doc.pages)]
         )
     return out
 
@@ -439,7 +434,7 @@ def save_model(
     (out_dir / "labels.json").write_text(json.dumps(list(LABELS)), encoding="utf-8")
     resolved = asdict(config)
     resolved["encoding"] = asdict(config.encoding())
-    resolved["trained_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    resolved["trained_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     resolved["best_epoch"] = best_epoch
     resolved["n_train_documents"] = n_train
     resolved["n_dev_documents"] = n_dev

@@ -10,8 +10,9 @@ trail the others after their first epoch, which matters on a CPU.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..document import Document
 from .train import TrainConfig, train
@@ -71,8 +72,7 @@ def tune(
     )
     study.optimize(objective, n_trials=n_trials)
     trials = [
-        {"number": t.number, "state": t.state.name, "params": t.params, "macro_f1": t.value, "micro_f1": t.user_attrs.get("micro_f1")}
-        for t in study.trials
+        {"number": t.number, "state": t.state.name, "params": t.params, "macro_f1": t.value, "micro_f1": t.user_attrs.get("micro_f1")} for t in study.trials
     ]
     best = {"best_params": study.best_params, "best_macro_f1": study.best_value, "trials": trials}
     (out_dir / "study.json").write_text(json.dumps(best, indent=2), encoding="utf-8")

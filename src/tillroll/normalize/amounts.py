@@ -12,22 +12,43 @@ from .results import CurrencyMatch, NoMatch, ParsedAmount, ParsedQuantity, _no
 
 # Evidence -> ISO 4217. Longer marks are tried first so "S$" wins over "$".
 _CURRENCY_MARKS: dict[str, str] = {
-    "€": "EUR", "EUR": "EUR", "EURO": "EUR", "EUROS": "EUR",
-    "£": "GBP", "GBP": "GBP",
-    "RM": "MYR", "MYR": "MYR",
-    "S$": "SGD", "SGD": "SGD",
-    "US$": "USD", "USD": "USD",
-    "HK$": "HKD", "HKD": "HKD",
-    "A$": "AUD", "AUD": "AUD",
-    "C$": "CAD", "CAD": "CAD",
-    "NT$": "TWD", "TWD": "TWD",
-    "¥": "JPY", "JPY": "JPY", "円": "JPY",
-    "CNY": "CNY", "RMB": "CNY", "元": "CNY",
-    "₹": "INR", "INR": "INR", "RS": "INR",
-    "₩": "KRW", "KRW": "KRW",
-    "₱": "PHP", "PHP": "PHP",
-    "฿": "THB", "THB": "THB",
-    "RP": "IDR", "IDR": "IDR",
+    "€": "EUR",
+    "EUR": "EUR",
+    "EURO": "EUR",
+    "EUROS": "EUR",
+    "£": "GBP",
+    "GBP": "GBP",
+    "RM": "MYR",
+    "MYR": "MYR",
+    "S$": "SGD",
+    "SGD": "SGD",
+    "US$": "USD",
+    "USD": "USD",
+    "HK$": "HKD",
+    "HKD": "HKD",
+    "A$": "AUD",
+    "AUD": "AUD",
+    "C$": "CAD",
+    "CAD": "CAD",
+    "NT$": "TWD",
+    "TWD": "TWD",
+    "¥": "JPY",
+    "JPY": "JPY",
+    "円": "JPY",
+    "CNY": "CNY",
+    "RMB": "CNY",
+    "元": "CNY",
+    "₹": "INR",
+    "INR": "INR",
+    "RS": "INR",
+    "₩": "KRW",
+    "KRW": "KRW",
+    "₱": "PHP",
+    "PHP": "PHP",
+    "฿": "THB",
+    "THB": "THB",
+    "RP": "IDR",
+    "IDR": "IDR",
     "CHF": "CHF",
     "₺": "TRY",
     "ZAR": "ZAR",
@@ -35,8 +56,24 @@ _CURRENCY_MARKS: dict[str, str] = {
 # What a bare "$" means in a country that prints it for its own currency.
 _DOLLAR_BY_COUNTRY = {"US": "USD", "SG": "SGD", "AU": "AUD", "CA": "CAD", "HK": "HKD", "NZ": "NZD", "TW": "TWD", "MY": "MYR"}
 _COUNTRY_CURRENCY = {
-    "MY": "MYR", "MT": "EUR", "GB": "GBP", "UK": "GBP", "US": "USD", "SG": "SGD", "IE": "EUR", "DE": "EUR", "FR": "EUR",
-    "IT": "EUR", "ES": "EUR", "NL": "EUR", "AU": "AUD", "CA": "CAD", "HK": "HKD", "IN": "INR", "JP": "JPY", "CN": "CNY",
+    "MY": "MYR",
+    "MT": "EUR",
+    "GB": "GBP",
+    "UK": "GBP",
+    "US": "USD",
+    "SG": "SGD",
+    "IE": "EUR",
+    "DE": "EUR",
+    "FR": "EUR",
+    "IT": "EUR",
+    "ES": "EUR",
+    "NL": "EUR",
+    "AU": "AUD",
+    "CA": "CAD",
+    "HK": "HKD",
+    "IN": "INR",
+    "JP": "JPY",
+    "CN": "CNY",
 }
 _LETTER_MARKS = sorted((k for k in _CURRENCY_MARKS if k[0].isalpha()), key=len, reverse=True)
 _SYMBOL_MARKS = sorted((k for k in _CURRENCY_MARKS if not k[0].isalpha()), key=len, reverse=True)
@@ -75,7 +112,7 @@ def _detect_currency(text: str, country: str | None) -> CurrencyMatch | NoMatch:
                 return CurrencyMatch(_CURRENCY_MARKS[mark], mark)
         for m in _LETTER_MARK_RE.finditer(text):
             mark = m.group(1).upper()
-            if mark in {"RS", "RP"} and not re.match(r"\s?\.?\s?\d", text[m.end():]):
+            if mark in {"RS", "RP"} and not re.match(r"\s?\.?\s?\d", text[m.end() :]):
                 continue
             return CurrencyMatch(_CURRENCY_MARKS[mark], m.group(1))
         if "$" in text:

@@ -7,7 +7,9 @@ from functools import lru_cache
 
 # Letters OCR prints where a digit was meant. Applied only inside runs that are
 # already mostly digits, so words like "SOLO" are untouched.
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
+_DIGIT_LOOKALIKES = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1", "i": "1", "|": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"}
+)
 # Runs of digits and look-alikes that contain at least one real digit (others never need fixing).
 _DIGITISH_RUN = re.compile(r"[OoDQlIi|SsBZz]*[0-9][0-9OoDQlIi|SsBZz]*")
 _DECIMAL_LETTERS = re.compile(r"(?<=\d[.,])[Oo0]{2}(?![A-Za-z0-9])")

@@ -49,10 +49,10 @@ def _phone_from_digits(raw: str, country: str | None, span: tuple[int, int]) -> 
             return None
         for code, cc in _CALLING_CODES:
             if digits.startswith(code):
-                rest = digits[len(code):]
+                rest = digits[len(code) :]
                 trunk = _PHONE_RULES[cc][1]
                 if trunk and rest.startswith(trunk) and len(rest) - len(trunk) in _PHONE_RULES[cc][2]:
-                    rest = rest[len(trunk):]  # "+44 (0)20 ..." prints the trunk zero too
+                    rest = rest[len(trunk) :]  # "+44 (0)20 ..." prints the trunk zero too
                 return ParsedPhone("+" + code + rest, digits, cc, True, span)
         return ParsedPhone("+" + digits, digits, None, True, span)
     if not 6 <= len(digits) <= 13:
@@ -62,7 +62,7 @@ def _phone_from_digits(raw: str, country: str | None, span: tuple[int, int]) -> 
         code, trunk, lengths = rule
         cc = (country or "").upper()
         if trunk and digits.startswith(trunk) and len(digits) - len(trunk) in lengths:
-            return ParsedPhone("+" + code + digits[len(trunk):], digits, cc, True, span)
+            return ParsedPhone("+" + code + digits[len(trunk) :], digits, cc, True, span)
         # Where the trunk prefix is optional (NANP's "1") or absent (Malta), the bare
         # national number is complete; elsewhere a number without it is a fragment.
         if (not trunk or trunk == "1") and len(digits) in lengths:

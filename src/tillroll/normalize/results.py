@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+
 @dataclass(frozen=True)
 class NoMatch:
     """What a parser returns when the text holds no value of its kind."""

@@ -8,7 +8,7 @@ nearest to it in x, not with the line's first word.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..document import Word
 
@@ -60,7 +60,7 @@ def group_lines(words: Sequence[Word], min_overlap: float = 0.5) -> list[list[Wo
             bottoms[best_index] = max(bottoms[best_index], w.y1)
     for line in lines:
         line.sort(key=lambda w: w.x0)
-    lines.sort(key=lambda line: (sum(w.cy for w in line) / len(line)))
+    lines.sort(key=lambda line: sum(w.cy for w in line) / len(line))
     return lines
 
 

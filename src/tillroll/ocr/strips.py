@@ -24,8 +24,9 @@ This module is pure geometry (numpy only) so it is tested without an engine.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ..document import Box, box_area, box_intersection, box_iou, box_of_points
 
@@ -119,9 +120,7 @@ def merge_strip_boxes(
     for strip, quads, scores in per_strip:
         for quad, score in zip(quads, scores):
             ext = box_of_points(quad)
-            touches_cut = (strip.cut_above and ext[1] <= strip.top + CUT_MARGIN) or (
-                strip.cut_below and ext[3] >= strip.bottom - 1 - CUT_MARGIN
-            )
+            touches_cut = (strip.cut_above and ext[1] <= strip.top + CUT_MARGIN) or (strip.cut_below and ext[3] >= strip.bottom - 1 - CUT_MARGIN)
             order += 1
             if touches_cut:
                 fragments.append((float(score), order, quad, ext, box_area(ext)))
@@ -136,9 +135,7 @@ def merge_strip_boxes(
     # fragment (the same tall line, as another strip saw it) is dropped.
     larger: list[Box] = []
     for score, _, quad, ext, area in sorted(fragments, key=lambda item: (-item[4], item[1])):
-        covered = any(box_intersection(ext, other) >= 0.5 * area for other in larger) or any(
-            box_intersection(ext, other) >= 0.5 * area for _, _, other in kept
-        )
+        covered = any(box_intersection(ext, other) >= 0.5 * area for other in larger) or any(box_intersection(ext, other) >= 0.5 * area for _, _, other in kept)
         if area > 0 and not covered:
             kept.append((quad, score, ext))
         larger.append(ext)

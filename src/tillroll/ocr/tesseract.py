@@ -18,10 +18,7 @@ from .base import OcrWord
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
 
-_INSTALL_HINT = (
-    "install it with: sudo apt-get install tesseract-ocr tesseract-ocr-eng "
-    "(or run: bash scripts/install-system-deps.sh)"
-)
+_INSTALL_HINT = "install it with: sudo apt-get install tesseract-ocr tesseract-ocr-eng (or run: bash scripts/install-system-deps.sh)"
 
 
 class TesseractEngine:
@@ -61,13 +58,9 @@ class TesseractEngine:
     def read(self, image: Image.Image) -> list[OcrWord]:
         if image.width < 2 or image.height < 2:
             return []  # Tesseract refuses images this small; they hold no text anyway
-        data = self._tess.image_to_data(
-            image.convert("RGB"), lang=self.lang, config=self.config, output_type=self._tess.Output.DICT
-        )
+        data = self._tess.image_to_data(image.convert("RGB"), lang=self.lang, config=self.config, output_type=self._tess.Output.DICT)
         words: list[OcrWord] = []
-        for text, conf, left, top, width, height in zip(
-            data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"]
-        ):
+        for text, conf, left, top, width, height in zip(data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"]):
             text = str(text).strip()
             confidence = float(conf)
             if not text or confidence < 0:  # -1 marks block/line rows, not words

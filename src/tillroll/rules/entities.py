@@ -36,12 +36,13 @@ import threading
 import time
 from array import array
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Sequence
+from typing import NamedTuple
 
 from ..errors import ConfigError, DataError
 from ..labels import ADDRESS, SHOP_NAME
@@ -332,7 +333,14 @@ class EntityDatabase:
             by_source = dict(self._conn.execute("SELECT source, COUNT(*) FROM entities GROUP BY source").fetchall())
             grams = self._conn.execute("SELECT COUNT(*) FROM postings").fetchone()[0]
         size = Path(self.path).stat().st_size if self.path != ":memory:" and Path(self.path).exists() else None
-        return {"path": self.path, "entities": sum(by_kind.values()), "by_kind": by_kind, "by_source": by_source, "distinct_trigrams": grams, "file_bytes": size}
+        return {
+            "path": self.path,
+            "entities": sum(by_kind.values()),
+            "by_kind": by_kind,
+            "by_source": by_source,
+            "distinct_trigrams": grams,
+            "file_bytes": size,
+        }
 
     def candidates(self, text: str, kinds: Sequence[str] = ENTITY_KINDS) -> list[EntityMatch]:
         """Scored candidates of the given kinds for `text`, best first (cached per text)."""
@@ -461,7 +469,7 @@ class EntityDatabase:
         bare = [COMPANY_NUMBER.sub("", t).strip() if t else "" for t in wanted]
         extra = [b for b, t in zip(bare, wanted) if b != t and b]
         per_text = self.candidates_many(wanted + extra)
-        per_line, by_bare = per_text[: len(wanted)], dict(zip(extra, per_text[len(wanted):]))
+        per_line, by_bare = per_text[: len(wanted)], dict(zip(extra, per_text[len(wanted) :]))
 
         # Shop name: the best whole-line match, or two or three lines that together make one.
         best_shop: tuple[float, tuple[int, ...], EntityMatch] | None = None

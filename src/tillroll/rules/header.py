@@ -11,8 +11,8 @@ commas between numbers and names) up to the first phone/tax/date line.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ..document import Word
 from ..labels import ADDRESS, DATE_TIME, SHOP_NAME, TELEPHONE, TOTAL, VAT_INFO
@@ -31,8 +31,7 @@ LEGAL_SUFFIX = re.compile(
 # Kinds of business: good evidence of a name line, but a second line ("BISTRO & CAFE")
 # often describes the name printed above it.
 ORG_SUFFIX = re.compile(
-    LEGAL_SUFFIX.pattern
-    + r"|(?<![A-Z])(?:RESTAURANT|RESTORAN|CAFE|KEDAI|MART|MINIMARKET|SUPERMARKET|HYPERMARKET|HARDWARE|STATIONERY|BOOKSTORE"
+    LEGAL_SUFFIX.pattern + r"|(?<![A-Z])(?:RESTAURANT|RESTORAN|CAFE|KEDAI|MART|MINIMARKET|SUPERMARKET|HYPERMARKET|HARDWARE|STATIONERY|BOOKSTORE"
     r"|PHARMACY|FARMASI|BAKERY|HOTEL|MARKET|STORE|SHOP|BOUTIQUE|PIZZA|BAR|GRILL|KITCHEN|DELI|COFFEE|TEA|FOOD|FOODS|BISTRO"
     r"|STEAKHOUSE|DINER|PUB)(?![A-Z])"
 )
@@ -101,6 +100,7 @@ def _legal_name_lines(i: int, texts: Sequence[str], candidates: Sequence[int]) -
     ("PASAR RAYA MEGA MAJU" / "(SEMENYIH) SDN BHD"); when line `i` closes a bracket the
     line above opened ("...ENTERPRISE (SETIA" / "ALAM) SDN BHD"), one more line up too.
     """
+
     def name_like(k: int) -> bool:
         return k in candidates and not _is_address_like(texts[k])
 
@@ -153,9 +153,13 @@ def propose_header(
         return not any(w.id in labelled for w in lines[i])
 
     candidates = [
-        i for i in range(min(end, 8))
-        if usable(i) and _letters_ratio(texts[i]) >= 0.6 and sum(c.isalpha() for c in texts[i]) >= 3
-        and not HEADER_STOP.search(texts[i]) and not NON_NAME.search(texts[i])
+        i
+        for i in range(min(end, 8))
+        if usable(i)
+        and _letters_ratio(texts[i]) >= 0.6
+        and sum(c.isalpha() for c in texts[i]) >= 3
+        and not HEADER_STOP.search(texts[i])
+        and not NON_NAME.search(texts[i])
     ]
     legal = [i for i in candidates if LEGAL_SUFFIX.search(texts[i])]
     plain = [i for i in candidates if not _is_address_like(texts[i]) or ORG_SUFFIX.search(texts[i])]

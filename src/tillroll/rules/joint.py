@@ -19,7 +19,7 @@ With no model labels (`--model rules`) the same code is the standalone rule mode
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..config import PipelineConfig
 from ..document import Document, Word

@@ -18,8 +18,8 @@ title's class. "2 x 6.50" and "2x6.50" both give quantity 2 and unit price 6.50.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from ..document import Word
 from ..labels import AMOUNT, LINE_ITEM, QUANTITY, TOTAL, UNIT_PRICE
@@ -127,7 +127,7 @@ def find_table(lines: Sequence[Sequence[Word]], page_width: float, matches: Sequ
                 pending_description += [w.id for w in words]
                 pending_lines.append(i)
                 if len(pending_lines) > 3:  # a long run of prose is not an item description
-                    pending_description, pending_lines = pending_description[-len(words):], pending_lines[-1:]
+                    pending_description, pending_lines = pending_description[-len(words) :], pending_lines[-1:]
             continue
         row = ItemRow(lines=[*pending_lines, i])
         row.amount.append(words[-1].id)

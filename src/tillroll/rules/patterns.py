@@ -14,13 +14,13 @@ the field assembler picks one using the checks (see `extract.assemble`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 from ..document import Word
-from ..normalize import TAX_ID_NAMES, find_amounts, find_dates, find_phones, find_times, parse_vat_number
 from ..labels import DATE_TIME, TELEPHONE, TOTAL, VAT_INCLUDED, VAT_INFO
+from ..normalize import TAX_ID_NAMES, find_amounts, find_dates, find_phones, find_times, parse_vat_number
 
 # Confidence a regex match gives its words when the rules run on their own.
 PATTERN_CONFIDENCE = 0.95
@@ -110,16 +110,14 @@ PHONE_KEYWORDS = re.compile(
 )
 
 
-_PHONE_LAYOUT = re.compile(
-    r"(?<![\w/.-])(?:\(\d{3}\)\s?\d{3}[-.\s]\d{4}|\d{3}[-.]\d{3}[-.]\d{4}|0\d{1,2}-\d{3,4}\s?\d{4})(?![\w/.-])"
-)
+_PHONE_LAYOUT = re.compile(r"(?<![\w/.-])(?:\(\d{3}\)\s?\d{3}[-.\s]\d{4}|\d{3}[-.]\d{3}[-.]\d{4}|0\d{1,2}-\d{3,4}\s?\d{4})(?![\w/.-])")
 # A line that prints nothing but a North American number, in any layout ("7349944004",
 # "#(609)-298-4650", "575-1628095"): the area code and exchange never start with 0 or 1.
 _PHONE_ALONE = re.compile(r"\s*#?\s*\(?[2-9]\d{2}\)?[-.\s]?[2-9]\d{2}[-.\s]?\d{4}\s*")
 
 
 def _amount_spans(line: LineText) -> list[tuple[int, int]]:
-    return [a.span for a in find_amounts(line.text) if "." in line.text[a.span[0]:a.span[1]] or "," in line.text[a.span[0]:a.span[1]]]
+    return [a.span for a in find_amounts(line.text) if "." in line.text[a.span[0] : a.span[1]] or "," in line.text[a.span[0] : a.span[1]]]
 
 
 # ---------------------------------------------------------------------------
@@ -205,8 +203,9 @@ def telephone_rule(line: LineText) -> list[RuleMatch]:
     # "00" + digits of an unknown calling code is more often a tax number.
     if "+" in line.text or "00" in line.text:
         intl = [
-            p for p in find_phones(line.text)
-            if p.e164 and len(p.digits) >= 9 and (p.country is not None or line.text[p.span[0]:p.span[1]].lstrip().startswith("+"))
+            p
+            for p in find_phones(line.text)
+            if p.e164 and len(p.digits) >= 9 and (p.country is not None or line.text[p.span[0] : p.span[1]].lstrip().startswith("+"))
         ]
         if intl:
             return [RuleMatch(TELEPHONE, line.ids_in(intl[0].span[0], intl[-1].span[1]), "telephone_international")]

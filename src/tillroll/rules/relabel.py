@@ -15,7 +15,7 @@ classifier's own probability for it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..document import Word
 from ..labels import ADDRESS, LINE_ITEM, MISC, SHOP_NAME

@@ -9,10 +9,10 @@ choice of total is made once, here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Sequence
 
 from ..document import Word
 from ..labels import LINE_ITEM_LABELS, TOTAL
@@ -47,7 +47,7 @@ class Payments:
 
 
 def _last_amount(text: str) -> ParsedAmount | None:
-    amounts = [a for a in find_amounts(text) if not text[a.span[1]:a.span[1] + 1] == "%"]
+    amounts = [a for a in find_amounts(text) if not text[a.span[1] : a.span[1] + 1] == "%"]
     return amounts[-1] if amounts else None
 
 
@@ -154,7 +154,7 @@ _DECIMALS = re.compile(r"[.,]\d")
 def money_words(ws: Sequence[Word]) -> tuple[list[Word], ParsedAmount] | None:
     """The right-most money amount among `ws` and the words that print it (with a currency word before it)."""
     joined = join_words(ws)
-    amounts = [a for a in find_amounts(joined) if joined[a.span[1]:a.span[1] + 1] != "%" and _DECIMALS.search(joined, a.span[0], a.span[1])]
+    amounts = [a for a in find_amounts(joined) if joined[a.span[1] : a.span[1] + 1] != "%" and _DECIMALS.search(joined, a.span[0], a.span[1])]
     if not amounts:
         return None
     a = amounts[-1]
@@ -169,7 +169,7 @@ def all_money_words(ws: Sequence[Word]) -> list[tuple[list[Word], ParsedAmount]]
     joined = join_words(ws)
     out = []
     for a in find_amounts(joined):
-        if joined[a.span[1]:a.span[1] + 1] == "%" or not _DECIMALS.search(joined, a.span[0], a.span[1]):
+        if joined[a.span[1] : a.span[1] + 1] == "%" or not _DECIMALS.search(joined, a.span[0], a.span[1]):
             continue
         words = words_in_span(ws, a.span)
         if words:

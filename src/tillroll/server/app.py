@@ -15,14 +15,15 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -31,7 +32,7 @@ from ..document import Document
 from ..errors import ConfigError, FileTooLargeError, TillrollError
 from ..pipeline import Pipeline
 from .extraction import ExtractionService, PipelineFactory
-from .security import GuardMiddleware, is_loopback
+from .security import GuardMiddleware, allowed_host_names, is_loopback
 from .store import ReviewStore, clean_display_name
 
 log = logging.getLogger("tillroll.server")
@@ -48,6 +49,9 @@ class ServerSettings:
     token: str | None = None
     data_dir: Path | None = None  # None: <user data dir>/review (TILLROLL_HOME honoured)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    # Host names the server answers to besides its own (localhost, 127.0.0.1, [::1]):
+    # names a reverse proxy or a hosts-file entry uses (see security.allowed_host_names).
+    allowed_hosts: tuple[str, ...] = ()
     max_upload_bytes: int = 20 * 1024 * 1024
     max_pages: int = LoadLimits.max_pages
     max_pixels: int = LoadLimits.max_pixels
@@ -134,7 +138,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(GuardMiddleware, token=settings.token, max_body_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD)
+    app.add_middleware(
+        GuardMiddleware,
+        token=settings.token,
+        max_body_bytes=settings.max_upload_bytes + _MULTIPART_OVERHEAD,
+        allowed_hosts=allowed_host_names(settings.host, settings.allowed_hosts),
+    )
 
     @app.exception_handler(TillrollError)
     async def _tillroll_error(request: Request, exc: TillrollError) -> JSONResponse:
@@ -144,9 +153,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'request'}: {e.get('msg')}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'request'}: {e.get('msg')}" for e in exc.errors())
         record = {"error": "invalid_request", "type": "RequestValidationError", "message": f"{problems}; see /docs for the request format", "source": None}
         return JSONResponse(record, status_code=422)
 
@@ -182,7 +189,9 @@ def create_app(
         ocr_query: Annotated[str | None, Query(alias="ocr", include_in_schema=False)] = None,
         model_query: Annotated[str | None, Query(alias="model", include_in_schema=False)] = None,
         store_query: Annotated[bool, Query(alias="store", description="same as the form field")] = False,
-    ) -> JSONResponse:
+        out_format: Annotated[str | None, Form(alias="format", description="json (default), cii, ubl (EN 16931 XML) or facturx (the upload with the CII XML attached)")] = None,
+        out_format_query: Annotated[str | None, Query(alias="format", include_in_schema=False)] = None,
+    ) -> Response:
         """Extract one receipt; returns the schema-v1 document (see DESIGN.md).
 
         Options may be form fields or query parameters. With `store=true` the receipt is
@@ -192,6 +201,9 @@ def create_app(
         review_store: ReviewStore = request.app.state.store
         options = service.options(ocr or ocr_query, model or model_query)
         keep = store or store_query
+        from .einvoice import check_format, einvoice_response
+
+        fmt = check_format(out_format or out_format_query)
         data = await _read_upload(file, settings.max_upload_bytes)
         name = clean_display_name(file.filename)
 
@@ -206,9 +218,12 @@ def create_app(
         review_id = result.get("meta", {}).get("review_id")
         if review_id:
             headers = {"Location": f"/review/{review_id}", "X-Tillroll-Review-Id": review_id}
+        if fmt != "json":
+            return einvoice_response(result, fmt, data, headers)
         return JSONResponse(result, status_code=201 if review_id else 200, headers=headers)
 
-    from .review import install_static, router as review_router, ui_router
+    from .review import install_static, ui_router
+    from .review import router as review_router
 
     app.include_router(review_router)
     app.include_router(ui_router)

@@ -156,9 +156,7 @@ class ExtractionService:
                 raise error
 
     # ---- running -----------------------------------------------------------------
-    async def extract(
-        self, data: bytes, name: str, config: PipelineConfig, finish: Callable[[Document], T] | None = None
-    ) -> tuple[T | Document, float]:
+    async def extract(self, data: bytes, name: str, config: PipelineConfig, finish: Callable[[Document], T] | None = None) -> tuple[T | Document, float]:
         """Load `data`, run the pipeline, then `finish(doc)` (in the worker); returns (result, queue wait in s).
 
         Loading (format sniffing, decoding, size limits) runs in a separate small
@@ -166,16 +164,24 @@ class ExtractionService:
         seconds-long OCR jobs; only decoded pages queue for an OCR worker.
         """
         if self._in_flight >= self.workers + self.max_queue:
-            raise ServerBusyError(
-                f"all {self.workers} workers are busy and {self.max_queue} requests are already waiting; retry in a few seconds"
-            )
+            raise ServerBusyError(f"all {self.workers} workers are busy and {self.max_queue} requests are already waiting; retry in a few seconds")
         self._in_flight += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_s
         try:
+
+            from ..einvoice.hook import load as load_einvoice
+
+            einvoice: list[Any] = []
+
             def load() -> Document:
                 t0 = time.perf_counter()
-                doc = load_document(data, limits=config.limits, name=name)
+                # XML invoices, and PDFs carrying one, are read from their data (issue 17).
+                loaded, source, label = load_einvoice(data, name, config)
+                if loaded is not None:
+                    einvoice.append(loaded)
+                    return loaded.doc
+                doc = load_document(source, limits=config.limits, name=label)
                 doc.timings_ms["load"] = round((time.perf_counter() - t0) * 1000, 2)
                 return doc
 
@@ -185,7 +191,12 @@ class ExtractionService:
 
             def work() -> T | Document:
                 started.append(time.perf_counter())
-                result = self.pipeline_for(config).run(doc)
+                if einvoice and einvoice[0].finished:
+                    result = einvoice[0].doc
+                else:
+                    result = self.pipeline_for(config).run(doc)
+                    if einvoice:
+                        result = einvoice[0].complete(result)
                 return finish(result) if finish else result
 
             result = await self._wait(loop.run_in_executor(self._executor, work), deadline)
@@ -199,7 +210,7 @@ class ExtractionService:
             # shield + wait_for: on timeout we stop waiting; a job that has not started is
             # cancelled (it never runs), a running one finishes in the background.
             return await asyncio.wait_for(asyncio.shield(future), timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             future.cancel()
             raise ProcessingTimeoutError(
                 f"extraction did not finish within {self.timeout_s:g} s; the server is overloaded or the file is very large "

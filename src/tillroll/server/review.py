@@ -31,6 +31,8 @@ ui_router = APIRouter(include_in_schema=False)
 # Keyboard key that picks each label, in LABELS order (12 labels -> the number row).
 LABEL_KEYS = "1234567890-="
 _MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff", "webp": "image/webp", "bmp": "image/bmp", "pdf": "application/pdf"}
+# Far beyond any review store, far below SQLite's integer range.
+MAX_LIST_OFFSET = 10**12
 STATIC_DIR = Path(str(resources.files("tillroll.server") / "static"))
 
 
@@ -119,7 +121,8 @@ def list_receipts(
     request: Request,
     status: Annotated[str | None, Query(description="new or reviewed")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded: SQLite integers stop at 2**63 - 1, and a larger offset was a 500 (OverflowError).
+    offset: Annotated[int, Query(ge=0, le=MAX_LIST_OFFSET)] = 0,
 ) -> dict[str, Any]:
     store = _store(request)
     items, total = store.list(status=status or None, limit=limit, offset=offset)

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +79,7 @@ CREATE INDEX IF NOT EXISTS corrections_by_receipt ON corrections (receipt_id, id
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def check_receipt_id(receipt_id: str) -> str:
@@ -272,9 +272,7 @@ class ReviewStore:
             if version == 0:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif version > SCHEMA_VERSION:
-                raise DataError(
-                    f"{self.db_path} was written by a newer tillroll (store version {version}); upgrade tillroll or use another --data-dir"
-                )
+                raise DataError(f"{self.db_path} was written by a newer tillroll (store version {version}); upgrade tillroll or use another --data-dir")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -380,8 +378,7 @@ class ReviewStore:
                 raise ReceiptNotFoundError(f"no receipt {receipt_id}; it may have been deleted")
             if base_revision is not None and base_revision != row["revision"]:
                 raise ConflictError(
-                    f"receipt {receipt_id} was saved by someone else (revision {row['revision']}, yours {base_revision}); "
-                    "reload it and apply your edits again"
+                    f"receipt {receipt_id} was saved by someone else (revision {row['revision']}, yours {base_revision}); reload it and apply your edits again"
                 )
             prediction = json.loads(row["prediction_json"])
             document, changes = apply_edits(json.loads(row["document_json"]), prediction, labels=labels, fields=fields, line_items=line_items)
@@ -395,8 +392,7 @@ class ReviewStore:
                 status, reviewed_by, reviewed_at = "new", row["reviewed_by"], row["reviewed_at"]
             doc_json = json.dumps(document, ensure_ascii=False)
             conn.execute(
-                "INSERT INTO corrections (receipt_id, revision, action, author, created_at, changes_json, document_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO corrections (receipt_id, revision, action, author, created_at, changes_json, document_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (receipt_id, revision, "approve" if approve else "save", who, now, json.dumps(changes, ensure_ascii=False), doc_json),
             )
             conn.execute(
@@ -429,9 +425,7 @@ class ReviewStore:
         where, args = ("WHERE status = ?", [status]) if status else ("", [])
         with self._connect() as conn:
             total = conn.execute(f"SELECT COUNT(*) FROM receipts {where}", args).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT * FROM receipts {where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?", [*args, int(limit), int(offset)]
-            ).fetchall()
+            rows = conn.execute(f"SELECT * FROM receipts {where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?", [*args, int(limit), int(offset)]).fetchall()
         return [self._row_to_receipt(r).summary for r in rows], total
 
     def neighbours(self, receipt_id: str, status: str | None = "new") -> tuple[str | None, str | None]:
@@ -456,7 +450,14 @@ class ReviewStore:
                 "SELECT id, revision, action, author, created_at, changes_json FROM corrections WHERE receipt_id = ? ORDER BY id", (receipt_id,)
             ).fetchall()
         return [
-            {"id": r["id"], "revision": r["revision"], "action": r["action"], "author": r["author"], "created_at": r["created_at"], "changes": json.loads(r["changes_json"])}
+            {
+                "id": r["id"],
+                "revision": r["revision"],
+                "action": r["action"],
+                "author": r["author"],
+                "created_at": r["created_at"],
+                "changes": json.loads(r["changes_json"]),
+            }
             for r in rows
         ]
 
@@ -473,7 +474,7 @@ class ReviewStore:
     def counts(self) -> dict[str, int]:
         with self._connect() as conn:
             rows = conn.execute("SELECT status, COUNT(*) FROM receipts GROUP BY status").fetchall()
-        out = {s: 0 for s in STATUSES}
+        out = dict.fromkeys(STATUSES, 0)
         out.update({r[0]: r[1] for r in rows})
         return out
 

@@ -15,9 +15,10 @@ subtotals, payment and change lines are `misc`.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import ConfigError
 from ..labels import (
@@ -229,11 +230,18 @@ class Composer:
         self.emit(*[Segment(_tokens(h, MISC), anchor=a, align="left" if i == 0 else "right") for i, (h, a) in enumerate(zip(header, anchors))])
         for t in self.r.taxes:
             # The rate and the tax it yields are VAT information; the net and gross columns are other amounts.
-            cells = [(f"{t.code} {self.rate_text(t.rate)}%", VAT_INCLUDED), (self.money(t.net), MISC), (self.money(t.tax), VAT_INCLUDED), (self.money(t.gross), MISC)]
+            cells = [
+                (f"{t.code} {self.rate_text(t.rate)}%", VAT_INCLUDED),
+                (self.money(t.net), MISC),
+                (self.money(t.tax), VAT_INCLUDED),
+                (self.money(t.gross), MISC),
+            ]
             self.emit(*[Segment(_tokens(c, label), anchor=a, align="left" if i == 0 else "right") for i, ((c, label), a) in enumerate(zip(cells, anchors))])
 
     def block_invoice_info(self, spec: dict[str, Any]) -> list[list[Segment]]:
-        number = self.rng.choice((f"INV-{self.rng.randint(1000, 99999)}", f"{self.rng.randint(1, 999)}/{self.r.date.year}", str(self.rng.randint(10000, 999999))))
+        number = self.rng.choice(
+            (f"INV-{self.rng.randint(1000, 99999)}", f"{self.rng.randint(1, 999)}/{self.r.date.year}", str(self.rng.randint(10000, 999999)))
+        )
         lines = [f"{self.rng.choice(self.loc.words('invoice_no'))} {number}", f"{self.rng.choice(self.loc.words('customer'))} {self.rng.randint(100, 99999)}"]
         return [[Segment(_tokens(text, MISC))] for text in lines]
 

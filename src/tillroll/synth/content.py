@@ -128,7 +128,9 @@ def make_items(locale: Locale, rng: random.Random, count: int, rates: dict[str, 
         quantity = (Decimal(rng.randint(120, 2500)) * GRAM).quantize(GRAM)
         unit_price = _price(0.9, 14.0, rng)
         unit = locale.get("weighed_unit", "kg")
-        items.insert(rng.randint(0, len(items)), Item(name, quantity, unit_price, to_cents(quantity * unit_price), tax_class, codes[tax_class], rates[tax_class], unit))
+        items.insert(
+            rng.randint(0, len(items)), Item(name, quantity, unit_price, to_cents(quantity * unit_price), tax_class, codes[tax_class], rates[tax_class], unit)
+        )
     return items
 
 

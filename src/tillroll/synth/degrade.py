@@ -60,9 +60,7 @@ def transform_boxes(boxes: list[Box], matrix: np.ndarray, size: tuple[int, int],
     if not boxes:
         return []
     arr = np.asarray(boxes, dtype=np.float64)
-    corners = np.stack(
-        [arr[:, [0, 1]], arr[:, [2, 1]], arr[:, [2, 3]], arr[:, [0, 3]]], axis=1
-    )  # (n, 4, 2)
+    corners = np.stack([arr[:, [0, 1]], arr[:, [2, 1]], arr[:, [2, 3]], arr[:, [0, 3]]], axis=1)  # (n, 4, 2)
     ones = np.ones(corners.shape[:2] + (1,))
     mapped = np.concatenate([corners, ones], axis=2) @ matrix.T
     xy = mapped[:, :, :2] / mapped[:, :, 2:3]

@@ -17,10 +17,10 @@ import hashlib
 import io
 import json
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from ..document import Document, Field, LineItem, Page, Word
 from ..errors import ConfigError
@@ -144,7 +144,19 @@ def make_one(seed: int, index: int, locales: Sequence[str], degrade_strength: fl
     for k, (p, box) in enumerate(zip(placed, word_boxes)):
         line = line_ids.setdefault(p.line, len(line_ids))
         assert p.label in LABELS
-        words.append(Word(id=k, page=0, text=p.text, box=tuple(round(v, 1) for v in box), line=line, ocr_confidence=1.0, label=p.label, label_confidence=1.0, label_source="human"))  # type: ignore[arg-type]
+        words.append(
+            Word(
+                id=k,
+                page=0,
+                text=p.text,
+                box=tuple(round(v, 1) for v in box),
+                line=line,
+                ocr_confidence=1.0,
+                label=p.label,
+                label_confidence=1.0,
+                label_source="human",
+            )
+        )  # type: ignore[arg-type]
         roles.append(p.role)
     doc = _build_document(receipt, words, roles, rid + extension, result.image.size)
     doc.meta = {

@@ -15,7 +15,7 @@ import random
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -101,10 +101,9 @@ def available_locales() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_locale(code: str) -> Locale:
     """The locale `code` (e.g. "mt"); ConfigError naming the valid codes when unknown."""
-    import yaml
 
     codes = available_locales()
     if code not in codes:
@@ -118,7 +117,7 @@ def load_locale(code: str) -> Locale:
 
 
 def parse_locales(spec: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """"mt,uk" or ["mt", "uk"] or "all" -> validated tuple of locale codes."""
+    """ "mt,uk" or ["mt", "uk"] or "all" -> validated tuple of locale codes."""
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     codes = [c.strip().lower() for c in items if c.strip()]
     if codes == ["all"]:

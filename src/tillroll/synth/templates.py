@@ -9,7 +9,7 @@ See `synth/templates/*.yaml`; `compose.Composer` documents the block names.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -51,9 +51,8 @@ def available_templates() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_template(name: str) -> Template:
-    import yaml
 
     names = available_templates()
     if name not in names:

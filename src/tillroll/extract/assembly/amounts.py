@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Sequence
 
 from ...document import Document, Field, Word
 from ...labels import VAT_INCLUDED
@@ -59,6 +59,7 @@ def amount_fields(ctx: _Context, fields: dict[str, Field], doc: Document) -> Non
             before_tax = _amount_before_tax(lines, words, amount.value - tax[1].value, tax[0])
             if before_tax is not None:
                 fields["subtotal"] = _field(before_tax[0], before_tax[1].text, currency=ctx.currency, confidence=0.6)
+
 
 def vat_included(ctx: _Context) -> tuple[list[Word], ParsedAmount] | None:
     """The tax amount among the lines labelled vat_included.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...document import Document, Field
 from ...labels import DATE_TIME
 from ...normalize import ParsedTime, find_dates, find_times
-from .common import _Context, _confidence, _field, _join, _labelled_lines, _words_in_span
+from .common import _confidence, _Context, _field, _join, _labelled_lines, _words_in_span
 
 _DOTTED_TIME_AFTER_DATE = re.compile(r"\s+(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.,])")
 
@@ -36,7 +36,7 @@ def date_time_fields(ctx: _Context, fields: dict[str, Field], doc: Document) -> 
         for d in find_dates(joined, day_first=day_first, country=ctx.country, glued=True):
             plausible = _dt.date(1990, 1, 1) <= d.value <= today + _dt.timedelta(days=1)
             keyword = bool(re.search(r"(?i)DATE|TARIKH|DATA|DATUM|FECHA", _join(ctx.lines[i])))
-            four_digit = bool(re.search(r"(?:19|20)\d\d", joined[d.span[0]:d.span[1]])) or d.textual_month
+            four_digit = bool(re.search(r"(?:19|20)\d\d", joined[d.span[0] : d.span[1]])) or d.textual_month
             key = (plausible, keyword, four_digit, -rank)
             if best is None or key > best[0]:
                 best = (key, ws, joined, d)

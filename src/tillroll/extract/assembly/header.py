@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ...document import Field, Word
 from ...labels import ADDRESS, SHOP_NAME, TELEPHONE, VAT_INFO
@@ -232,6 +232,7 @@ def telephone_field(ctx: _Context, fields: dict[str, Field], address_phone: list
     found = _phone_in(address_phone, ctx.country) if address_phone else None
     if found is not None:
         fields["telephone"] = _field(*found)
+
 
 def vat_field(ctx: _Context, fields: dict[str, Field]) -> None:
     for _, ws in _labelled_lines(ctx, VAT_INFO):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...document import LineItem, Word
 from ...labels import AMOUNT, LINE_ITEM, QUANTITY, UNIT_PRICE
 from ...normalize import find_amounts, format_amount, parse_quantity
 from .common import _confidence, _join, _source
+
 
 def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
     """Items from line-item labels: descriptions accumulate until a row's amount closes the item."""

@@ -18,8 +18,8 @@ A dataset is named by a spec string, as on the command line:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ...errors import ConfigError
 from ..splits import SPLIT_NAMES, in_split
@@ -58,7 +58,9 @@ def parse_spec(spec: str) -> tuple[str, Path, str]:
     kind, sep, rest = spec.partition(":")
     kind = kind.strip().lower()
     if not sep or kind not in DATASET_KINDS or not rest:
-        raise ConfigError(f"dataset spec {spec!r} should look like KIND:DIR[:SPLIT] with KIND one of {', '.join(DATASET_KINDS)} and SPLIT one of {', '.join(SPLITS)}")
+        raise ConfigError(
+            f"dataset spec {spec!r} should look like KIND:DIR[:SPLIT] with KIND one of {', '.join(DATASET_KINDS)} and SPLIT one of {', '.join(SPLITS)}"
+        )
     split = "all"
     head, sep, tail = rest.rpartition(":")
     if sep and tail in SPLITS:

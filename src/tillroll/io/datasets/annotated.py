@@ -12,8 +12,8 @@ unreviewed prediction can never pass as ground truth.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ...document import Document
 from ...errors import DataError
@@ -46,9 +46,7 @@ def read_example(json_path: Path) -> Example:
         if w.label not in LABEL_TO_ID:
             raise DataError(f"{json_path}: word {w.id} ({w.text!r}) has label {w.label!r}; every word needs one of {', '.join(LABELS)}")
         if w.label_source != "human":
-            raise DataError(
-                f"{json_path}: word {w.id} ({w.text!r}) is labelled by {w.label_source!r}, not a human; review it before using the file as gold"
-            )
+            raise DataError(f"{json_path}: word {w.id} ({w.text!r}) is labelled by {w.label_source!r}, not a human; review it before using the file as gold")
     image_path = _image_for(json_path, doc)
     doc.source = str(image_path)
     for page in doc.pages:

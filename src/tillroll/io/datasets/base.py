@@ -18,9 +18,10 @@ dataset's native format:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from ...document import Document, Field, Page, Word
 from ...labels import FIELD_NAMES, LABELS, MISC

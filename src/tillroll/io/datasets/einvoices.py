@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ...document import Document, Field, LineItem, Page, TaxRow
 from ...errors import DataError

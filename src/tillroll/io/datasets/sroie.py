@@ -17,8 +17,8 @@ annotated, which `Example.annotated_labels` records.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ...errors import DataError
 from ...labels import MISC, SROIE_ENTITY_TO_FIELD, SROIE_ENTITY_TO_LABEL

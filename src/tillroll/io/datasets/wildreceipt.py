@@ -16,8 +16,9 @@ Prod_item / Prod_quantity / Prod_price lines that share a printed row.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ...document import LineItem
 from ...errors import DataError
@@ -186,4 +187,3 @@ def iter_wildreceipt(path: str | Path, keep: Callable[[str], bool] = lambda doc_
             if isinstance(record, dict) and not keep(Path(str(record.get("file_name", ""))).stem):
                 continue
             yield read_record(record, classes, root, where)
-

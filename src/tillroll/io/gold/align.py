@@ -20,9 +20,10 @@ Two situations (paper section 3, Fig. 2):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
@@ -31,8 +32,8 @@ from ...labels import MISC, SROIE_ENTITY_TO_LABEL
 from ...ocr.stage import words_to_document
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..datasets.base import Example
     from ...ocr.base import OcrEngine
+    from ..datasets.base import Example
 
 # An OCR word gets a region's label when labelled regions cover at least this
 # share of its area. Half: a word straddling two regions goes to the larger share.
@@ -356,12 +357,8 @@ def _copy_structure(ref: Document, doc: Document, mapping: dict[int, list[int]])
         return sorted({new for old in ids for new in mapping.get(old, [])})
 
     doc.fields = {k: Field(f.text, f.value, f.confidence, remap(f.word_ids), f.source, f.currency) for k, f in ref.fields.items()}
-    doc.line_items = [
-        LineItem(li.description, li.quantity, li.unit_price, li.amount, remap(li.word_ids), li.confidence, li.source) for li in ref.line_items
-    ]
-    doc.key_values = [
-        KeyValue(kv.key, kv.value, remap(kv.key_word_ids), remap(kv.value_word_ids), kv.confidence) for kv in ref.key_values
-    ]
+    doc.line_items = [LineItem(li.description, li.quantity, li.unit_price, li.amount, remap(li.word_ids), li.confidence, li.source) for li in ref.line_items]
+    doc.key_values = [KeyValue(kv.key, kv.value, remap(kv.key_word_ids), remap(kv.value_word_ids), kv.confidence) for kv in ref.key_values]
 
 
 # --------------------------------------------------------------------------- OCR text against gold lines
@@ -387,9 +384,7 @@ def read_gold_lines(gold: Sequence[Word], words: Sequence[Word], min_cover: floa
     for w in gold:
         lines.setdefault((w.page, w.line if w.line is not None else -1 - w.id), []).append(w)
     keys = list(lines)
-    regions = [
-        (min(w.x0 for w in ws), min(w.y0 for w in ws), max(w.x1 for w in ws), max(w.y1 for w in ws)) for ws in (lines[k] for k in keys)
-    ]
+    regions = [(min(w.x0 for w in ws), min(w.y0 for w in ws), max(w.x1 for w in ws), max(w.y1 for w in ws)) for ws in (lines[k] for k in keys)]
     read: list[list[Word]] = [[] for _ in keys]
     for w in words:
         area = max(box_area(w.box), 1e-6)
