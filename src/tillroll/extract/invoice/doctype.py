@@ -11,11 +11,11 @@ so a title alone never makes an invoice.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...document import Page
 from .layout import Line
-from .lexicon import DOCTYPE, FIELD
+from .lexicon import DOCTYPE, FIELD, load_lexicon
 
 _TYPE_CODE = re.compile(r"\b(380|381|383|384|386|389|261|262|396)\b")
 _CREDIT_CODES = frozenset({"381", "261", "262", "396"})
@@ -50,7 +50,12 @@ def detect_document_type(lines: Sequence[Line], pages: Sequence[Page]) -> tuple[
     for line in lines:
         for hit in line.hits:
             labels.update(n for n in hit.names(FIELD) if n in _INVOICE_ONLY)
-            for name in hit.names(DOCTYPE):
+            names = hit.names(DOCTYPE)
+            if not names and "invoice_number" in hit.names(FIELD):
+                # "Rechnung Nr. 42": the number's label opens with the title word.
+                first = line.pieces[hit.start].key
+                names = [m.name for m in load_lexicon().lookup(first) if m.kind == DOCTYPE][:1]
+            for name in names:
                 words = line.pieces[hit.start : hit.end]
                 size = max(p.word.height for p in words)
                 prominence = size * (2.0 if hit.start == 0 else 1.0) * (1.5 if line.page == 0 else 1.0)

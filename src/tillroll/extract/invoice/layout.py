@@ -9,9 +9,9 @@ invoices share one notion of a line.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
-from typing import Sequence
 
 from ...document import Document, Word
 from .lexicon import Lexicon, Meaning, norm

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Sequence
 
 from ...normalize import (
     MONTH_FIRST_COUNTRIES,
@@ -163,6 +163,7 @@ def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | N
                     found[m.group(1)] += 1
         if found:
             country = found.most_common(1)[0][0]
+    evidenced = country is not None
     if country is None and language:
         candidates = lexicon.language_countries.get(language, ())
         country = candidates[0] if candidates else None
@@ -180,7 +181,7 @@ def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | N
     evidence = _date_order_evidence(text)
     if evidence is not None:
         day_first: bool | None = evidence
-    elif country:
+    elif country and (evidenced or language != "en"):
         day_first = country not in MONTH_FIRST_COUNTRIES
     elif language and language != "en":
         day_first = True

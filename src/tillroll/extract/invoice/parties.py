@@ -17,8 +17,8 @@ Salutation lines ("Herr", "Firma", "Mme") are skipped: the name is the next line
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from ...document import Page, Word
 from .layout import Line, Piece, segments, words_of
@@ -186,7 +186,8 @@ def find_buyer(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, s
         for hit in line.hits:
             names = hit.names(FIELD)
             kind = "buyer" if "buyer" in names else ("ship_to" if "ship_to" in names else None)
-            if kind is None or kind in labelled or hit.start > 1:
+            # A block label opens its column ("Bill to", "Kunde:"), it never ends a name ("Karl Kunde").
+            if kind is None or kind in labelled or hit.start not in {a for a, _ in segments(line)}:
                 continue
             rest = [p for p in line.pieces[hit.end : slice(*next(s for s in segments(line) if s[0] <= hit.start < s[1])).stop] if p.key]
             label_end = line.pieces[hit.end - 1]
@@ -220,13 +221,23 @@ def _envelope(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, se
     if page is None:
         return None
     start = sender + 1 if sender is not None else 0
+    # Left-hand windows first (DIN 5008), then right-hand ones (French and Swiss letters).
+    for left in (True, False):
+        found = _envelope_side(lines, page, lexicon, sender, skip, start, left)
+        if found is not None:
+            return found
+    return None
+
+
+def _envelope_side(lines: Sequence[Line], page: Page, lexicon: Lexicon, sender: int | None, skip: set[int], start: int, left: bool) -> Party | None:
     for line in lines[start:]:
         if line.page != 0 or line.y0 > 0.45 * page.height:
             break
         if line.index in skip or line.index == sender:
             continue
-        first = line.pieces[slice(*segments(line)[0])]
-        if first[0].x0 > 0.5 * page.width or _is_label_line(line):
+        segs = [line.pieces[a:b] for a, b in segments(line)]
+        first = segs[0] if left else next((sg for sg in segs if sg[0].x0 > 0.4 * page.width), segs[0])
+        if (left and first[0].x0 > 0.5 * page.width) or (not left and first[0].x0 <= 0.4 * page.width) or _is_label_line(line):
             continue
         if sum(ch.isalpha() for ch in _text(first)) < 2 or _contact(first):
             continue

@@ -9,8 +9,8 @@ total, vat_included the tax total and total the gross total.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Sequence
 
 from ...document import Document, Field, Word
 from ...normalize import parse_vat_number

@@ -17,9 +17,9 @@ layout or language.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Sequence
 
 from ...document import LineItem, TaxRow, Word
 from .layout import Line, Piece, find_hits, words_of
@@ -155,7 +155,7 @@ def _fmt(value: Decimal) -> str:
 
 def _stops_table(line: Line) -> bool:
     for h in line.hits:
-        if set(h.names(FIELD)) & _STOP_FIELDS and not h.names(COLUMN):
+        if set(h.names(FIELD)) & _STOP_FIELDS:
             return True
         if h.names(TAX_COLUMN) and len([x for x in line.hits if x.names(TAX_COLUMN)]) >= 2:
             return True
@@ -198,20 +198,20 @@ def find_item_table(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon)
         if table is None:
             i += 1
             continue
+        cells = _cells(line, table.columns)
+        # A subtotal line prints a label and an amount, no quantity or unit price of an item
+        # ("Transport 1 x 100,00" is an item even where "Transport" means carried forward).
+        summary = not _money(cells.get("quantity"), loc) and _money(cells.get("unit_price"), loc) is None
         if line.page != prev_page:
             # A new page: the table continues only under a repeated header (handled above)
             # or right at the top with rows in the same columns.
             prev_page, prev_y1 = line.page, None
-            if _carried(line):
-                table.skipped_lines.append(i)
-                i += 1
-                continue
-        if _carried(line):
+        if _carried(line) and summary:
             close()
             table.skipped_lines.append(i)
             i += 1
             continue
-        if _stops_table(line):
+        if _stops_table(line) and summary:
             close()
             # Later pages may hold a continuation under a new header; look on.
             nxt = next((k for k in range(i + 1, len(lines)) if lines[k].page > line.page), None)
@@ -231,7 +231,6 @@ def find_item_table(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon)
         if set(line.text.strip()) <= set("-_=*. "):
             i += 1
             continue
-        cells = _cells(line, table.columns)
         amount = _money(cells.get("amount"), loc)
         price = _money(cells.get("unit_price"), loc)
         if amount is not None or (price is not None and "amount" not in {c.name for c in table.columns}):

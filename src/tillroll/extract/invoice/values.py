@@ -10,9 +10,9 @@ check digits, a BIC, money, or free text (payment terms).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Sequence
 
 from ...document import Word
 from ...normalize import parse_vat_number
