@@ -72,7 +72,7 @@ def invoice_checks(doc: Document) -> list[Check]:
             ok = abs(s - tax) <= _TOLERANCE
             out.append(Check("invoice_tax_rows_sum_equals_tax_total", ok, f"rows {s} {'=' if ok else '!='} {tax}"))
         bad = []
-        for r, rate, base, t in rows:
+        for _row, rate, base, t in rows:
             if rate is not None and base is not None and t is not None:
                 expected = (base * rate / 100).quantize(Decimal("0.01"))
                 if abs(expected - t) > _TOLERANCE:

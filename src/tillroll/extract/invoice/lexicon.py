@@ -76,7 +76,7 @@ def load_lexicon() -> Lexicon:
             raise ConfigError(f"invoice label table {entry.name} is malformed: {exc}") from exc
         language_countries[language] = tuple(str(c) for c in table.get("countries", ()))
 
-        def add(kind: str, name: str, phrase: Any) -> None:
+        def add(kind: str, name: str, phrase: Any, language: str = language) -> None:
             key = norm(str(phrase))
             if key:
                 phrases.setdefault(key, []).append(Meaning(kind, name, language, len(str(phrase).split())))

@@ -217,7 +217,7 @@ def read_labelled_values(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lex
                 if v is not None:
                     found.setdefault(name, []).append(v)
                     break
-    for name, values in found.items():
+    for values in found.values():
         values.sort(key=lambda v: -v.strength)
     return found
 
