@@ -36,7 +36,12 @@ def render(doc: Document, fmt: str, original: bytes | None = None) -> bytes:
         from .export_cii import export_cii
         from .facturx_pdf import facturx_pdf
 
-        if original is None:
-            raise InputError("--format facturx needs the original file (a PDF or a scan) to attach the XML to", source=doc.source)
+        from .read import looks_like_xml
+
+        if original is None or looks_like_xml(original):
+            raise InputError(
+                "format facturx needs the original file (a PDF or a scan) to attach the XML to; a bare XML invoice has no page",
+                source=doc.source,
+            )
         return facturx_pdf(original, export_cii(doc))
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
