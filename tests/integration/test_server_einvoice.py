@@ -62,7 +62,6 @@ def test_missing_terms_are_a_422_listing_them(tmp_path: Path) -> None:
 
 def test_facturx_from_a_pdf_upload(tmp_path: Path) -> None:
     from samplekit import text_pdf
-
     from tillroll.einvoice.facturx_pdf import facturx_pdf
 
     pdf = facturx_pdf(text_pdf([[(30, 30, "Muster GmbH")]]), export_cii(invoice_doc()))

@@ -55,18 +55,18 @@ def agree(name: str, page: str, xml: str, credit_note: bool = False) -> bool:
         return page.strip()[:10] == xml.strip()[:10]
     if name in CODE_FIELDS:
         return _code(page) == _code(xml)
-    a, b = _text(page), _text(xml)
-    if not a or not b:
-        return a == b
-    if a == b or a in b or b in a:
+    ta, tb = _text(page), _text(xml)
+    if not ta or not tb:
+        return ta == tb
+    if ta == tb or ta in tb or tb in ta:
         return True
     from rapidfuzz import fuzz
 
-    if fuzz.ratio(a, b) >= TEXT_AGREEMENT:
+    if fuzz.ratio(ta, tb) >= TEXT_AGREEMENT:
         return True
     # A printed address often carries more (the company name, the country spelled out,
     # other separators): it agrees when nearly every word of the shorter one is in the other.
-    wa, wb = set(a.split()), set(b.split())
+    wa, wb = set(ta.split()), set(tb.split())
     shorter, longer = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
     return len(shorter & longer) >= TOKEN_COVERAGE * len(shorter)
 

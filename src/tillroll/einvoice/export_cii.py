@@ -35,7 +35,7 @@ class ExportError(Exception):
 def _el(parent: etree._Element, ns: str, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     from lxml import etree
 
-    el = etree.SubElement(parent, f"{{{ns}}}{tag}", **attrs)
+    el = etree.SubElement(parent, f"{{{ns}}}{tag}", attrib=attrs)
     if text is not None:
         el.text = text
     return el

@@ -29,7 +29,7 @@ PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 def _cbc(parent: etree._Element, tag: str, text: str | None, **attrs: str) -> etree._Element:
     from lxml import etree
 
-    el = etree.SubElement(parent, f"{{{CBC}}}{tag}", **attrs)
+    el = etree.SubElement(parent, f"{{{CBC}}}{tag}", attrib=attrs)
     el.text = text
     return el
 
@@ -69,7 +69,8 @@ def build_ubl(inv: Invoice) -> etree._Element:
 
     credit = inv.type_code == "381"
     ns = UBL_CREDIT_NOTE_NS if credit else UBL_INVOICE_NS
-    root = etree.Element(f"{{{ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap={None: ns, "cac": CAC, "cbc": CBC})
+    nsmap: dict[str | None, str] = {None: ns, "cac": CAC, "cbc": CBC}
+    root = etree.Element(f"{{{ns}}}{'CreditNote' if credit else 'Invoice'}", nsmap=nsmap)  # type: ignore[arg-type]  # lxml-stubs omit the default namespace key
     cur = {"currencyID": inv.currency or ""}
     _cbc(root, "CustomizationID", PEPPOL_CUSTOMIZATION)
     _cbc(root, "ProfileID", PEPPOL_PROFILE)

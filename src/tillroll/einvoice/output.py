@@ -35,7 +35,6 @@ def render(doc: Document, fmt: str, original: bytes | None = None) -> bytes:
         from ..errors import InputError
         from .export_cii import export_cii
         from .facturx_pdf import facturx_pdf
-
         from .read import looks_like_xml
 
         if original is None or looks_like_xml(original):

