@@ -70,7 +70,7 @@ def test_tuned_engine_reads_a_generated_receipt_with_word_boxes(receipt: Image.I
 def test_parallel_recognisers_give_the_words_one_session_gives() -> None:
     image = render_lines(["SHOP 42 MAIN ST", "2x COFFEE 7.00", "1 CROISSANT 2.50", "SUBTOTAL 9.50", "TOTAL 9.50", "THANK YOU"], size=32)
     one, two = RapidOcrEngine(threads=1), RapidOcrEngine(threads=2)
-    assert one.recognisers == 1 and two.recognisers == 2
+    assert one.recognisers == 1 and two.recognisers == 2  # two threads share one recogniser session
     first, second = one.read(image), two.read(image)
     assert [(w.text, w.box) for w in first] == [(w.text, w.box) for w in second]
     assert [w.confidence for w in first] == pytest.approx([w.confidence for w in second], abs=1e-4)

