@@ -70,3 +70,32 @@ def test_facturx_from_a_pdf_upload(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
         names = [name for name, _ in pdf_attachments(r.content)]
         assert names == ["factur-x.xml"]
+
+
+def test_a_stored_xml_invoice_keeps_its_einvoice_facts_for_the_review_page(tmp_path: Path) -> None:
+    from tillroll.einvoice.facturx_pdf import facturx_pdf
+
+    from samplekit import text_pdf
+
+    altered = export_cii(invoice_doc()).replace(b"<ram:GrandTotalAmount>172.50<", b"<ram:GrandTotalAmount>1725.00<")
+    pdf = facturx_pdf(text_pdf([[(30, 30, "Muster GmbH"), (30, 50, "Gesamt 172,50")]]), altered)
+
+    class PageTotal:
+        name = "page_total"
+
+        def __call__(self, doc):  # type: ignore[no-untyped-def]
+            from tillroll.document import Field
+
+            doc.fields["total"] = Field(text="172,50", value="172.50", confidence=0.9, word_ids=[], source="rule")
+            return doc
+
+    config = PipelineConfig(model="rules", entity_db=tmp_path / "entities.sqlite3")
+    app = create_app(ServerSettings(data_dir=tmp_path / "review", pipeline=config), pipeline=Pipeline(config, stages=[PageTotal()]))
+    with TestClient(app, base_url="http://localhost") as client:
+        r = client.post("/v1/extract", files={"file": ("inv.pdf", pdf, "application/pdf")}, data={"store": "true"})
+        assert r.status_code == 201, r.text
+        stored = client.get(f"/api/receipts/{r.json()['meta']['review_id']}").json()["document"]
+        assert stored["meta"]["einvoice"]["attachment"] == "factur-x.xml"
+        failed = [c for c in stored["checks"] if not c["passed"]]
+        assert [c["name"] for c in failed] == ["crosscheck_total"]
+        assert "1725.00" in failed[0]["detail"] and "172.50" in failed[0]["detail"]

@@ -200,6 +200,30 @@ async function renderHistory() {
   }
 }
 
+// A result read from an e-invoice's XML says so, and lists where the page and the XML
+// disagree (crosscheck_*) and what is wrong with the XML itself (xml_schema, xml_profile, embedded_xml).
+const EINVOICE_CHECK = /^(crosscheck_|xml_schema$|xml_profile$|embedded_xml$)/;
+
+function renderEinvoice() {
+  const doc = state.receipt.document;
+  const info = (doc.meta || {}).einvoice;
+  const problems = (doc.checks || []).filter((c) => EINVOICE_CHECK.test(c.name) && !c.passed);
+  const section = document.getElementById("einvoice");
+  section.hidden = !info && problems.length === 0;
+  if (section.hidden) return;
+  const where = info && info.attachment ? `the XML embedded in the PDF (${info.attachment})` : "an XML invoice file";
+  const what = info ? [info.syntax, info.profile].filter(Boolean).join(", ") : "";
+  document.getElementById("einvoice-source").textContent = info
+    ? `Values come from ${where}${what ? ` · ${what}` : ""}; confidence 1.0.`
+    : "The PDF carries an XML invoice that could not be read; the values come from the page.";
+  const compared = (doc.checks || []).filter((c) => c.name.startsWith("crosscheck_")).length;
+  const items = problems.map((c) => el("li", { className: "fail" }, el("strong", { text: c.name.replace(/^crosscheck_/, "") + ": " }), c.detail));
+  if (compared && !problems.some((c) => c.name.startsWith("crosscheck_"))) {
+    items.push(el("li", { className: "pass", text: `page and XML agree on all ${compared} fields the page yielded` }));
+  }
+  document.getElementById("einvoice-problems").replaceChildren(...items);
+}
+
 function renderKeys() {
   document.getElementById("keys").replaceChildren(...KEY_HELP.flatMap(([k, what]) => [el("dt", {}, el("kbd", { text: k })), el("dd", { text: what })]));
 }
@@ -209,6 +233,7 @@ function renderAll() {
   renderPages();
   renderPalette();
   renderWordInfo();
+  renderEinvoice();
   renderFields();
   renderItems();
   renderHistory();
