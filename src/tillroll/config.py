@@ -11,11 +11,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError, DataDirError
 from .labels import DOCUMENT_TYPES
-from .errors import ConfigError
 
 MODELS = ("rules", "neural", "joint")
 PREPROCESS_MODES = ("none", "auto")
+ORIENTATION_MODES = ("auto", "none")
 
 
 def user_data_dir() -> Path:
@@ -29,6 +30,25 @@ def user_data_dir() -> Path:
     from platformdirs import user_data_dir as _udd
 
     return Path(_udd("tillroll", appauthor=False))
+
+
+def check_writable_dir(folder: Path, what: str) -> Path:
+    """Create `folder` if needed and prove a file can be written in it; DataDirError if not.
+
+    Runs before any receipt is read: otherwise an unwritable TILLROLL_HOME
+    surfaced only when the rules first opened the entity database, after the OCR
+    had run, as an internal error.
+    """
+    import tempfile
+
+    hint = "set TILLROLL_HOME to a folder you can write to" if os.environ.get("TILLROLL_HOME") else "set TILLROLL_HOME to a writable folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise DataDirError(f"cannot write {what} in {folder} ({exc.strerror or exc}); {hint}") from exc
+    return folder
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,9 @@ class PipelineConfig:
     ocr: str = "rapidocr"
     model: str = "joint"  # classifier (shipped model) then rules, paper 6.5; "rules" needs no model
     preprocess: str = "none"
+    # "auto": turn pages photographed sideways or upside down upright before OCR
+    # (tillroll.io.orientation); "none": OCR the pages as loaded.
+    orientation: str = "auto"
     limits: LoadLimits = field(default_factory=LoadLimits)
     # Joint policy (paper 6.5): a model label at or above this confidence is kept by the
     # line-item processor; below it, the rules may replace it.
@@ -65,6 +88,8 @@ class PipelineConfig:
             raise ConfigError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
         if self.preprocess not in PREPROCESS_MODES:
             raise ConfigError(f"unknown preprocess mode {self.preprocess!r}; choose one of {', '.join(PREPROCESS_MODES)}")
+        if self.orientation not in ORIENTATION_MODES:
+            raise ConfigError(f"unknown orientation mode {self.orientation!r}; choose one of {', '.join(ORIENTATION_MODES)}")
         if self.document_type != "auto" and self.document_type not in DOCUMENT_TYPES:
             raise ConfigError(f"unknown document type {self.document_type!r}; choose auto or one of {', '.join(DOCUMENT_TYPES)}")
         if not 0.0 <= self.replace_threshold <= 1.0:
@@ -75,6 +100,10 @@ class PipelineConfig:
 
     def resolved_entity_db(self) -> Path:
         return Path(self.entity_db) if self.entity_db else user_data_dir() / "entities.sqlite3"
+
+    def check_data_dir(self) -> None:
+        """DataDirError now, rather than after the OCR, when the entity database's folder is unusable."""
+        check_writable_dir(self.resolved_entity_db().parent, "the entity database")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

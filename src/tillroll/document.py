@@ -155,6 +155,9 @@ class Page:
     text_source: str = "ocr"  # "ocr" | "pdf_text_layer" | "annotation"
     dpi: float | None = None
     preprocess: list[str] = field(default_factory=list)
+    # Clockwise quarter turns (0, 90, 180, 270) applied to the loaded image before OCR
+    # so its text is upright; tillroll.io.orientation.box_to_original maps boxes back.
+    rotation: int = 0
     image: Image.Image | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +172,8 @@ class Page:
             d["dpi"] = self.dpi
         if self.preprocess:
             d["preprocess"] = list(self.preprocess)
+        if self.rotation:
+            d["rotation"] = self.rotation
         return d
 
     @classmethod
@@ -181,6 +186,7 @@ class Page:
             text_source=d.get("text_source", "ocr"),
             dpi=d.get("dpi"),
             preprocess=list(d.get("preprocess", [])),
+            rotation=int(d.get("rotation", 0)),
         )
 
 

@@ -18,6 +18,7 @@ nothing else should reach a user as a traceback.
     ├── EngineUnavailableError          an OCR engine / optional dependency is not installed
     ├── ModelError                      model weights missing or unreadable
     ├── ConfigError                     bad option value
+    │   └── DataDirError                tillroll's data folder (TILLROLL_HOME) cannot be written
     ├── DataError                       a dataset or annotation file is malformed
     └── BatchError                      a whole batch cannot go on (not one bad receipt)
 """
@@ -101,6 +102,14 @@ class ModelError(TillrollError):
 class ConfigError(TillrollError):
     code = "bad_config"
     http_status = 400
+
+
+class DataDirError(ConfigError):
+    """The folder tillroll keeps its state in (entity database, review store) cannot be
+    created or written: checked before any receipt is read, so the user hears it at once."""
+
+    code = "data_dir_unwritable"
+    http_status = 500
 
 
 class DataError(TillrollError):

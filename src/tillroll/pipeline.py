@@ -12,13 +12,13 @@ from __future__ import annotations
 import importlib
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from . import __version__
 from .config import PipelineConfig
 from .document import Document
 
-Source = str | Path | bytes
+Source = str | Path | bytes | IO[bytes]  # a binary stream: standard input, a pipe
 
 
 class Stage(Protocol):
@@ -29,6 +29,7 @@ class Stage(Protocol):
 
 # stage name -> "module:factory"; a factory takes the PipelineConfig and returns a Stage.
 STAGE_FACTORIES: dict[str, str] = {
+    "orient": "tillroll.io.orientation:OrientStage",
     "preprocess": "tillroll.io.preprocess:PreprocessStage",
     "ocr": "tillroll.ocr.stage:OcrStage",
     "classify": "tillroll.models.predict:ClassifyStage",
@@ -40,9 +41,9 @@ STAGE_FACTORIES: dict[str, str] = {
 
 # Which stages each --model runs, in order.
 STAGES_FOR_MODEL: dict[str, tuple[str, ...]] = {
-    "rules": ("preprocess", "ocr", "rules", "assemble", "invoice", "check"),
-    "neural": ("preprocess", "ocr", "classify", "assemble", "invoice", "check"),
-    "joint": ("preprocess", "ocr", "classify", "rules", "assemble", "invoice", "check"),
+    "rules": ("orient", "preprocess", "ocr", "rules", "assemble", "invoice", "check"),
+    "neural": ("orient", "preprocess", "ocr", "classify", "assemble", "invoice", "check"),
+    "joint": ("orient", "preprocess", "ocr", "classify", "rules", "assemble", "invoice", "check"),
 }
 
 

@@ -310,10 +310,10 @@ def test_server_labels_endpoint_serves_the_label_module(seeded) -> None:
 
     client, _, _ = seeded
     info = client.get("/api/labels").json()
-    assert [l["name"] for l in info["labels"]] == list(LABELS)
+    assert [entry["name"] for entry in info["labels"]] == list(LABELS)
     r, g, b = LABEL_COLOURS[LABELS[0]]
     assert info["labels"][0]["colour"] == f"#{r:02x}{g:02x}{b:02x}"
-    assert len({l["key"] for l in info["labels"]}) == len(LABELS)
+    assert len({entry["key"] for entry in info["labels"]}) == len(LABELS)
 
 
 # ---- security ---------------------------------------------------------------------------------

@@ -49,5 +49,9 @@ def _load_commands() -> None:
 
 
 def main() -> None:
+    from ..logs import configure_cli_logging
+
+    # Before any library is imported: their warnings become one plain line each on stderr.
+    configure_cli_logging()
     _load_commands()
     app()

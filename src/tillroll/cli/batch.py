@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
 from .extract import ModelChoice, OcrChoice, PreprocessChoice, build_config
 
 
-class EngineChoice(str, Enum):
+class EngineChoice(StrEnum):
     local = "local"
     ray = "ray"
 
@@ -105,6 +105,13 @@ def batch(
     rows_per_part: int = typer.Option(500, "--rows-per-part", min=1, help="Parquet only: receipts per part file."),
     stats_json: Path | None = typer.Option(None, "--stats-json", help="Also write the summary as JSON to this file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; the summary is still printed."),
+    export: str | None = typer.Option(
+        None,
+        "--export",
+        help="Also write each document as cii or ubl (EN 16931 XML) or facturx (PDF with the XML attached), one file per document, into --export-dir.",
+    ),
+    export_dir: Path | None = typer.Option(None, "--export-dir", help="Folder for --export files (default: next to --out, named <out stem>.<format>)."),
+    no_embedded_xml: bool = typer.Option(False, "--no-embedded-xml", help="Ignore the XML invoice a PDF carries (Factur-X / ZUGFeRD) and read the page only."),
 ) -> None:
     """Extract every receipt of INPUT... into one results file, in parallel, resumably.
 
@@ -120,6 +127,17 @@ def batch(
 
     err = Console(stderr=True, soft_wrap=True)
     config = build_config(ocr, preprocess, model)  # the same options, and checks, as `tillroll extract`
+    if no_embedded_xml:
+        config = config.with_(read_embedded_xml=False)
+    exporter = None
+    if export is not None:
+        from ..einvoice.output import FolderExporter
+
+        try:
+            exporter = FolderExporter(export_dir or out.with_name(out.stem + f".{export}"), export)
+        except (ValueError, OSError) as exc:
+            err.print(f"[red]error:[/red] --export: {exc}")
+            raise typer.Exit(EXIT_USAGE) from None
     try:
         job = BatchJob(
             inputs,
@@ -145,24 +163,31 @@ def batch(
         err.print(f"resuming {job.out}: {stats.already_done} of {stats.total} already done, {stats.already_failed} of them failed{retry_hint}")
     interrupted = False
     error: TillrollError | None = None
+    runner = job if exporter is None else _ExportingJob(job, exporter)
     try:
         if quiet:
-            job.run()
+            runner.run()
         elif err.is_terminal:
-            _run_with_bar(job, err)
+            _run_with_bar(runner, err)
         else:
-            _run_with_lines(job, err)
+            _run_with_lines(runner, err)
     except KeyboardInterrupt:
         interrupted = True
     except TillrollError as exc:
         error = exc
 
     _print_summary(job, err, "interrupted after" if interrupted else "stopped after" if error else "done:")
+    if exporter is not None:
+        err.print(f"exported {exporter.written} {export} files to {escape(str(exporter.folder))}; {len(exporter.refused)} refused", highlight=False)
+        for line in exporter.refused[:5]:
+            err.print(f"  refused: {escape(line)}", highlight=False, soft_wrap=True)
     if stats_json:
         try:
             stats_json.write_text(json.dumps(job.stats.to_dict(), indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
-            err.print(f"[red]error:[/red] cannot write {escape(str(stats_json))} ({escape(exc.strerror or str(exc))}); choose a --stats-json on a writable disk")
+            err.print(
+                f"[red]error:[/red] cannot write {escape(str(stats_json))} ({escape(exc.strerror or str(exc))}); choose a --stats-json on a writable disk"
+            )
             raise typer.Exit(EXIT_USAGE) from None
     if error is not None:
         err.print(f"[red]error:[/red] {escape(str(error))}")
@@ -170,7 +195,25 @@ def batch(
     if interrupted:
         err.print("interrupted: run the same command again to continue")
         raise typer.Exit(EXIT_INTERRUPTED)
-    raise typer.Exit(EXIT_INPUT_FAILED if job.stats.any_failed else EXIT_OK)
+    raise typer.Exit(EXIT_INPUT_FAILED if job.stats.any_failed or (exporter is not None and exporter.refused) else EXIT_OK)
+
+
+class _ExportingJob:
+    """The batch job, with every result also handed to the --export writer (in this process)."""
+
+    def __init__(self, job: Any, exporter: Any) -> None:
+        self.job, self.exporter = job, exporter
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.job, name)
+
+    def run(self, on_result: Any = None) -> Any:
+        def both(record: dict[str, Any], stats: Any) -> None:
+            self.exporter(record)
+            if on_result is not None:
+                on_result(record, stats)
+
+        return self.job.run(both)
 
 
 def _rate_and_eta(stats: Any) -> tuple[str, str]:

@@ -20,9 +20,12 @@ what to do about it; a tiny or blank image is not bad, it simply has no words.
 from __future__ import annotations
 
 import io
+import os
+import re
+import stat
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..config import LoadLimits
 from ..document import Document, Page
@@ -43,7 +46,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..ocr.base import OcrWord
 
-Source = str | Path | bytes
+# A path, the file's bytes, or an open binary stream (standard input, a pipe).
+Source = str | Path | bytes | IO[bytes]
+
+# Files are read in pieces of this size, so that a stream with no end (/dev/zero,
+# a pipe fed forever) costs at most the size limit plus one piece of memory.
+READ_CHUNK_BYTES = 1 << 20
 
 SUPPORTED_FORMATS = ("jpeg", "png", "tiff", "webp", "bmp", "pdf")
 _SUPPORTED_TEXT = "JPEG, PNG, TIFF, WebP, BMP or PDF"
@@ -102,7 +110,7 @@ def _describe_unknown(data: bytes) -> str:
 
 
 def load_document(source: Source, limits: LoadLimits | None = None, name: str | None = None) -> Document:
-    """Load `source` (a path or the file's bytes) into a Document with one Page per page.
+    """Load `source` (a path, the file's bytes or a binary stream) into a Document with one Page per page.
 
     `name` is what errors and `Document.source` call the input (defaults to the
     path; bytes without a name are called "<bytes>" in messages).
@@ -120,7 +128,7 @@ def load_document(source: Source, limits: LoadLimits | None = None, name: str | 
         pages = _load_pdf(data, limits, label)
     else:
         pages = _load_raster(data, fmt, limits, label)
-    doc = Document(source=name if name is not None else (None if isinstance(source, bytes) else str(source)))
+    doc = Document(source=name if name is not None else (str(source) if isinstance(source, (str, Path)) else None))
     doc.meta["input_format"] = fmt
     for page, words in pages:
         doc.pages.append(page)
@@ -131,6 +139,55 @@ def load_document(source: Source, limits: LoadLimits | None = None, name: str | 
     return doc
 
 
+def read_limited(stream: IO[bytes], limit: int, label: str) -> bytes:
+    """Read `stream` to its end, but never more than `limit` + 1 bytes.
+
+    One byte over the limit is enough to know the input is too large, so a
+    device or pipe that never ends (/dev/zero, `yes |`) is refused after reading
+    `limit` + 1 bytes instead of filling the memory. Raises FileTooLargeError.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(min(READ_CHUNK_BYTES, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        chunks.clear()
+        raise FileTooLargeError(
+            f"the input is larger than the limit of {limit / 1e6:.1f} MB (reading stopped there); "
+            "send a smaller scan (receipts read well at 200-300 dpi) or raise LoadLimits.max_bytes",
+            source=label,
+        )
+    return b"".join(chunks)
+
+
+def _read_path(path: Path, limits: LoadLimits, label: str) -> bytes:
+    if path.is_symlink() and not path.exists():
+        # exists() follows the link: a dangling link or a loop of links leads nowhere.
+        raise InputNotFoundError(
+            "this is a symbolic link that leads nowhere (its target is missing, or links point at each other in a loop); fix or remove the link",
+            source=label,
+        )
+    if not path.exists():
+        raise InputNotFoundError("no such file; check the path (and quote names with spaces)", source=label)
+    if path.is_dir():
+        raise InputError("this is a folder, not a file; pass the image or PDF files inside it", source=label)
+    try:
+        with open(path, "rb", buffering=0) as f:
+            st = os.fstat(f.fileno())
+            # A regular file says its size up front; devices and pipes do not and are read with the cap.
+            if stat.S_ISREG(st.st_mode) and st.st_size > limits.max_bytes:
+                raise FileTooLargeError(_too_many_bytes(st.st_size, limits), source=label)
+            return read_limited(f, limits.max_bytes, label)  # type: ignore[arg-type]
+    except PermissionError as exc:
+        raise InputError("permission denied; make the file readable for this user", source=label) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc}); check the path and the disk", source=label) from exc
+
+
 def _read_source(source: Source, limits: LoadLimits, name: str | None) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -138,21 +195,15 @@ def _read_source(source: Source, limits: LoadLimits, name: str | None) -> tuple[
     elif isinstance(source, (str, Path)):
         path = Path(source)
         label = name or str(path)
-        if not path.exists():
-            raise InputNotFoundError("no such file; check the path (and quote names with spaces)", source=label)
-        if path.is_dir():
-            raise InputError("this is a folder, not a file; pass the image or PDF files inside it", source=label)
+        data = _read_path(path, limits, label)
+    elif hasattr(source, "read"):
+        label = name or "<stream>"
         try:
-            size = path.stat().st_size
-            if size > limits.max_bytes:
-                raise FileTooLargeError(_too_many_bytes(size, limits), source=label)
-            data = path.read_bytes()
-        except PermissionError as exc:
-            raise InputError("permission denied; make the file readable for this user", source=label) from exc
+            data = read_limited(source, limits.max_bytes, label)
         except OSError as exc:
-            raise InputError(f"cannot read the file ({exc.strerror or exc}); check the path and the disk", source=label) from exc
+            raise InputError(f"cannot read the input ({exc.strerror or exc})", source=label) from exc
     else:
-        raise InputError(f"expected a file path or bytes, got {type(source).__name__}", source=name)
+        raise InputError(f"expected a file path, bytes or a binary stream, got {type(source).__name__}", source=name)
     if not data:
         raise EmptyInputError("the file is empty (0 bytes); it was probably cut off while copying or uploading, send it again", source=label)
     if len(data) > limits.max_bytes:
@@ -172,6 +223,22 @@ def _too_many_pixels(width: int, height: int, limits: LoadLimits) -> str:
         f"the image is {width}x{height} = {width * height / 1e6:.1f} megapixels, more than the limit of "
         f"{limits.max_pixels / 1e6:.1f} megapixels (a guard against decompression bombs); "
         "scale it down or raise LoadLimits.max_pixels"
+    )
+
+
+def _bomb_message(exc: Exception, limits: LoadLimits) -> str:
+    """Our pixel-limit message for Pillow's DecompressionBombError.
+
+    Pillow refuses, at open time, images over twice its own threshold (about
+    179 megapixels by default) before we can read the size, and its message
+    ("could be decompression bomb DOS attack") names its threshold, not ours.
+    The user should hear the same limit as for any other image that is too big.
+    """
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(found.group(1)) / 1e6:.1f} megapixels, " if found else ""
+    return (
+        f"the image is {size}more than the limit of {limits.max_pixels / 1e6:.1f} megapixels "
+        "(a guard against decompression bombs); scale it down or raise LoadLimits.max_pixels"
     )
 
 
@@ -236,7 +303,7 @@ def _load_raster(data: bytes, fmt: str, limits: LoadLimits, label: str) -> list[
         try:
             img = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
-            raise ImageTooLargeError(f"{exc}; scale it down or raise LoadLimits.max_pixels", source=label) from exc
+            raise ImageTooLargeError(_bomb_message(exc, limits), source=label) from exc
         except UnidentifiedImageError as exc:
             raise CorruptInputError(
                 f"it starts like a {fmt.upper()} file but cannot be decoded; it is damaged, re-export or re-scan it",
@@ -251,8 +318,7 @@ def _load_raster(data: bytes, fmt: str, limits: LoadLimits, label: str) -> list[
             raise CorruptInputError(f"the {fmt.upper()} data is damaged ({exc}); re-export or re-scan it", source=label) from exc
         if n_frames > limits.max_pages:
             raise TooManyPagesError(
-                f"the TIFF has {n_frames} pages, more than the limit of {limits.max_pages}; "
-                "split it into one file per receipt or raise LoadLimits.max_pages",
+                f"the TIFF has {n_frames} pages, more than the limit of {limits.max_pages}; split it into one file per receipt or raise LoadLimits.max_pages",
                 source=label,
             )
         pages: list[tuple[Page, list[OcrWord]]] = []
@@ -268,12 +334,11 @@ def _load_raster(data: bytes, fmt: str, limits: LoadLimits, label: str) -> list[
             except InputError:
                 raise
             except Image.DecompressionBombError as exc:
-                raise ImageTooLargeError(f"{exc}; scale it down or raise LoadLimits.max_pixels", source=label) from exc
+                raise ImageTooLargeError(_bomb_message(exc, limits), source=label) from exc
             except _DAMAGED_IMAGE_ERRORS as exc:
                 where = f"page {index + 1} of the " if n_frames > 1 else "the "
                 raise CorruptInputError(
-                    f"{where}{fmt.upper()} image is truncated or damaged ({exc}); the file was probably cut off, "
-                    "copy or upload it again",
+                    f"{where}{fmt.upper()} image is truncated or damaged ({exc}); the file was probably cut off, copy or upload it again",
                     source=label,
                 ) from exc
             pages.append((Page(index=index, width=rgb.width, height=rgb.height, image=rgb), []))
@@ -316,8 +381,7 @@ def _load_pdf(data: bytes, limits: LoadLimits, label: str) -> list[tuple[Page, l
             raise EmptyInputError("the PDF has no pages", source=label)
         if n_pages > limits.max_pages:
             raise TooManyPagesError(
-                f"the PDF has {n_pages} pages, more than the limit of {limits.max_pages}; "
-                "split it into one file per receipt or raise LoadLimits.max_pages",
+                f"the PDF has {n_pages} pages, more than the limit of {limits.max_pages}; split it into one file per receipt or raise LoadLimits.max_pages",
                 source=label,
             )
         pages = []
@@ -325,9 +389,7 @@ def _load_pdf(data: bytes, limits: LoadLimits, label: str) -> list[tuple[Page, l
             try:
                 pages.append(_load_pdf_page(pdf[index], index, limits, label))
             except pdfium.PdfiumError as exc:
-                raise CorruptInputError(
-                    f"page {index + 1} of the PDF cannot be rendered ({exc}); re-export or re-download it", source=label
-                ) from exc
+                raise CorruptInputError(f"page {index + 1} of the PDF cannot be rendered ({exc}); re-export or re-download it", source=label) from exc
         return pages
     finally:
         pdf.close()

@@ -7,13 +7,14 @@ See the package docstring (`tillroll.batch.sinks`) for the promises each sink ke
 from __future__ import annotations
 
 import os
+import stat
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ...errors import ConfigError
+from ...errors import BatchError, ConfigError
 
 FORMATS = ("jsonl", "csv", "parquet")
 _SUFFIX_TO_FORMAT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -78,12 +79,50 @@ class Sink(ABC):
         self.close()
 
 
+# ---- ownership: never write over a file tillroll did not create --------------------
+
+
+def _not_ours(path: Path, why: str) -> str:
+    return (
+        f"{path} already exists and was not written by tillroll batch ({why}); tillroll never writes over "
+        "a file it did not create: choose another --out, or move that file away"
+    )
+
+
+def claim_file(path: Path, signature: bytes, what: str) -> None:
+    """Refuse an existing `path` unless tillroll wrote it, before anything touches it.
+
+    tillroll's result files start with a fixed `signature` (the CSV header, or
+    '{"source": ' for JSON Lines), so a user's own file of the same name, whatever
+    its extension, is recognised and left alone. An empty file holds nothing to
+    lose; a file shorter than the signature but matching it is one whose first
+    write was cut off by a crash.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if path.is_dir():
+        raise BatchError(f"{path} is a folder; --out must name a file for {what} output")
+    if not stat.S_ISREG(info.st_mode):
+        raise BatchError(f"{path} is not a regular file (a device, pipe or socket); --out must name a file for {what} output")
+    if info.st_size == 0:
+        return
+    with open(path, "rb") as f:
+        head = f.read(len(signature))
+    if head != signature and not (len(head) < len(signature) and signature.startswith(head)):
+        raise BatchError(_not_ours(path, f"it does not start the way tillroll's {what} results do"))
+
 
 # ---- shared helpers for append-only text files --------------------------------------
 
 
-def _truncate_torn_tail(path: Path, terminator: bytes) -> int:
-    """Cut anything after the last complete record (a write torn by a crash); return the new size."""
+def _truncate_torn_tail(path: Path, terminator: bytes, accept_tail: Callable[[bytes], bool] | None = None) -> int:
+    """Cut anything after the last complete record (a write torn by a crash); return the new size.
+
+    `accept_tail(first bytes of the tail)` must agree that the tail is a torn record of
+    ours; otherwise nothing is cut and a BatchError says whose file this seems to be.
+    """
     size = path.stat().st_size
     if size == 0:
         return 0
@@ -102,11 +141,16 @@ def _truncate_torn_tail(path: Path, terminator: bytes) -> int:
             idx = chunk.rfind(terminator)
             if idx >= 0:
                 keep = start + idx + len(terminator)
-                f.truncate(keep)
-                return keep
+                break
             end = start + len(terminator) - 1 if start > 0 else 0
-        f.truncate(0)
-        return 0
+        else:
+            keep = 0
+        if accept_tail is not None:
+            f.seek(keep)
+            if not accept_tail(f.read(64)):
+                raise BatchError(_not_ours(path, "its last line is not a tillroll record cut off by a crash"))
+        f.truncate(keep)
+        return keep
 
 
 class _AppendFile:
@@ -146,4 +190,3 @@ def _rewrite_atomically(path: Path, data_chunks: Iterable[bytes]) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-

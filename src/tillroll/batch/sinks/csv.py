@@ -11,7 +11,7 @@ from typing import Any
 
 from ...errors import BatchError
 from ...labels import FIELD_NAMES, LINE_ITEM_FIELDS
-from .base import Sink, _AppendFile, _rewrite_atomically, _truncate_torn_tail
+from .base import Sink, _AppendFile, _rewrite_atomically, _truncate_torn_tail, claim_file
 
 # A CSV record ends with "\r\n" and values never contain "\r" (it is replaced), so
 # the last "\r\n" in a file always ends a complete row, even when values hold "\n".
@@ -101,6 +101,9 @@ class CsvSink(Sink):
         return [self.path, self.items_path]
 
     def open(self) -> dict[str, bool]:
+        # Both files are checked before either is touched.
+        claim_file(self.path, _csv_rows_bytes([CSV_COLUMNS]), "CSV")
+        claim_file(self.items_path, _csv_rows_bytes([LINE_ITEM_COLUMNS]), "CSV line-item")
         done: dict[str, bool] = {}
         if self.path.exists():
             done = {row["source"]: row["status"] == "ok" for row in _read_csv(self.path, CSV_COLUMNS)}
@@ -149,4 +152,3 @@ def iter_csv(path: str | Path) -> Iterator[dict[str, str]]:
     """Rows of a CSV result file (main file or line-items file) as dicts of strings."""
     with open(path, encoding="utf-8", newline="") as f:
         yield from csv.DictReader(f)
-

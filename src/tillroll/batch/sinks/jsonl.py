@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BatchError
-from .base import Sink, _AppendFile, _rewrite_atomically, _truncate_torn_tail, ordered_record
+from .base import Sink, _AppendFile, _rewrite_atomically, _truncate_torn_tail, claim_file, ordered_record
 
 _SOURCE_PREFIX = b'{"source": '
 _ERROR_AFTER_SOURCE = re.compile(rb'\s*,\s*"error"\s*:')
@@ -29,10 +29,17 @@ def _scan_jsonl_line(line: bytes, where: str) -> tuple[str, bool]:
     try:
         record = json.loads(line)
     except ValueError as exc:
-        raise BatchError(f"{where} is not a JSON record ({exc}); this file was not written by tillroll batch or was edited; fix or remove that line, or choose another --out") from exc
+        raise BatchError(
+            f"{where} is not a JSON record ({exc}); this file was not written by tillroll batch or was edited; fix or remove that line, or choose another --out"
+        ) from exc
     if not isinstance(record, dict) or not isinstance(record.get("source"), str):
         raise BatchError(f"{where} has no 'source'; this file was not written by tillroll batch; choose another --out")
     return record["source"], "error" not in record
+
+
+def _torn_record(head: bytes) -> bool:
+    """True when a tail without a newline is the start of one of our records (or nothing)."""
+    return not head.strip() or head.startswith(_SOURCE_PREFIX) or _SOURCE_PREFIX.startswith(head)
 
 
 def iter_jsonl(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -50,10 +57,9 @@ class JsonlSink(Sink):
 
     def open(self) -> dict[str, bool]:
         done: dict[str, bool] = {}
+        claim_file(self.path, _SOURCE_PREFIX, "JSON Lines")
         if self.path.exists():
-            if self.path.is_dir():
-                raise BatchError(f"{self.path} is a folder; --out must name a file for JSON Lines output")
-            _truncate_torn_tail(self.path, b"\n")
+            _truncate_torn_tail(self.path, b"\n", accept_tail=_torn_record)
             with open(self.path, "rb") as f:
                 for number, line in enumerate(f, start=1):
                     if line.strip():
@@ -82,4 +88,3 @@ class JsonlSink(Sink):
 
     def close(self) -> None:
         self._file.close()
-

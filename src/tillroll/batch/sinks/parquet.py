@@ -15,6 +15,11 @@ from .base import Sink
 from .jsonl import JsonlSink, iter_jsonl
 
 PENDING_LOG = "_pending.jsonl"
+# An empty file tillroll puts in every Parquet folder it creates: a folder holding
+# other files and no marker is someone else's, and is refused. Readers skip "_" files.
+MARKER = "_tillroll_batch"
+# What a crash can leave half-written: a part, or the log while it was rewritten.
+_TMP_RE = re.compile(r"^(part-\d{5,}\.parquet|_pending\.jsonl\.rewrite)\.tmp$")
 _PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
@@ -191,9 +196,12 @@ class ParquetSink(Sink):
         self._schema = parquet_schema()
         if self.path.exists() and not self.path.is_dir():
             raise BatchError(f"{self.path} is a file; Parquet output is written as a folder of parts: choose a new --out name or remove the file")
+        self._claim_folder()
         self.path.mkdir(parents=True, exist_ok=True)
-        for leftover in self.path.glob("*.tmp"):  # a part being written when a crash hit
-            leftover.unlink()
+        (self.path / MARKER).touch()
+        for leftover in self.path.iterdir():  # a part or log rewrite in progress when a crash hit
+            if _TMP_RE.match(leftover.name):
+                leftover.unlink()
         done: dict[str, bool] = {}
         parts = _parts(self.path)
         for part in parts:
@@ -210,6 +218,22 @@ class ParquetSink(Sink):
         for record in self._buffer:
             done[record["source"]] = "error" not in record
         return done
+
+    def _claim_folder(self) -> None:
+        """Refuse an existing folder that tillroll did not create (see `MARKER`), before touching it."""
+        if not self.path.is_dir():
+            return
+        names = [p.name for p in self.path.iterdir()]
+        if not names or MARKER in names:
+            return
+        # A folder from before the marker existed: only tillroll's own file names in it.
+        foreign = [n for n in names if not (_PART_RE.match(n) or _TMP_RE.match(n) or n == PENDING_LOG)]
+        if foreign:
+            raise BatchError(
+                f"{self.path} already exists and was not written by tillroll batch (it holds {foreign[0]!r} and no "
+                f"{MARKER} marker); tillroll never writes into a folder it did not create: choose another --out, "
+                "or move that folder away"
+            )
 
     def write(self, record: dict[str, Any]) -> None:
         self.log.write(record)
@@ -262,4 +286,3 @@ class ParquetSink(Sink):
 
     def owned_paths(self) -> list[Path]:
         return [self.path]
-

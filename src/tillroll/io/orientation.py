@@ -1,0 +1,280 @@
+"""Page orientation: turn a receipt photographed sideways or upside down upright before OCR.
+
+People photograph receipts in every orientation, and an OCR engine fed a page
+turned by 90 degrees reads tall, narrow "lines" it cannot recognise (the sample
+receipt turned 90 degrees gave 3 of 9 fields). Upside-down pages are read line
+by line (RapidOCR's line classifier flips each line), but the lines come out in
+reverse order and the layout the classifier relies on is mirrored.
+
+How the angle is found (cheap enough to run on every page, see
+docs/benchmarks.md "Page orientation"):
+
+1. **Box geometry.** RapidOCR's text *detector* runs on the page scaled down to
+   about `DETECT_PIXELS` pixels (more when that finds too few lines). Text lines are much longer than they
+   are tall, so the direction of the long sides of the detected boxes says
+   whether the lines run across the page (0 or 180 degrees) or along it (90 or
+   270 degrees).
+2. **Line classifier vote.** Up to `VOTE_LINES` of the longest lines are cut out
+   of the full-resolution page (lines that run along the page are first turned
+   a quarter clockwise) and RapidOCR's 0/180 text-line classifier votes on them,
+   each vote weighted by its confidence. One line can fool the classifier (a
+   barcode, a logo); a dozen rarely do.
+
+The page is turned only when the evidence is clear (`MIN_VERTICAL_SHARE`,
+`MIN_FLIP_SHARE`); an unclear page is left as loaded, because turning an upright
+receipt costs more than leaving a turned one.
+
+`Page.rotation` records the clockwise quarter turns applied (0, 90, 180, 270);
+word boxes then refer to the turned image and `box_to_original` maps them back
+to the pixels of the image as loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..config import PipelineConfig
+from ..document import Box, Document
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    from PIL import Image
+
+ROTATIONS = (0, 90, 180, 270)
+# The detector sees the page scaled down to about this many pixels: receipt lines
+# stay a few pixels tall, which is all the geometry needs, and detection costs
+# well under a tenth of the OCR's own full-size pass (time grows with the area).
+DETECT_PIXELS = 160_000
+# A page with fewer lines than this at that size (small print on a large photo) is
+# looked at again with this many times the pixels.
+RETRY_BELOW_LINES, RETRY_PIXEL_FACTOR = 8, 2.5
+# ...and never more than this on its longer side (the detector works in multiples of 32).
+DETECT_MAX_SIDE = 4096
+# Lines shorter than this many times their height are not counted (stamps, single digits).
+MIN_LINE_ASPECT = 2.0
+# Share of line length that must run along the page to call it turned by a quarter.
+MIN_VERTICAL_SHARE = 0.65
+# Lines the classifier votes on, longest first.
+VOTE_LINES = 12
+# Weighted share of "upside down" votes needed to turn a page by 180 degrees.
+MIN_FLIP_SHARE = 0.65
+# Too few lines to judge: leave the page alone.
+MIN_LINES = 3
+
+
+@dataclass
+class Orientation:
+    """What was measured on one page: `rotation` is the clockwise turn that makes it upright."""
+
+    rotation: int = 0
+    lines: int = 0
+    vertical_share: float = 0.0
+    flip_share: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rotation": self.rotation, "lines": self.lines, "vertical_share": round(self.vertical_share, 3)}
+        if self.flip_share is not None:
+            out["flip_share"] = round(self.flip_share, 3)
+        return out
+
+
+class _Models:
+    """RapidOCR's detector (downscaled) and line classifier, loaded once per process."""
+
+    _lock = threading.Lock()
+    _instance: _Models | None = None
+
+    def __init__(self) -> None:
+        from rapidocr import RapidOCR
+
+        threads = int(os.environ.get("TILLROLL_OCR_THREADS", "0")) or None
+        params: dict[str, Any] = {
+            "Global.log_level": "warning",
+            "Det.limit_side_len": DETECT_MAX_SIDE,
+            "Det.limit_type": "max",
+        }
+        if threads:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
+            params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+        ocr = RapidOCR(params=params)
+        self.det = ocr._load_det_model()
+        self.cls = ocr._load_cls_model()
+
+    @classmethod
+    def get(cls) -> _Models:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+
+def _line_direction(quad: np.ndarray) -> tuple[float, float, bool]:
+    """(long side, short side, runs vertically) of a detected text quad."""
+    import numpy as np
+
+    a = float(np.linalg.norm(quad[1] - quad[0]))  # the detector's "top" edge
+    b = float(np.linalg.norm(quad[3] - quad[0]))
+    if a >= b:
+        dx, dy = quad[1] - quad[0]
+        return a, b, abs(float(dy)) > abs(float(dx))
+    dx, dy = quad[3] - quad[0]
+    return b, a, abs(float(dy)) > abs(float(dx))
+
+
+def _crop(rgb: np.ndarray, quad: np.ndarray, vertical: bool) -> np.ndarray | None:
+    """The line's pixels as an axis-aligned strip; a vertical line is turned a quarter clockwise."""
+    import numpy as np
+
+    h, w = rgb.shape[:2]
+    x0, y0 = (int(max(0, np.floor(v))) for v in quad.min(axis=0))
+    x1, y1 = int(min(w, np.ceil(quad[:, 0].max()))), int(min(h, np.ceil(quad[:, 1].max())))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    crop = rgb[y0:y1, x0:x1]
+    if vertical:
+        crop = np.rot90(crop, k=-1)  # clockwise
+    return np.ascontiguousarray(crop)
+
+
+def _detect_lines(models: _Models, bgr: np.ndarray, pixels: int) -> list[tuple[float, bool, np.ndarray]]:
+    """(length, runs vertically, quad in full-size pixels) of the text lines found at about `pixels` pixels."""
+    import cv2
+    import numpy as np
+
+    h, w = bgr.shape[:2]
+    scale = min(1.0, (pixels / float(h * w)) ** 0.5)
+    small = cv2.resize(bgr, (max(32, round(w * scale)), max(32, round(h * scale))), interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    found = models.det(small)
+    quads = [] if found.boxes is None else list(found.boxes)
+    back = np.array([w / small.shape[1], h / small.shape[0]], dtype=np.float32)
+    lines: list[tuple[float, bool, np.ndarray]] = []
+    for quad in quads:
+        q = np.asarray(quad, dtype=np.float32).reshape(4, 2) * back
+        long_side, short_side, vertical = _line_direction(q)
+        if short_side > 0 and long_side / short_side >= MIN_LINE_ASPECT:
+            lines.append((long_side, vertical, q))
+    return lines
+
+
+def detect_orientation(image: Image.Image) -> Orientation:
+    """Measure the clockwise quarter turn (0, 90, 180 or 270) that makes `image`'s text upright."""
+    import numpy as np
+
+    rgb = np.asarray(image.convert("RGB"))
+    if min(rgb.shape[:2]) < 32:
+        return Orientation()
+    models = _Models.get()
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # RapidOCR wants BGR
+    lines = _detect_lines(models, bgr, DETECT_PIXELS)
+    if len(lines) < RETRY_BELOW_LINES and bgr.shape[0] * bgr.shape[1] > DETECT_PIXELS:
+        lines = max(lines, _detect_lines(models, bgr, int(DETECT_PIXELS * RETRY_PIXEL_FACTOR)), key=len)
+    result = Orientation(lines=len(lines))
+    if len(lines) < MIN_LINES:
+        return result
+    total = sum(length for length, _, _ in lines)
+    result.vertical_share = sum(length for length, vertical, _ in lines if vertical) / total
+    if result.vertical_share >= MIN_VERTICAL_SHARE:
+        vertical = True
+    elif result.vertical_share <= 1.0 - MIN_VERTICAL_SHARE:
+        vertical = False
+    else:
+        result.details["unclear"] = "lines run both ways"
+        return result
+    chosen = sorted((line for line in lines if line[1] == vertical), key=lambda line: -line[0])[:VOTE_LINES]
+    crops = [c for c in (_crop(bgr, q, vertical) for _, _, q in chosen) if c is not None]
+    if len(crops) < MIN_LINES:
+        return result
+    votes = models.cls(crops).cls_res or []
+    upside = sum(score for label, score in votes if "180" in str(label))
+    upright = sum(score for label, score in votes if "180" not in str(label) and label != "")
+    if upside + upright <= 0:
+        return result
+    result.flip_share = float(upside / (upside + upright))
+    if vertical:
+        # Turned a quarter clockwise, an upright strip means the page needs that same
+        # quarter turn; an upside-down one means the opposite quarter (270).
+        result.rotation = 270 if result.flip_share >= 0.5 else 90
+    elif result.flip_share >= MIN_FLIP_SHARE:
+        result.rotation = 180
+    return result
+
+
+def rotate_image(image: Image.Image, rotation: int) -> Image.Image:
+    """`image` turned clockwise by `rotation` degrees (a multiple of 90), exactly (no resampling)."""
+    from PIL import Image as PILImage
+
+    steps = {
+        0: None,
+        90: PILImage.Transpose.ROTATE_270,  # PIL counts counter-clockwise
+        180: PILImage.Transpose.ROTATE_180,
+        270: PILImage.Transpose.ROTATE_90,
+    }
+    if rotation not in steps:
+        raise ValueError(f"rotation must be one of {ROTATIONS}, not {rotation}")
+    step = steps[rotation]
+    return image if step is None else image.transpose(step)
+
+
+def box_to_original(box: Box, rotation: int, width: int, height: int) -> Box:
+    """Map a box on the turned page (`width` x `height`, as OCR'd) back to the image as loaded."""
+    x0, y0, x1, y1 = box
+    if rotation == 0:
+        return box
+    if rotation == 180:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if rotation == 90:
+        # turned clockwise: a loaded point (x, y) went to (H_loaded - y, x); H_loaded == width here
+        return (y0, width - x1, y1, width - x0)
+    if rotation == 270:
+        # turned counter-clockwise: (x, y) went to (y, W_loaded - x); W_loaded == height here
+        return (height - y1, x0, height - y0, x1)
+    raise ValueError(f"rotation must be one of {ROTATIONS}, not {rotation}")
+
+
+def box_from_original(box: Box, rotation: int, width: int, height: int) -> Box:
+    """Map a box on the image as loaded (`width` x `height`) onto the page turned by `rotation`."""
+    x0, y0, x1, y1 = box
+    if rotation == 0:
+        return box
+    if rotation == 180:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if rotation == 90:
+        return (height - y1, x0, height - y0, x1)
+    if rotation == 270:
+        return (y0, width - x1, y1, width - x0)
+    raise ValueError(f"rotation must be one of {ROTATIONS}, not {rotation}")
+
+
+class OrientStage:
+    """Turns each OCR'd page upright before OCR (`orientation="auto"`, the default)."""
+
+    name = "orient"
+
+    def __init__(self, config: PipelineConfig) -> None:
+        # The static engine replays words recorded on the image as loaded, so turning
+        # the page would detach them from their boxes.
+        self.enabled = getattr(config, "orientation", "auto") == "auto" and config.ocr != "static"
+
+    def __call__(self, doc: Document) -> Document:
+        if not self.enabled:
+            return doc
+        measured: dict[str, Any] = {}
+        for page in doc.pages:
+            # Pages with words from a PDF text layer keep their image: the boxes refer to it.
+            if page.image is None or page.text_source != "ocr" or any(w.page == page.index for w in doc.words):
+                continue
+            found = detect_orientation(page.image)
+            measured[str(page.index)] = found.to_dict()
+            if found.rotation:
+                page.image = rotate_image(page.image, found.rotation)
+                page.width, page.height = page.image.size
+                page.rotation = found.rotation
+                page.coordinates = "preprocessed"
+                page.preprocess = [*page.preprocess, "rotate"]
+        if measured:
+            doc.meta["orientation"] = measured
+        return doc
