@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
 from ..document import Document
 
@@ -44,3 +45,45 @@ def render(doc: Document, fmt: str, original: bytes | None = None) -> bytes:
             )
         return facturx_pdf(original, export_cii(doc))
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+class FolderExporter:
+    """Writes one file per successful batch record into `folder` (`tillroll batch --export`).
+
+    A record that lacks a mandatory business term is not written; its message is kept in
+    `refused` so the batch summary can name them. Error records are skipped: they have no document.
+    """
+
+    def __init__(self, folder: Path, fmt: str) -> None:
+        if fmt not in FORMATS or fmt == "json":
+            raise ValueError(f"export format must be one of {', '.join(f for f in FORMATS if f != 'json')}")
+        self.folder, self.fmt = folder, fmt
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.written = 0
+        self.refused: list[str] = []
+        self._used: set[str] = set()
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        from ..errors import TillrollError
+
+        if "error" in record:
+            return
+        source = str(record.get("source") or "document")
+        try:
+            doc = Document.from_dict(record)
+            original = Path(source).read_bytes() if self.fmt == "facturx" else None
+            data = render(doc, self.fmt, original)
+        except TillrollError as exc:
+            self.refused.append(f"{source}: {exc.message}")
+            return
+        except OSError as exc:
+            self.refused.append(f"{source}: cannot read the original again ({exc.strerror or exc})")
+            return
+        stem = Path(source).stem or "document"
+        candidate, n = stem, 1
+        while candidate in self._used:  # a.pdf and b/a.pdf become a and a-2
+            n += 1
+            candidate = f"{stem}-{n}"
+        self._used.add(candidate)
+        (self.folder / f"{candidate}{SUFFIX[self.fmt]}").write_bytes(data)
+        self.written += 1
