@@ -17,10 +17,10 @@ from pathlib import Path
 
 from ...document import Document
 from ...errors import DataError
-from ...labels import LABEL_TO_ID, LABELS
+from ...labels import ALL_FIELD_NAMES, FIELD_NAMES, LABEL_TO_ID, LABELS
 from .base import Example
 
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".pdf")
 
 
 def _image_for(json_path: Path, doc: Document) -> Path:
@@ -55,7 +55,16 @@ def read_example(json_path: Path) -> Example:
     doc.meta.update({"dataset": "annotated", "id": json_path.stem})
     declared = data.get("meta", {}).get("annotated_labels")
     annotated = frozenset(declared) if declared else frozenset(LABELS)
-    return Example(id=json_path.stem, dataset="annotated", image_path=image_path, reference=doc, annotated_labels=annotated)
+    # Which fields the reference speaks for: declared in meta (the invoice generator names
+    # every schema field), else the receipt fields, plus the invoice ones for an invoice.
+    declared_fields = data.get("meta", {}).get("annotated_fields")
+    if declared_fields:
+        fields = frozenset(declared_fields)
+    elif doc.document_type != "receipt":
+        fields = frozenset(ALL_FIELD_NAMES)
+    else:
+        fields = frozenset(FIELD_NAMES)
+    return Example(id=json_path.stem, dataset="annotated", image_path=image_path, reference=doc, annotated_labels=annotated, annotated_fields=fields)
 
 
 def iter_annotated(path: str | Path, keep: Callable[[str], bool] = lambda doc_id: True) -> Iterator[Example]:

@@ -1,0 +1,1 @@
+"""Synthetic A4 invoices and credit notes with perfect labels (`tillroll synth --kind invoice`); see docs/synth.md."""
