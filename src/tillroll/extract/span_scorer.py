@@ -261,7 +261,9 @@ class SpanScorer:
         return sum(self.contributions(field_name, features))
 
 
-def fit_conditional_logit(groups: Sequence[tuple[Sequence[Sequence[float]], Sequence[bool]]], l2: float, steps: int = 400) -> tuple[list[float], list[float], list[float]]:
+def fit_conditional_logit(
+    groups: Sequence[tuple[Sequence[Sequence[float]], Sequence[bool]]], l2: float, steps: int = 400
+) -> tuple[list[float], list[float], list[float]]:
     """Weights maximising sum over groups of log P(a right candidate), P a softmax of scores over the group.
 
     Groups with no right candidate teach nothing and are skipped. Features are
@@ -356,6 +358,8 @@ class SpanScorerStage:
         return str(self._assembler._canonical({field_name: value})[field_name])
 
     def __call__(self, doc: Document) -> Document:
+        if self.config is not None and not getattr(self.config, "span_scorer", True):
+            return doc  # switched off: the rules' spans stand
         page = _Page.of(doc)
         notes: dict[str, Any] = {}
         for field_name in SCORED_FIELDS:
@@ -409,8 +413,6 @@ def training_groups(docs: Iterable[tuple[Document, dict[str, Field]]], field_nam
         cands = candidates(doc, field_name, rule_field)
         if not cands:
             continue
-        right = [
-            matches(g.value, rule_field.value if (c.from_rules and rule_field is not None) else _value_of(c.words, field_name)) for c in cands
-        ]
+        right = [matches(g.value, rule_field.value if (c.from_rules and rule_field is not None) else _value_of(c.words, field_name)) for c in cands]
         groups.append(([c.features for c in cands], right))
     return groups
