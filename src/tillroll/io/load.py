@@ -181,7 +181,7 @@ def _read_path(path: Path, limits: LoadLimits, label: str) -> bytes:
             # A regular file says its size up front; devices and pipes do not and are read with the cap.
             if stat.S_ISREG(st.st_mode) and st.st_size > limits.max_bytes:
                 raise FileTooLargeError(_too_many_bytes(st.st_size, limits), source=label)
-            return read_limited(f, limits.max_bytes, label)  # type: ignore[arg-type]
+            return read_limited(f, limits.max_bytes, label)
     except PermissionError as exc:
         raise InputError("permission denied; make the file readable for this user", source=label) from exc
     except OSError as exc:

@@ -101,8 +101,8 @@ class _Models:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
             params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
         ocr = RapidOCR(params=params)
-        self.det = ocr._load_det_model()
-        self.cls = ocr._load_cls_model()
+        self.det = ocr._load_det_model()  # type: ignore[no-untyped-call]
+        self.cls = ocr._load_cls_model()  # type: ignore[no-untyped-call]
 
     @classmethod
     def get(cls) -> _Models:

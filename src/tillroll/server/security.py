@@ -109,7 +109,7 @@ class GuardMiddleware:
 
         async def limited_receive() -> dict[str, Any]:
             nonlocal received, too_large
-            message = await receive()
+            message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:

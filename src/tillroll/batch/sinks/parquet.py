@@ -64,6 +64,8 @@ def parquet_schema() -> Any:
                             ("text_source", pa.string()),
                             ("dpi", pa.float64()),
                             ("preprocess", pa.list_(pa.string())),
+                            # clockwise turn applied before OCR (tillroll.io.orientation); absent when 0
+                            ("rotation", pa.int32()),
                         ]
                     )
                 ),
