@@ -119,7 +119,7 @@ def main() -> None:
             doc = st(doc)
         rules_ms.append((time.perf_counter() - t0) * 1000)
         country = doc.meta.get("country")
-        fields = [f for f in (args.fields.split(",") if args.fields else gold.keys())]
+        fields = list(args.fields.split(",") if args.fields else gold.keys())
         for f in fields:
             g = gold.get(f)
             p = doc.fields.get(f)

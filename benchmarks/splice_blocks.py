@@ -22,7 +22,7 @@ def splice(text: str, blocks: dict[str, str]) -> tuple[str, list[str]]:
         pattern = re.compile(rf"(<!-- generated:{re.escape(name)} -->\n)(.*?)(<!-- /generated:{re.escape(name)} -->)", re.S)
         if pattern.search(text):
             body = body.rstrip("\n") + "\n"
-            text = pattern.sub(lambda m: m.group(1) + body + m.group(3), text)
+            text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(3), text)
             filled.append(name)
     return text, filled
 

@@ -56,7 +56,7 @@ def main() -> None:
     # One thread per process: run several shards side by side to use more cores.
     engine = CachedEngine(get_engine(args.engine, **({"threads": 1} if args.engine.startswith("rapidocr") else {})))
     t0 = time.time()
-    for i, (doc_id, path) in enumerate(items, 1):
+    for i, (_doc_id, path) in enumerate(items, 1):
         image = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
         engine.read(image)
         if i % 20 == 0 or i == len(items):

@@ -22,7 +22,7 @@ DATA = Path(__file__).resolve().parent / "data" / "datasets"
 def _draw(path: Path, size: tuple[int, int], items: list[tuple[str, tuple[float, float, float, float]]]) -> None:
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
-    for text, (x0, y0, x1, y1) in items:
+    for text, (x0, y0, _x1, y1) in items:
         f = font(max(8, int((y1 - y0) * 0.8)))
         draw.text((x0, y0), text, fill="black", font=f)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ def test_batch_bad_inputs_in_csv_and_retry_failed(mixed_folder: Path, tmp_path: 
     finally:
         (mixed_folder / "empty.jpg").write_bytes(b"")
     assert retried.returncode == 1  # the other bad files still fail
-    rows_after = [r for r in iter_csv(out)]
+    rows_after = list(iter_csv(out))
     assert len(rows_after) == len(rows)
     fixed = next(r for r in rows_after if r["source"].endswith("empty.jpg"))
     assert fixed["status"] == "ok" and fixed["words"] == "2"

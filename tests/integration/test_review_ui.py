@@ -133,7 +133,7 @@ def test_review_ui_keyboard_navigation_fields_and_approve(server: tuple[str, Rev
     total_key = "1234567890-="[LABELS.index("total")]
     page.keyboard.press(total_key)
     page.keyboard.press("u")  # undo: back to unlabelled
-    assert page.locator(f".box[data-word-id='0']").get_attribute("data-label") == ""
+    assert page.locator(".box[data-word-id='0']").get_attribute("data-label") == ""
     page.fill("#fields input[name=total]", "5.50")
     page.keyboard.press("Escape")  # leave the text box; keys act on the page again
     page.keyboard.press("a")  # approve; the page then moves on to the next new receipt, if any

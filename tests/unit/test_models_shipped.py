@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from tillroll.config import PipelineConfig
 from tillroll.document import Document
 from tillroll.labels import LABELS

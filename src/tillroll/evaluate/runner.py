@@ -637,7 +637,7 @@ def alignment_markdown(reports: Iterable[dict[str, Any]]) -> str:
     for r in reports:
         loc = r.get("entity_location")
         per = loc["per_entity"] if loc else {}
-        cell = lambda k: f"{per[k]['rate'] * 100:.1f} %" if k in per and per[k]["rate"] is not None else "-"  # noqa: E731
+        cell = lambda k, per=per: f"{per[k]['rate'] * 100:.1f} %" if k in per and per[k]["rate"] is not None else "-"  # noqa: E731
         located = f"{loc['located']}/{loc['of']} = {loc['rate'] * 100:.1f} %" if loc else "-"
         tr = r["transfer"]
         transferred = f"{tr['rate'] * 100:.1f} %" if tr.get("rate") is not None else "-"

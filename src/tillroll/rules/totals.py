@@ -241,7 +241,7 @@ def choose_total(
         return words, amount, round(min(0.99, conf + 0.05 * len(reasons)), 4), reasons
     # No total line at all: what was paid, or the largest amount in the bottom half.
     if payments.paid is not None and payments.change is not None:
-        for i, ws, a in every_amount():
+        for _, ws, a in every_amount():
             if a.value == payments.paid:
                 return ws, a, 0.5, ["cash_minus_change"]
     lower = [(i, ws, a) for i, ws, a in every_amount() if i >= len(lines) // 2 and a.value > 0]

@@ -328,7 +328,7 @@ def render(lines: list[Line], style: Style) -> tuple[Image.Image, list[PlacedWor
         # One pixel of horizontal margin, like OCR boxes, but never into the neighbouring word:
         # boxes that touch would read as one word, or as two lines, to the line grouping.
         drawn.sort(key=lambda d: d[1][0])
-        for k, (tok, box) in enumerate(drawn):
+        for k, (_tok, box) in enumerate(drawn):
             before = drawn[k - 1][1][2] if k > 0 else -math.inf
             after = drawn[k + 1][1][0] if k + 1 < len(drawn) else math.inf
             box[0] = max(box[0] - 1, min(box[0], before))

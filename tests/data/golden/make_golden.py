@@ -13,13 +13,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "unit"))
-from receipt_builder import build, layout_words
+# The layout helpers live beside the unit tests, found through the path set just above.
+from receipt_builder import build, layout_words  # noqa: E402
 
-from tillroll.config import PipelineConfig
-from tillroll.extract.assemble import AssembleStage
-from tillroll.extract.checks import CheckStage
-from tillroll.rules.entities import EntityDatabase
-from tillroll.rules.joint import RulesStage
+from tillroll.config import PipelineConfig  # noqa: E402
+from tillroll.extract.assemble import AssembleStage  # noqa: E402
+from tillroll.extract.checks import CheckStage  # noqa: E402
+from tillroll.rules.entities import EntityDatabase  # noqa: E402
+from tillroll.rules.joint import RulesStage  # noqa: E402
 
 RECEIPTS = {
     "malaysia_rounded_total": [
