@@ -546,19 +546,26 @@ def _layout(inv: Invoice, locale: InvoiceLocale, s: Style, total_pages: int) -> 
 
     def table_header(y: float) -> float:
         two_lines = False
+        last_end = -1.0
         for key, _, align in cols:
             toks = tokens(L[key])
             if key == "amount" and not f["currency_in_header"] and not f["currency_after_total"]:
                 # The only place this invoice names its currency: the amount column's header.
                 toks.append((f"({inv.currency})", MISC, ("currency",) if P.page == 0 else ()))
             hsize = size * 0.9
+            rows = [toks]
             if key != "description" and len(toks) > 1 and P.width(toks, hsize, True) > width * 0.11:
                 # A long header over a narrow number column goes on two lines, as tables print it.
-                P.put(col_x[key], y, toks[:1], size=hsize, bold=True, align=align)
-                P.put(col_x[key], y + lh * 0.9, toks[1:], size=hsize, bold=True, align=align)
-                two_lines = True
-            else:
-                P.put(col_x[key], y, toks, size=hsize, bold=True, align=align)
+                rows = [toks[:1], toks[1:]]
+            widest = max(P.width(r, hsize, True) for r in rows)
+            start = col_x[key] - widest if align == "right" else col_x[key]
+            if start < last_end + 3:  # still touching the header before it: a smaller face, as printers do
+                hsize = max(size * 0.6, hsize * (col_x[key] - last_end - 3) / widest) if align == "right" else hsize
+                widest = max(P.width(r, hsize, True) for r in rows)
+            for k, row in enumerate(rows):
+                P.put(col_x[key], y + k * lh * 0.9, row, size=hsize, bold=True, align=align)
+            two_lines = two_lines or len(rows) > 1
+            last_end = col_x[key] if align == "right" else col_x[key] + widest
         y += lh * 0.9 if two_lines else 0
         P.rule(left, y + size * 0.5, right, 0.6)
         return y + lh * 1.3
