@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..document import Check, Document
+from .base import EInvoiceError
 from .crosscheck import crosscheck
 from .read import ReadResult, looks_like_xml, read_einvoice, read_embedded
 
@@ -75,7 +76,10 @@ def load(source: Any, name: str | None, config: PipelineConfig) -> tuple[Loaded 
     label = name if name is not None else (None if isinstance(source, (bytes, bytearray, memoryview)) else str(source))
     data, _ = _read_source(source, config.limits, name)
     if is_xml:
-        doc = read_einvoice(data, source="xml").document
+        try:
+            doc = read_einvoice(data, source="xml").document
+        except EInvoiceError as exc:
+            raise EInvoiceError(exc.message, source=label or "<bytes>") from exc
         doc.source = label
         doc.meta["input_format"] = "xml"
         doc.meta["version"] = _version()

@@ -48,7 +48,10 @@ def _describe(root: etree._Element) -> str:
     q = etree.QName(root)
     if q.namespace and "order" in q.localname.lower() or (q.namespace or "").endswith("SCRDMCCBDACIOMessageStructure:100"):
         return f"an order ({q.localname}), not an invoice"
-    return f"an XML document with root <{q.localname}> in namespace {q.namespace or '(none)'}, not a CII or UBL invoice"
+    return (
+        f"a document with root <{q.localname}> (namespace {q.namespace or 'none'}), not a CII or UBL invoice; "
+        "tillroll reads Factur-X / ZUGFeRD / XRechnung CII and UBL 2.1 invoices and credit notes"
+    )
 
 
 def read_einvoice(data: bytes | etree._Element, source: str = "xml", attachment: str | None = None) -> ReadResult:
