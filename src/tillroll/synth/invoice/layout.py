@@ -495,7 +495,9 @@ def _layout(inv: Invoice, locale: InvoiceLocale, s: Style, total_pages: int) -> 
                 tokens(L["bic"]) + tokens(inv.bic, MISC, ("bic",) if primary else ()),
             ]
             for c, col in enumerate((col1, col2, col3)):
-                for i, line in enumerate(col):
+                # A line wider than its third of the page wraps inside it.
+                wrapped = [part for line in col for part in P.wrap(line, width / 3 - 6, fs)]
+                for i, line in enumerate(wrapped):
                     P.put(left + c * width / 3, y + i * fs * 1.3, line, size=fs)
         elif footer_style == "single_line":
             y = footer_top
