@@ -289,6 +289,8 @@ def test_read_embedded_finds_nothing_in_a_plain_pdf() -> None:
         ("date", "2024-03-05", "2024-03-05", True),
         ("iban", "DE02 1203 0000 0000 2020 51", "DE02120300000000202051", True),
         ("address", "Muster GmbH ● Hauptstr. 1 ● 10115 Berlin ● Germany", "Hauptstr. 1, 10115 Berlin, DE", True),
+        ("buyer_address", "Bahnstr. 42 88802Spielkreis Deutschland / Germany", "Bahnstr. 42, 88802 Spielkreis, DE", True),
+        ("buyer_address", "Ring 9 80331 München", "Bahnstr. 42, 88802 Spielkreis, DE", False),
         ("shop_name", "Muster GmbH", "Anders AG", False),
     ],
 )
@@ -299,6 +301,8 @@ def test_agree(name: str, page: str, xml: str, same: bool) -> None:
 def test_crosscheck_skips_fields_the_page_did_not_yield() -> None:
     xml_doc, page_doc = invoice_doc(), Document()
     page_doc.fields["total"] = _f("172.50")
+    page_doc.fields["buyer_address"] = _f("87 camino de la calor 41700 Dos Hermanas Spain")
+    xml_doc.fields["buyer_address"] = _f("ES")  # a MINIMUM profile gives only the country
     assert [c.name for c in crosscheck(xml_doc, page_doc)] == ["crosscheck_total"]
 
 
@@ -326,3 +330,14 @@ def test_cli_format_cii_and_missing_terms(tmp_path: Path) -> None:
     assert "BT-44 Buyer name" in result.output
     result = CliRunner().invoke(app, ["extract", str(partial)])
     assert result.exit_code == 0 and json.loads(result.output)["fields"]["total"]["source"] == "xml"
+
+
+def test_tax_rows_are_cross_checked_by_rate() -> None:
+    from tillroll.einvoice.crosscheck import crosscheck_tax_rows
+
+    page = Document(tax_breakdown=[TaxRow(rate="19", base="100.00", tax="91.00"), TaxRow(rate="7.00", tax="3.50"), TaxRow(rate="16.00", tax="1.00")])
+    checks = {c.name: c for c in crosscheck_tax_rows(invoice_doc(), page)}
+    assert set(checks) == {"crosscheck_tax_19", "crosscheck_tax_7", "crosscheck_tax_16"}
+    assert not checks["crosscheck_tax_19"].passed and "tax 91.00 on the page, 19.00 in the embedded XML" in checks["crosscheck_tax_19"].detail
+    assert checks["crosscheck_tax_7"].passed
+    assert not checks["crosscheck_tax_16"].passed and "19 %, 7 %" in checks["crosscheck_tax_16"].detail

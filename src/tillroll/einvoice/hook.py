@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..document import Check, Document
 from .base import EInvoiceError
-from .crosscheck import crosscheck
+from .crosscheck import crosscheck, crosscheck_tax_rows
 from .read import ReadResult, looks_like_xml, read_einvoice, read_embedded
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -113,7 +113,7 @@ def merge(xml_doc: Document, page_doc: Document, problems: list[Any], read_ms: f
     xml_doc.pages = page_doc.pages
     xml_doc.words = page_doc.words
     xml_doc.key_values = page_doc.key_values
-    xml_doc.checks = xml_doc.checks + problems + crosscheck(xml_doc, page_doc)
+    xml_doc.checks = xml_doc.checks + problems + crosscheck(xml_doc, page_doc) + crosscheck_tax_rows(xml_doc, page_doc)
     xml_doc.timings_ms = {**page_doc.timings_ms, "einvoice": read_ms}
     einvoice = xml_doc.meta.get("einvoice", {})
     xml_doc.meta = {**page_doc.meta, "einvoice": einvoice}
