@@ -7,7 +7,9 @@ FUNSD trains and scores the generic key-value extractor, not the 12 receipt
 labels, so every word is misc for word labelling (labels.FUNSD_LABELS) and the
 gold lives in `reference.key_values`: one pair per question->answer link. The
 form entity label of each word is kept in `reference.meta["funsd_labels"]`
-(word id -> question/answer/header/other) for key-value models.
+(word id -> question/answer/header/other) for key-value models, with the
+entity of each word in `meta["funsd_entities"]` and the question->answer links
+(entity ids) in `meta["funsd_links"]`.
 """
 
 from __future__ import annotations
@@ -82,7 +84,18 @@ def read_example(ann_path: Path, image_dir: Path) -> Example:
                 value_word_ids=sorted(entity_words.get(a, [])),
             )
         )
-    reference.meta.update({"dataset": "funsd", "id": doc_id, "funsd_labels": funsd_labels})
+    # Word id -> entity id and every question->answer link, for the key-value model
+    # (models/kv): it learns entity grouping and linking from these.
+    funsd_entities = {i: eid for eid, ids in entity_words.items() for i in ids}
+    reference.meta.update(
+        {
+            "dataset": "funsd",
+            "id": doc_id,
+            "funsd_labels": funsd_labels,
+            "funsd_entities": funsd_entities,
+            "funsd_links": [[q, a] for q, a in sorted(pairs)],
+        }
+    )
     return Example(id=doc_id, dataset="funsd", image_path=image_path, reference=reference, annotated_labels=ANNOTATED_LABELS, annotated_fields=frozenset())
 
 
