@@ -77,6 +77,11 @@ class PipelineConfig:
     model_dir: Path | None = None  # None: the model shipped inside the package
     # Hints for normalisation where the receipt itself is ambiguous (e.g. "MY", "MT", "GB").
     country_hint: str | None = None
+    # Key-value pairs: "auto" uses the learned model (models/kv/model) when it is installed
+    # and the same-line heuristic otherwise; "heuristic" always the heuristic; "model" requires
+    # the model. TILLROLL_KV overrides it. kv_model_dir: another trained folder.
+    key_values: str = "auto"
+    kv_model_dir: Path | None = None
     # "auto": decide receipt / invoice / credit note from the document; or force one of those.
     document_type: str = "auto"
     # Read the machine-readable invoice a PDF carries (Factur-X / ZUGFeRD / XRechnung CII)
@@ -92,6 +97,8 @@ class PipelineConfig:
             raise ConfigError(f"unknown orientation mode {self.orientation!r}; choose one of {', '.join(ORIENTATION_MODES)}")
         if self.document_type != "auto" and self.document_type not in DOCUMENT_TYPES:
             raise ConfigError(f"unknown document type {self.document_type!r}; choose auto or one of {', '.join(DOCUMENT_TYPES)}")
+        if self.key_values not in ("auto", "model", "heuristic"):
+            raise ConfigError(f"unknown key-values mode {self.key_values!r}; choose auto, model or heuristic")
         if not 0.0 <= self.replace_threshold <= 1.0:
             raise ConfigError("replace_threshold must be between 0 and 1")
 
@@ -109,4 +116,5 @@ class PipelineConfig:
         d = asdict(self)
         d["entity_db"] = str(self.entity_db) if self.entity_db else None
         d["model_dir"] = str(self.model_dir) if self.model_dir else None
+        d["kv_model_dir"] = str(self.kv_model_dir) if self.kv_model_dir else None
         return d
