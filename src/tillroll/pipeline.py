@@ -36,14 +36,15 @@ STAGE_FACTORIES: dict[str, str] = {
     "rules": "tillroll.rules.joint:RulesStage",
     "assemble": "tillroll.extract.assemble:AssembleStage",
     "invoice": "tillroll.extract.invoice.stage:InvoiceStage",
+    "key_values": "tillroll.models.kv.model:KeyValuesStage",
     "check": "tillroll.extract.checks:CheckStage",
 }
 
 # Which stages each --model runs, in order.
 STAGES_FOR_MODEL: dict[str, tuple[str, ...]] = {
-    "rules": ("orient", "preprocess", "ocr", "rules", "assemble", "invoice", "check"),
-    "neural": ("orient", "preprocess", "ocr", "classify", "assemble", "invoice", "check"),
-    "joint": ("orient", "preprocess", "ocr", "classify", "rules", "assemble", "invoice", "check"),
+    "rules": ("orient", "preprocess", "ocr", "rules", "assemble", "invoice", "key_values", "check"),
+    "neural": ("orient", "preprocess", "ocr", "classify", "assemble", "invoice", "key_values", "check"),
+    "joint": ("orient", "preprocess", "ocr", "classify", "rules", "assemble", "invoice", "key_values", "check"),
 }
 
 

@@ -1,0 +1,221 @@
+"""Train the key-value entity model: a LayoutLM token classifier over BIO tags (training side, torch).
+
+Same family as the receipt classifier (`models.layoutlm`: MiniLM-initialised
+LayoutLM, WordPiece pre-split words, boxes on a 0..1000 grid, windows of 512
+tokens) with its own label set (`data.BIO_LABELS`). The exported ONNX model has
+two outputs: the tag logits and the last hidden layer, whose per-word vectors
+the linker may read (see `linker`).
+
+No early stopping: the run keeps the last step's weights (linear decay to 0),
+so the dev split is only reported, never used to pick a checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..encoding import EncodingOptions, SpecialIds, encode_page, load_tokenizer, merge_window_probabilities, pad_batch
+from .data import BIO_LABELS, KvPage
+
+ONNX_OUTPUTS = ("logits", "hidden")
+
+
+@dataclass
+class EntityTrainConfig:
+    architecture: str = "minilm-l4"
+    epochs: int = 12
+    learning_rate: float = 1e-4
+    new_parameter_lr_factor: float = 5.0
+    batch_size: int = 4
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    seed: int = 13
+    threads: int = 2
+    max_length: int = 512
+    stride: int = 128
+    max_word_tokens: int = 2
+    time_budget_s: float | None = None  # wall-clock budget: the schedule decays to 0 by then (see progress)
+    eval_every_epoch: bool = False  # dev entity F1 after every epoch (costs a dev pass each), else at the end
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def encoding(self) -> EncodingOptions:
+        return EncodingOptions(max_length=self.max_length, stride=self.stride, max_word_tokens=self.max_word_tokens)
+
+
+def _encode(pages: Sequence[KvPage], tokenizer: Any, options: EncodingOptions, special: SpecialIds) -> list[Any]:
+    return [encode_page(tokenizer, p.texts, p.boxes, p.size, labels=p.bio_tags(), options=options, special=special) for p in pages]
+
+
+def predict_tags_torch(model: Any, encoded: Sequence[Any], pad_id: int) -> list[np.ndarray]:
+    """Per page: BIO probabilities per word (same window merge as inference)."""
+    import torch
+
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for page in encoded:
+            if not page.windows:
+                out.append(np.zeros((0, len(BIO_LABELS)), dtype=np.float32))
+                continue
+            batch = pad_batch(page.windows, pad_id)
+            logits = model(input_ids=torch.from_numpy(batch["input_ids"]), bbox=torch.from_numpy(batch["bbox"]), attention_mask=torch.from_numpy(batch["attention_mask"])).logits
+            probs = torch.softmax(logits.float(), dim=-1).numpy()
+            out.append(merge_window_probabilities(page, list(probs), len(BIO_LABELS)))
+    return out
+
+
+def train_entity_model(
+    train_pages: Sequence[KvPage],
+    dev_pages: Sequence[KvPage],
+    out_dir: Path,
+    config: EntityTrainConfig,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train, export int8 ONNX (logits + hidden) to `out_dir`, return the history."""
+    import torch
+
+    from ..layoutlm import NEW_PARAMETER_PREFIXES, build_model, minilm_dir, require_torch
+    from .decode import decode_entities
+    from .metrics import entity_scores
+
+    require_torch()
+    torch.set_num_threads(max(1, config.threads))
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer_path = minilm_dir() / "tokenizer.json"
+    tokenizer = load_tokenizer(tokenizer_path)
+    special = SpecialIds(tokenizer)
+    options = config.encoding()
+    train_enc = _encode(train_pages, tokenizer, options, special)
+    dev_enc = _encode(dev_pages, tokenizer, options, special)
+    windows = [w for page in train_enc for w in page.windows]
+    model = build_model(len(BIO_LABELS), config.architecture, pretrained=config.architecture.startswith("minilm"), seed=config.seed)
+    model.layoutlm.embeddings.word_embeddings.weight.requires_grad_(False)
+    steps_per_epoch = math.ceil(len(windows) / config.batch_size)
+    total_steps = max(1, steps_per_epoch * config.epochs)
+    groups: dict[tuple[bool, bool], list] = {}
+    for n, p in model.named_parameters():
+        if p.requires_grad:
+            groups.setdefault((n.startswith(NEW_PARAMETER_PREFIXES), "bias" in n or "LayerNorm.weight" in n), []).append(p)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": ps, "lr": config.learning_rate * (config.new_parameter_lr_factor if new else 1.0), "weight_decay": 0.0 if free else config.weight_decay}
+            for (new, free), ps in groups.items()
+        ]
+    )
+    warmup = max(1, int(config.warmup_ratio * min(total_steps, 2 * steps_per_epoch)))
+    started = time.time()
+
+    def progress(step: int) -> float:
+        # On a shared machine a run must end on time: with a time budget, the learning
+        # rate decays by whichever is further along, steps or wall time, and training
+        # ends when either is done, so a slow machine gets fewer steps, not a cut-off schedule.
+        done = step / total_steps
+        if config.time_budget_s:
+            done = max(done, (time.time() - started) / config.time_budget_s)
+        return min(1.0, done)
+
+    def lr_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, 1.0 - progress(step))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    history: list[dict[str, Any]] = []
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = list(range(len(windows)))
+        rng.shuffle(order)
+        losses = []
+        for start in range(0, len(order), config.batch_size):
+            if progress(step) >= 1.0:
+                break
+            batch = pad_batch([windows[i] for i in order[start : start + config.batch_size]], special.pad)
+            logits = model(input_ids=torch.from_numpy(batch["input_ids"]), bbox=torch.from_numpy(batch["bbox"]), attention_mask=torch.from_numpy(batch["attention_mask"])).logits
+            loss = loss_fn(logits.reshape(-1, len(BIO_LABELS)), torch.from_numpy(batch["labels"]).reshape(-1))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            losses.append(float(loss.detach()))
+        record: dict[str, Any] = {"epoch": epoch, "steps": step, "train_loss": round(float(np.mean(losses)), 4) if losses else None, "elapsed_s": round(time.time() - started, 1)}
+        finished = progress(step) >= 1.0 or epoch == config.epochs
+        if dev_pages and (finished or config.eval_every_epoch):
+            probs = predict_tags_torch(model, dev_enc, special.pad)
+            predicted = [decode_entities(p, pr) for p, pr in zip(dev_pages, probs)]
+            scores = entity_scores([(p.entities, pred) for p, pred in zip(dev_pages, predicted)])
+            record["dev_entity_f1"] = round(scores["micro"]["f1"], 4)
+        history.append(record)
+        log(json.dumps(record))
+        (out_dir / "history.json").write_text(json.dumps(history, indent=1), encoding="utf-8")
+        model.save_pretrained(str(out_dir / "torch"))  # a usable checkpoint if the run is stopped
+        if finished:
+            break
+    import shutil
+
+    shutil.copy2(tokenizer_path, out_dir / "tokenizer.json")
+    export_entity_model(model, out_dir)
+    summary = asdict(config)
+    summary["encoding"] = asdict(options)
+    summary["labels"] = list(BIO_LABELS)
+    summary["epochs_run"] = len(history)
+    summary["history"] = history
+    return summary
+
+
+def export_entity_model(model: Any, out_dir: Path) -> Path:
+    """Float ONNX with outputs (logits, hidden), then per-channel dynamic int8 as `entities.onnx`."""
+    import os
+
+    import torch
+
+    from ..export import OPSET, quantize_int8
+
+    class _Both(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, bbox, attention_mask):  # noqa: ANN001 - traced signature
+            out = self.inner(input_ids=input_ids, bbox=bbox, attention_mask=attention_mask, output_hidden_states=True)
+            return out.logits, out.hidden_states[-1]
+
+    wrapper = _Both(model.eval()).eval()
+    n = 16
+    dummy = (torch.ones((1, n), dtype=torch.long), torch.zeros((1, n, 4), dtype=torch.long), torch.ones((1, n), dtype=torch.long))
+    float_path = out_dir / "entities.float.onnx"
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapper,
+            dummy,
+            str(float_path),
+            input_names=["input_ids", "bbox", "attention_mask"],
+            output_names=list(ONNX_OUTPUTS),
+            dynamic_axes={k: {0: "batch", 1: "sequence"} for k in ("input_ids", "bbox", "attention_mask", *ONNX_OUTPUTS)},
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+    int8_path = out_dir / "entities.onnx"
+    quantize_int8(float_path, int8_path)
+    float_path.unlink(missing_ok=True)
+    for leftover in out_dir.glob("*-opt.onnx"):
+        leftover.unlink(missing_ok=True)
+    os.sync()
+    return int8_path
