@@ -111,10 +111,12 @@ def crosscheck_tax_rows(xml_doc: Document, page_doc: Document) -> list[Check]:
 
     Rows are matched by rate; base and tax are compared where the page yielded them. A rate
     printed on the page that the XML does not have is a disagreement; an XML row the page did not
-    yield is not compared.
+    yield is not compared, nor is anything when the XML has no breakdown at all.
     """
     checks = []
     xml_rows = {r: row for row in xml_doc.tax_breakdown if (r := _decimal(row.rate or "")) is not None}
+    if not xml_rows:
+        return []  # the XML states no VAT breakdown (MINIMUM profile): nothing to compare
     for row in page_doc.tax_breakdown:
         rate = _decimal(row.rate or "")
         if rate is None:
