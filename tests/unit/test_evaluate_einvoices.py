@@ -192,3 +192,20 @@ def test_einvoices_shared_folder_reads_all_41_records(shared_datasets: Path, tmp
     assert all(f.value for e in examples for f in e.reference.fields.values())
     text = text_only_pdf(examples[0].image_path, tmp_path / "one.pdf")
     assert pdfium.PdfDocument(str(text)).count_attachments() == 0
+
+
+def test_einvoices_amounts_the_page_does_not_print_are_listed_and_scored_apart(tmp_path: Path) -> None:
+    root = _dataset(tmp_path / "ds")
+    record = json.loads((root / "gt.jsonl").read_text(encoding="utf-8"))
+    # The XML's gross line amount (119.00 is printed as the total, 999.99 nowhere) and a tax row the page lacks.
+    record["line_items"].append({"description": "Wartung", "amount": "999.99"})
+    record["tax_breakdown"].append({"rate": "7.00", "basis": "10.00", "tax": "0.70"})
+    (root / "gt.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    [ex] = read_dataset(f"einvoices-text:{root}")
+    assert ex.reference.meta["amounts_not_printed"] == {"line_items": [1], "tax_rows": [1]}
+    report = evaluate_dataset(f"einvoices-text:{root}", model="rules", progress=False, cache_dir=tmp_path / "cache")
+    assert report["line_items"]["tp"] + report["line_items"]["fn"] == 2
+    assert report["line_items_printed"]["tp"] + report["line_items_printed"]["fn"] == 2
+    assert report["line_items_printed"]["tp"] >= report["line_items"]["tp"]  # an unchecked amount can only help
+    # A gold tax row without an amount matches on its rate alone.
+    assert metrics.tax_row_scores([([TaxRow(rate="7.00")], [TaxRow(rate="7", tax="0.71")])])["tp"] == 1

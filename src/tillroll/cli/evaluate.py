@@ -134,6 +134,10 @@ def evaluate(
     if "tax_rows" in result:
         tr = result["tax_rows"]
         console.print(f"Tax rows (rate and tax): P {tr['precision']:.3f} R {tr['recall']:.3f} F1 [bold]{tr['f1']:.3f}[/bold] ({tr['tp'] + tr['fn']} gold)")
+    for key, what in (("line_items_printed", "Line items"), ("tax_rows_printed", "Tax rows")):
+        if key in result:
+            pr = result[key]
+            console.print(f"{what}, gold amounts the page does not print unchecked: F1 {pr['f1']:.3f}")
     if "document_type" in result:
         dt = result["document_type"]
         console.print(f"Document type: {dt['correct']}/{dt['of']} right")

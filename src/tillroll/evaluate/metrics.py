@@ -350,7 +350,7 @@ def line_item_scores(pairs: Iterable[tuple[Sequence[LineItem], Sequence[LineItem
 
 
 def _number(text: str | None) -> Decimal | None:
-    """A decimal string (\"19.00\", \"-14.99\") as a Decimal; None when absent or not a number."""
+    """A decimal string ("19.00", "-14.99") as a Decimal; None when absent or not a number."""
     if text is None:
         return None
     try:
@@ -362,9 +362,10 @@ def _number(text: str | None) -> Decimal | None:
 def tax_row_scores(pairs: Iterable[tuple[Sequence[TaxRow], Sequence[TaxRow]]]) -> dict[str, Any]:
     """Tax-breakdown P/R/F1: a row is found when a predicted row has the same rate and the same tax amount.
 
-    Rates and amounts compare as numbers (\"19\" is \"19.00\"), signs included (a
+    Rates and amounts compare as numbers ("19" is "19.00"), signs included (a
     credit note's negative tax is not its positive twin). Matching is one-to-one
     per document. `base` reports how often a matched row's taxable base is right too.
+    A gold row without a tax amount (one the page does not print) matches on its rate.
     """
     total = ZERO
     base_hits = [0, 0]
@@ -374,9 +375,9 @@ def tax_row_scores(pairs: Iterable[tuple[Sequence[TaxRow], Sequence[TaxRow]]]) -
         for g in gold_rows:
             g_rate, g_tax = _number(g.rate), _number(g.tax)
             for pi, p in enumerate(pred_rows):
-                if pi in used or g_rate is None or g_tax is None:
+                if pi in used or g_rate is None:
                     continue
-                if _number(p.rate) == g_rate and _number(p.tax) == g_tax:
+                if _number(p.rate) == g_rate and (g_tax is None or _number(p.tax) == g_tax):
                     used.add(pi)
                     tp += 1
                     if g.base is not None:

@@ -21,12 +21,13 @@ import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as _replace
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..config import PipelineConfig
-from ..document import Document, Page
+from ..document import Document, LineItem, Page, TaxRow
 from ..errors import ConfigError, TillrollError
 from ..labels import ALL_FIELD_NAMES, LABELS, MISC
 from ..ocr.base import OcrEngine, get_engine
@@ -177,7 +178,11 @@ def evaluate_dataset(
     field_pairs: list[tuple[dict, dict]] = []
     item_pairs: list[tuple[list, list]] = []
     kv_pairs: list[tuple[list, list]] = []
-    tax_pairs: list[tuple[list, list]] = []
+    tax_pairs: list[tuple[list[TaxRow], list[TaxRow]]] = []
+    # E-invoices: the same pairs with the gold amounts the page does not print left
+    # unchecked (see tillroll.io.datasets.einvoices), scored beside the plain ones.
+    item_pairs_printed: list[tuple[list[LineItem], list[LineItem]]] = []
+    tax_pairs_printed: list[tuple[list[TaxRow], list[TaxRow]]] = []
     type_hits = [0, 0]
     located_ocr: dict[str, list[int]] = {}
     located_gold: dict[str, list[int]] = {}
@@ -239,9 +244,20 @@ def evaluate_dataset(
             record.line_items = {"gold": len(ref.line_items), "pred": len(doc.line_items), "matched": one_items["tp"]}
         if ref.tax_breakdown:
             tax_pairs.append((ref.tax_breakdown, doc.tax_breakdown))
-            rows = lambda items: [{"rate": r.rate, "base": r.base, "tax": r.tax} for r in items]  # noqa: E731
+
+            def rows(items: list[TaxRow]) -> list[dict[str, str | None]]:
+                return [{"rate": r.rate, "base": r.base, "tax": r.tax} for r in items]
+
             one_rows = metrics.tax_row_scores([(ref.tax_breakdown, doc.tax_breakdown)])
             record.tax_rows = {"gold": rows(ref.tax_breakdown), "pred": rows(doc.tax_breakdown), "matched": one_rows["tp"]}
+        unprinted = ref.meta.get("amounts_not_printed")
+        if unprinted is not None:
+            if ref.line_items:
+                skip = set(unprinted.get("line_items", []))
+                item_pairs_printed.append(([_replace(li, amount=None) if i in skip else li for i, li in enumerate(ref.line_items)], doc.line_items))
+            if ref.tax_breakdown:
+                skip = set(unprinted.get("tax_rows", []))
+                tax_pairs_printed.append(([_replace(r, tax=None) if i in skip else r for i, r in enumerate(ref.tax_breakdown)], doc.tax_breakdown))
         if ref.meta.get("document_type_annotated"):
             type_hits[0] += ref.document_type == doc.document_type
             type_hits[1] += 1
@@ -294,6 +310,10 @@ def evaluate_dataset(
         report["key_values"] = metrics.key_value_scores(kv_pairs)
     if tax_pairs:
         report["tax_rows"] = metrics.tax_row_scores(tax_pairs)
+    if item_pairs_printed:
+        report["line_items_printed"] = metrics.line_item_scores(item_pairs_printed)
+    if tax_pairs_printed:
+        report["tax_rows_printed"] = metrics.tax_row_scores(tax_pairs_printed)
     if type_hits[1]:
         report["document_type"] = {"correct": type_hits[0], "of": type_hits[1], "accuracy": round(type_hits[0] / type_hits[1], 4)}
     if located_gold:
@@ -586,6 +606,13 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
             f"Tax rows (rate and tax): precision {_f(tr['precision'])}, recall {_f(tr['recall'])}, F1 {_f(tr['f1'])} ({tr['tp'] + tr['fn']} gold rows).",
             "",
         ]
+    for key, what in (("line_items_printed", "Line items"), ("tax_rows_printed", "Tax rows")):
+        if key in report:
+            pr = report[key]
+            lines += [
+                f"{what}, gold amounts the page does not print unchecked: precision {_f(pr['precision'])}, recall {_f(pr['recall'])}, F1 {_f(pr['f1'])}.",
+                "",
+            ]
     if "document_type" in report:
         dt = report["document_type"]
         lines += [f"Document type: {dt['correct']}/{dt['of']} right ({_f(dt['accuracy'])}).", ""]

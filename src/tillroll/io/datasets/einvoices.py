@@ -21,19 +21,29 @@ Only the fields a record names are scored for that PDF: the ground truth drops
 values it could not find printed (a date printed in another form, a seller the
 XML spells differently), so a prediction for a field the record lacks says
 nothing about right or wrong.
+
+Line items and tax rows were not filtered that way: some records give a row's
+gross amount where the page prints the net, or (the "fail" samples) an amount
+that differs from the page. `reference.meta["amounts_not_printed"]` lists, per
+record, the line items and tax rows whose amount appears nowhere in the PDF's
+text layer; the evaluator scores them twice, as given and with those amounts
+unchecked (`line_items_printed`, `tax_rows_printed` in the report).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ...document import Document, Field, LineItem, Page, TaxRow
 from ...errors import DataError
 from ...labels import MISC
+from ...normalize import parse_amount
 from .base import Example
 
 # gt.jsonl field name -> schema-v1 field name (invoice meaning of the receipt slots).
@@ -113,6 +123,39 @@ def reference_document(record: dict[str, Any], source: str) -> Document:
         doc.document_type = "invoice"
     doc.meta.update({"dataset": "einvoices", "id": record.get("id"), "ocr": "none"})
     return doc
+
+
+_NUMBER = re.compile(r"-?\d[\d.,' \u00a0\u202f]*\d|\d")
+
+
+def printed_amounts(pdf: Path) -> set[Decimal]:
+    """Absolute values of every number the PDF's text layer prints, read with either decimal mark."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        text = " ".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+    found: set[Decimal] = set()
+    for match in _NUMBER.finditer(text):
+        for country in ("DE", "GB"):  # decimal comma, decimal point
+            amount = parse_amount(match.group(0), country=country)
+            if amount:
+                found.add(abs(amount.value))
+    return found
+
+
+def _not_printed(reference: Document, pdf: Path) -> dict[str, list[int]]:
+    amounts = printed_amounts(pdf)
+
+    def missing(value: str | None) -> bool:
+        return value is not None and abs(Decimal(value)) not in amounts
+
+    return {
+        "line_items": [i for i, li in enumerate(reference.line_items) if missing(li.amount)],
+        "tax_rows": [i for i, row in enumerate(reference.tax_breakdown) if missing(row.tax)],
+    }
 
 
 # --------------------------------------------------------------------------- forms
@@ -218,6 +261,8 @@ def iter_einvoices(path: str | Path, keep: Callable[[str], bool] = lambda doc_id
         if not pdf.is_file():
             raise DataError(f"{pdf}: missing (gt.jsonl names it); keep each PDF as pdf/<id>.pdf")
         reference = reference_document(record, str(pdf))
+        if reference.line_items or reference.tax_breakdown:
+            reference.meta["amounts_not_printed"] = _not_printed(reference, pdf)
         yield Example(
             id=doc_id,
             dataset="einvoices" if form == "shipped" else f"einvoices-{form}",
