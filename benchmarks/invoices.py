@@ -58,6 +58,9 @@ def score(spec: str, model: str, limit: int | None = None) -> dict[str, Any]:
         "line_items_gold": (report["line_items"]["tp"] + report["line_items"]["fn"]) if "line_items" in report else 0,
         "tax_rows_f1": report.get("tax_rows", {}).get("f1"),
         "tax_rows_gold": (report["tax_rows"]["tp"] + report["tax_rows"]["fn"]) if "tax_rows" in report else 0,
+        # E-invoices only: the same with the gold amounts the page does not print left unchecked.
+        "line_items_printed_f1": report.get("line_items_printed", {}).get("f1"),
+        "tax_rows_printed_f1": report.get("tax_rows_printed", {}).get("f1"),
         "document_type": report.get("document_type"),
         "seconds": round(time.perf_counter() - t0, 1),
     }
@@ -143,13 +146,15 @@ def markdown(res: dict[str, Any]) -> str:
         f"Command: `{res['command']}`; {res['date']}; {res['machine']}; model `{res['model']}`, OCR rapidocr; "
         f"load average {res['load_before']} before, {res['load_after']} after (other jobs were running on the machine).",
         "",
-        "| data | form | docs (failed) | field micro F1 (support) | line items F1 (gold) | tax rows F1 (gold) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| data | form | docs (failed) | field micro F1 (support) | line items F1 (gold) | tax rows F1 (gold) | "
+        "line items / tax rows F1, unprinted gold amounts unchecked |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in res["scores"]:
+        printed = f"{_f(row['line_items_printed_f1'])} / {_f(row['tax_rows_printed_f1'])}" if row.get("line_items_printed_f1") is not None else "-"
         lines.append(
             f"| {row['name']} | {row['form']} | {row['documents']} ({row['failed']}) | {_f(row['fields_micro_f1'])} ({row['fields_support']}) | "
-            f"{_f(row['line_items_f1'])} ({row['line_items_gold']}) | {_f(row['tax_rows_f1'])} ({row['tax_rows_gold']}) |"
+            f"{_f(row['line_items_f1'])} ({row['line_items_gold']}) | {_f(row['tax_rows_f1'])} ({row['tax_rows_gold']}) | {printed} |"
         )
     names = sorted({k for row in res["scores"] for k in row["per_field"]})
     if names:
