@@ -53,13 +53,24 @@ def train(
     threads: int = typer.Option(2, help="torch CPU threads"),
     time_budget: float | None = typer.Option(None, help="stop after the epoch that passes this many seconds"),
     max_steps_per_epoch: int | None = typer.Option(None, help="cap on steps per epoch (smoke runs)"),
-    architecture: str = typer.Option("minilm-l4", help="minilm-l4 (pretrained, 4 layers, default), minilm (6 layers), minilm-l3, or tiny (random, for tests)"),
+    architecture: str | None = typer.Option(
+        None, help="minilm-l4 (pretrained, 4 layers, default), minilm (6 layers), minilm-l3, minilm-l2 (the --task kv default), or tiny (random, for tests)"
+    ),
     ocr: str = typer.Option("rapidocr", help="OCR engine whose words the model trains on"),
     uncached: str = typer.Option("ocr", help=UNCACHED_HELP),
     limit: int | None = typer.Option(None, help="at most this many documents per training source"),
     name: str | None = typer.Option(None, help="model name recorded in config.json (default: folder name)"),
+    task: str = typer.Option(
+        "words", "--task", help="words: the receipt word classifier; kv: the key-value entity tagger and linker, on FUNSD-format forms (funsd:DIR:train)"
+    ),
 ) -> None:
-    """Train the layout-aware word classifier; writes weights, int8 ONNX, tokenizer, labels and config to --out."""
+    """Train the layout-aware word classifier (or, with --task kv, the key-value model); writes the model folder to --out."""
+    if task == "kv":
+        _train_kv(data, dev, out, epochs, learning_rate, batch_size, seed, threads, time_budget, architecture or "minilm-l2")
+        return
+    if task != "words":
+        _fail(ValueError(f"unknown --task {task!r}; choose words or kv"))
+    architecture = architecture or "minilm-l4"
     try:
         from ..models.train import TrainConfig
         from ..models.train import train as run_training
@@ -92,6 +103,31 @@ def train(
                 "best_epoch": result.best_epoch,
                 "dev_macro_f1": round(result.dev_scores["macro"]["f1"], 4),
                 "dev_micro_f1": round(result.dev_scores["micro"]["f1"], 4),
+            }
+        )
+    )
+
+
+def _train_kv(data: str, dev: str, out: Path, epochs: int, lr: float, batch_size: int, seed: int, threads: int, time_budget: float | None, architecture: str) -> None:
+    """`--task kv`: entity tagger (LayoutLM, BIO over header/question/answer) then the pair linker."""
+    try:
+        from ..models.kv.train import train_kv
+        from ..models.kv.train_entities import EntityTrainConfig
+
+        config = EntityTrainConfig(
+            architecture=architecture, epochs=epochs, learning_rate=lr, batch_size=batch_size, seed=seed, threads=threads, time_budget_s=time_budget
+        )
+        summary = train_kv(data, dev or None, out, config, log=lambda m: typer.echo(m, err=True))
+    except Exception as exc:  # noqa: BLE001 - typed errors become a message, others propagate
+        _fail(exc)
+        return
+    scores = summary.get("dev_scores", {})
+    typer.echo(
+        json.dumps(
+            {
+                "out": str(out),
+                "dev_entity_f1": scores.get("entities", {}).get("micro", {}).get("f1"),
+                "dev_link_f1": scores.get("links", {}).get("f1"),
             }
         )
     )

@@ -30,9 +30,9 @@ ONNX_OUTPUTS = ("logits", "hidden")
 
 @dataclass
 class EntityTrainConfig:
-    architecture: str = "minilm-l4"
+    architecture: str = "minilm-l2"
     epochs: int = 12
-    learning_rate: float = 1e-4
+    learning_rate: float = 1.5e-4
     new_parameter_lr_factor: float = 5.0
     batch_size: int = 4
     weight_decay: float = 0.01
@@ -42,7 +42,7 @@ class EntityTrainConfig:
     threads: int = 2
     max_length: int = 512
     stride: int = 128
-    max_word_tokens: int = 2
+    max_word_tokens: int = 1  # form text is mostly dictionary words; one piece per word keeps windows short
     time_budget_s: float | None = None  # wall-clock budget: the schedule decays to 0 by then (see progress)
     eval_every_epoch: bool = False  # dev entity F1 after every epoch (costs a dev pass each), else at the end
     data: dict[str, Any] = field(default_factory=dict)

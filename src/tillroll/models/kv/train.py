@@ -1,0 +1,109 @@
+"""`tillroll train --task kv`: train the entity tagger and the linker on forms, write a model folder.
+
+    out_dir/
+      entities.onnx   int8 LayoutLM tagger (BIO over header/question/answer), outputs logits + hidden
+      tokenizer.json  WordPiece vocabulary (MiniLM, uncased)
+      linker.json     gradient-boosted pair scorer as plain arrays (numpy inference)
+      config.json     tags, encoding, training options, data summary, dev scores
+      history.json    per-epoch loss of the tagger
+      torch/          full-precision tagger weights (not needed at run time)
+
+Data are FUNSD-format forms (`funsd:DIR:train`) or any dataset whose
+reference carries `funsd_entities` / `funsd_labels` / `funsd_links` in its meta.
+The linker learns from the gold entities of the training forms; the dev split
+is only scored (entity F1, link F1 from gold words), never used to choose.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ...errors import DataError
+from .data import KvPage, page_from_reference
+from .train_entities import EntityTrainConfig, train_entity_model
+
+
+def read_pages(specs: str) -> list[KvPage]:
+    """Gold pages of every dataset spec (comma-separated); forms without entities are an error."""
+    from ...io.datasets import read_dataset
+
+    pages: list[KvPage] = []
+    for spec in [s.strip() for s in specs.split(",") if s.strip()]:
+        for example in read_dataset(spec):
+            if "funsd_entities" not in example.reference.meta:
+                raise DataError(f"{spec}: {example.id} has no entity annotation; --task kv trains on FUNSD-format forms (funsd:DIR:SPLIT)")
+            pages.append(page_from_reference(example.id, example.reference))
+    if not pages:
+        raise DataError(f"no documents in {specs!r}")
+    return pages
+
+
+def score_pages(model_dir: Path, pages: Sequence[KvPage]) -> dict[str, Any]:
+    """Entity and link F1 of the saved model on gold-word pages (what the model card reports)."""
+    from .metrics import entity_scores, link_scores
+    from .model import KvModel
+
+    model = KvModel(model_dir)
+    ent_pairs, link_pairs = [], []
+    for page in pages:
+        entities, links = model.predict_page(page)
+        ent_pairs.append((page.entities, entities))
+        link_pairs.append((page.entities, page.links, entities, [(q, a) for q, a, _ in links]))
+    return {"entities": entity_scores(ent_pairs), "links": link_scores(link_pairs), "documents": len(pages)}
+
+
+def train_kv(
+    data: str,
+    dev: str | None,
+    out_dir: Path,
+    config: EntityTrainConfig,
+    log: Callable[[str], None] = print,
+    entity_model_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Train both parts and write the model folder; returns the resolved config with dev scores.
+
+    `entity_model_dir`: reuse the tagger of an earlier run in that folder (train the linker only).
+    """
+    from .linker import train_linker
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train_pages = read_pages(data)
+    dev_pages = read_pages(dev) if dev else []
+    log(f"{len(train_pages)} training forms, {len(dev_pages)} dev forms")
+    summary: dict[str, Any]
+    if entity_model_dir is None:
+        config.data = {"train": data, "dev": dev, "train_documents": len(train_pages), "dev_documents": len(dev_pages)}
+        summary = train_entity_model(train_pages, dev_pages, out_dir, config, log=log)
+    else:
+        import shutil
+
+        previous = json.loads((Path(entity_model_dir) / "config.json").read_text(encoding="utf-8"))
+        summary = {k: v for k, v in previous.items() if k not in ("linker", "dev_scores")}
+        for name in ("entities.onnx", "tokenizer.json", "history.json"):
+            if Path(entity_model_dir).resolve() != out_dir.resolve():
+                shutil.copy2(Path(entity_model_dir) / name, out_dir / name)
+    t0 = time.time()
+    linker = train_linker([(p, p.entities, p.links) for p in train_pages], seed=config.seed)
+    (out_dir / "linker.json").write_text(json.dumps(linker.to_dict()), encoding="utf-8")
+    summary["linker"] = {
+        "kind": "gradient_boosted_trees",
+        "trees": int(linker.feature.shape[0]),
+        "depth": linker.depth,
+        "threshold_link": linker.threshold_link,
+        "threshold_extra": linker.threshold_extra,
+        "trained_on": "gold entities of the training forms",
+        "seconds": round(time.time() - t0, 1),
+    }
+    summary.setdefault("encoding", asdict(config.encoding()))
+    summary["name"] = out_dir.name
+    (out_dir / "config.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    if dev_pages:
+        summary["dev_scores"] = score_pages(out_dir, dev_pages)
+        log(json.dumps({"dev_entity_f1": summary["dev_scores"]["entities"]["micro"]["f1"], "dev_link_f1": summary["dev_scores"]["links"]["f1"]}))
+        (out_dir / "config.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return summary
