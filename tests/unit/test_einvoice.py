@@ -342,3 +342,10 @@ def test_tax_rows_are_cross_checked_by_rate() -> None:
     assert checks["crosscheck_tax_7"].passed
     assert not checks["crosscheck_tax_16"].passed and "19 %, 7 %" in checks["crosscheck_tax_16"].detail
     assert crosscheck_tax_rows(Document(), page) == []  # an XML without a breakdown compares nothing
+
+
+def test_an_id_printed_as_the_xml_says_agrees_whatever_the_reader_normalised() -> None:
+    xml_doc, page_doc = invoice_doc(), Document()
+    xml_doc.fields["vat_info"] = _f("DE12345618938")
+    page_doc.fields["vat_info"] = Field(text="DE12345618938", value="DE123456189", confidence=0.9, word_ids=[], source="rule")
+    assert [c.passed for c in crosscheck(xml_doc, page_doc)] == [True]
