@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages tillroll needs: Tesseract (second OCR engine), fonts for the
 # synthetic generator and sample receipt, Chromium for the review-UI browser tests.
+# tesseract-ocr-osd: Tesseract's orientation model, compared with tillroll's own in benchmarks/orientation.py.
 set -euo pipefail
-pkgs=(tesseract-ocr tesseract-ocr-eng fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
+pkgs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
 if [ "${TILLROLL_WITH_BROWSER:-0}" = "1" ]; then pkgs+=(chromium chromium-driver); fi
 # A fresh Debian/Ubuntu python3 cannot create virtualenvs without python3-venv.
 if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then pkgs+=(python3-venv); fi
