@@ -40,6 +40,9 @@ def evaluate(
     save_predictions: bool = typer.Option(False, "--save-predictions", help="Also write each predicted document to REPORT/predictions/"),
     markdown: Path | None = typer.Option(None, "--markdown", help="Also write the tables as Markdown to this file"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar"),
+    key_values: str = typer.Option(
+        "auto", "--key-values", help="auto | model | heuristic: key-value pairs from the learned model (models/kv) or the same-line heuristic"
+    ),
 ) -> None:
     """Run a model over a dataset and print word-, field-, line-item and key-value scores.
 
@@ -55,7 +58,7 @@ def evaluate(
     if save_predictions and report is None:
         _fail(ValueError("--save-predictions needs --report DIR to write into"))
     try:
-        config = PipelineConfig(model=model, model_dir=model_dir)
+        config = PipelineConfig(model=model, model_dir=model_dir, key_values=key_values)
         result = evaluate_dataset(
             data,
             model=model,
@@ -144,6 +147,14 @@ def evaluate(
     if "key_values" in result:
         kv = result["key_values"]
         console.print(f"Key-value pairs: P {kv['precision']:.3f} R {kv['recall']:.3f} F1 [bold]{kv['f1']:.3f}[/bold] ({kv['tp'] + kv['fn']} gold)")
+    if "funsd" in result:
+        fu = result["funsd"]
+        ent, link = fu["entities"], fu["links"]
+        per = ", ".join(f"{k} {v['f1']:.3f}" for k, v in ent["per_type"].items())
+        console.print(
+            f"Forms (key-values from the {fu['key_values_from']}): entity F1 [bold]{ent['micro']['f1']:.3f}[/bold] ({per}); "
+            f"link P {link['precision']:.3f} R {link['recall']:.3f} F1 [bold]{link['f1']:.3f}[/bold] ({link['gold']} gold links)"
+        )
     if "entity_location" in result:
         loc = result["entity_location"]
         console.print(f"SROIE entities located: gold boxes {loc['gold_boxes']['rate']:.3f}, OCR words {loc['ocr_words']['rate']:.3f}")

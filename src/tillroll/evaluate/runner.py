@@ -178,6 +178,8 @@ def evaluate_dataset(
     field_pairs: list[tuple[dict, dict]] = []
     item_pairs: list[tuple[list, list]] = []
     kv_pairs: list[tuple[list, list]] = []
+    kv_records: list[Any] = []  # FUNSD: entity and link scores (evaluate.kv)
+    kv_mode = "heuristic"
     tax_pairs: list[tuple[list[TaxRow], list[TaxRow]]] = []
     # E-invoices: the same pairs with the gold amounts the page does not print left
     # unchecked (see tillroll.io.datasets.einvoices), scored beside the plain ones.
@@ -266,6 +268,11 @@ def evaluate_dataset(
             record.unscored_fields = {k: v.value for k, v in doc.fields.items() if k not in scored}
         if ref.key_values:
             kv_pairs.append((ref.key_values, doc.key_values))
+        if example.dataset == "funsd":
+            from .kv import kv_record
+
+            kv_records.append(kv_record(example, doc))
+            kv_mode = str(doc.meta.get("key_values", kv_mode))
         if example.entities:
             for key, loc in locate_entities(doc.words, example.entities).items():
                 located_ocr.setdefault(key, [0, 0])
@@ -308,6 +315,10 @@ def evaluate_dataset(
         report["line_items"] = metrics.line_item_scores(item_pairs)
     if kv_pairs:
         report["key_values"] = metrics.key_value_scores(kv_pairs)
+    if kv_records:
+        from .kv import kv_report
+
+        report["funsd"] = kv_report(kv_records, kv_mode)
     if tax_pairs:
         report["tax_rows"] = metrics.tax_row_scores(tax_pairs)
     if item_pairs_printed:
@@ -619,6 +630,15 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
     if "key_values" in report:
         kv = report["key_values"]
         lines += [f"Key-value pairs: precision {_f(kv['precision'])}, recall {_f(kv['recall'])}, F1 {_f(kv['f1'])} ({kv['tp'] + kv['fn']} gold pairs).", ""]
+    if "funsd" in report:
+        fu = report["funsd"]
+        ent, link = fu["entities"], fu["links"]
+        lines += [
+            f"Forms (key-values from the {fu['key_values_from']}): entity F1 {_f(ent['micro']['f1'])} "
+            f"(header {_f(ent['per_type']['header']['f1'])}, question {_f(ent['per_type']['question']['f1'])}, answer {_f(ent['per_type']['answer']['f1'])}); "
+            f"link precision {_f(link['precision'])}, recall {_f(link['recall'])}, F1 {_f(link['f1'])} ({link['gold']} gold links).",
+            "",
+        ]
     if report.get("timings_ms_mean"):
         cached = (
             " (ocr: reading the OCR cache or the gold words, not running an engine)"

@@ -122,8 +122,12 @@ def page_from_ocr(doc_id: str, ocr_words: Sequence[Word], reference: Document) -
             gold_entity_of_word[reference.words[pos].id] = ei
     entity_of: dict[int, int] = {}
     label_of: dict[int, str] = {}
+    # The annotation's own words fed as "OCR" keep their entity exactly (boxes of
+    # neighbouring FUNSD words can overlap, which the area match could confuse).
+    exact = {(g.text, tuple(g.box)): g.id for g in reference.words}
     for w, m in zip(ocr_words, match_words(list(ocr_words), reference.words)):
-        ids = [gold_entity_of_word[g] for g in m.gold_ids if g in gold_entity_of_word]
+        same = exact.get((w.text, tuple(w.box)))
+        ids = [gold_entity_of_word[g] for g in ([same] if same is not None else m.gold_ids) if g in gold_entity_of_word]
         if ids:
             ei = max(set(ids), key=ids.count)
             entity_of[w.id] = ei
