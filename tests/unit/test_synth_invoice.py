@@ -161,3 +161,27 @@ def test_cli_writes_invoices_and_refuses_an_unknown_kind(tmp_path: Path) -> None
     assert (tmp_path / "inv-s2-000000.json").is_file() and (tmp_path / "inv-s2-000000.tif").is_file()
     bad = runner.invoke(app, ["synth", "--kind", "letter", "--out", str(tmp_path)])
     assert bad.exit_code != 0 and "unknown --kind" in bad.output
+
+
+def test_scanned_pages_keep_every_word_inside_its_moved_box(tmp_path: Path) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    item = make_one_invoice(21, 1, ("de",))
+    data, doc = item.scanned(0.8)
+    assert data == item.scanned(0.8)[0]  # same seed, same scan
+    assert doc.meta["scan"]["0"] and doc.meta["degrade"] == 0.8
+    moved = sum(a.box != b.box for a, b in zip(doc.words, item.document.words))
+    assert moved > 0.5 * len(doc.words) or "skew 0.00" in doc.meta["scan"]["0"][1]
+    with Image.open(io.BytesIO(data)) as tif:
+        page = np.asarray(tif.convert("L"))
+    inked = 0
+    first_page = [w for w in doc.words if w.page == 0]
+    for w in first_page:
+        x0, y0, x1, y1 = (int(round(v)) for v in w.box)
+        inked += page[y0 : y1 + 1, x0 : x1 + 1].min() < 110
+    assert inked >= 0.97 * len(first_page)
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        next(iter_generate_invoices(1, "de", seed=1, out_dir=tmp_path, degrade=1.5))

@@ -66,7 +66,9 @@ def synth(
         from ..synth.invoice.generate import iter_generate_invoices
 
         try:
-            count = sum(1 for _ in iter_generate_invoices(n, locales or "all", seed, out, layouts=templates, form=form, workers=workers, start=start))
+            count = sum(
+                1 for _ in iter_generate_invoices(n, locales or "all", seed, out, layouts=templates, form=form, workers=workers, start=start, degrade=degrade)
+            )
         except TillrollError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(EXIT_USAGE) from None

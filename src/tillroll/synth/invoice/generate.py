@@ -6,7 +6,8 @@ in pixels of the page at 200 dpi, its label, `label_source` "human"; the
 fields, line items and tax rows with the ids of the words that print them;
 `document_type` invoice or credit_note) next to its file:
 
-- form "image": `<id>.tif`, every page a greyscale 200 dpi picture (OCR reads it);
+- form "image": `<id>.tif`, every page a greyscale 200 dpi picture (OCR reads it),
+  clean or, with `degrade` > 0, as an office scan (skew, toner, blur, noise, JPEG);
 - form "pdf": `<id>.pdf`, a text-layer PDF (needs reportlab);
 - form "both": the two, in `<out>/image/` and `<out>/pdf/`, each folder a complete dataset.
 
@@ -27,10 +28,12 @@ from ...document import Document, Field, LineItem, Page, TaxRow, Word
 from ...errors import ConfigError
 from ...labels import ALL_FIELD_NAMES
 from ...ocr.lines import assign_lines
+from ..degrade import check_strength
 from ..render import available_faces
 from .content import Invoice, load_invoice_locale, make_invoice, parse_invoice_locales
 from .layout import LAYOUTS, Pages, choose_style, layout_invoice, positions_to_pixels
 from .render import DPI, render_images, render_pdf, tiff_bytes
+from .scan import scan_page
 
 GENERATOR_VERSION = 1  # bump when the same seed starts giving different invoices
 FORMS = ("image", "pdf", "both")
@@ -65,6 +68,25 @@ class SyntheticInvoice:
 
     def image_bytes(self) -> bytes:
         return tiff_bytes(render_images(self.pages, self.page_count))
+
+    def scanned(self, strength: float) -> tuple[bytes, Document]:
+        """The page images as an office scan at `strength` (see `scan`), and the document with its boxes moved."""
+        import numpy as np
+
+        images = render_images(self.pages, self.page_count)
+        if strength == 0:
+            return tiff_bytes(images), self.document
+        doc = Document.from_dict(self.document.to_dict())
+        doc.meta["scan"] = {}
+        for page, image in enumerate(images):
+            on_page = [w for w in doc.words if w.page == page]
+            rng = np.random.default_rng([self.document.meta["invoice_seed"], page])
+            images[page], boxes, effects = scan_page(image, [w.box for w in on_page], strength, rng)
+            for w, box in zip(on_page, boxes):
+                w.box = box
+            doc.meta["scan"][str(page)] = effects
+        doc.meta["degrade"] = strength
+        return tiff_bytes(images), doc
 
     def pdf_bytes(self) -> bytes:
         return render_pdf(self.pages, self.page_count, title=self.id)
@@ -201,22 +223,31 @@ def make_one_invoice(seed: int, index: int, locales: Sequence[str], layouts: Seq
     return SyntheticInvoice(rid, doc, inv, pages, count)
 
 
-def write_invoice(item: SyntheticInvoice, out_dir: Path, form: str) -> list[Path]:
-    """Write the invoice's file(s) and JSON (last, so a reader never finds JSON without its file)."""
+def write_invoice(item: SyntheticInvoice, out_dir: Path, form: str, degrade: float = 0.0) -> list[Path]:
+    """Write the invoice's file(s) and JSON (last, so a reader never finds JSON without its file).
+
+    `degrade` > 0 scans the page images (`scan.scan_page`); the PDF stays clean, as digital invoices are.
+    """
     written = []
     targets = {"image": [(out_dir, "image")], "pdf": [(out_dir, "pdf")], "both": [(out_dir / "image", "image"), (out_dir / "pdf", "pdf")]}[form]
     for folder, kind in targets:
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"{item.id}.tif" if kind == "image" else f"{item.id}.pdf"
-        (folder / name).write_bytes(item.image_bytes() if kind == "image" else item.pdf_bytes())
-        (folder / f"{item.id}.json").write_text(item.json_text(name), encoding="utf-8")
+        if kind == "image":
+            name = f"{item.id}.tif"
+            data, doc = item.scanned(degrade)
+        else:
+            name, data, doc = f"{item.id}.pdf", item.pdf_bytes(), item.document
+        (folder / name).write_bytes(data)
+        payload = doc.to_dict()
+        payload["source"] = name
+        (folder / f"{item.id}.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         written.append(folder / name)
     return written
 
 
-def _job(args: tuple[int, int, tuple[str, ...], tuple[str, ...] | None, str, str]) -> list[str]:
-    seed, index, locales, layouts, out_dir, form = args
-    return [str(p) for p in write_invoice(make_one_invoice(seed, index, locales, layouts), Path(out_dir), form)]
+def _job(args: tuple[int, int, tuple[str, ...], tuple[str, ...] | None, str, str, float]) -> list[str]:
+    seed, index, locales, layouts, out_dir, form, degrade = args
+    return [str(p) for p in write_invoice(make_one_invoice(seed, index, locales, layouts), Path(out_dir), form, degrade)]
 
 
 def iter_generate_invoices(
@@ -228,8 +259,10 @@ def iter_generate_invoices(
     form: str = "image",
     workers: int = 1,
     start: int = 0,
+    degrade: float = 0.0,
 ) -> Iterator[list[Path]]:
     """Write invoices start .. start+n-1; yields the paths written per invoice, in index order."""
+    degrade = check_strength(degrade)
     if not isinstance(n, int) or n < 0:
         raise ConfigError(f"the number of invoices must be a whole number >= 0, got {n!r}")
     if form not in FORMS:
@@ -247,7 +280,7 @@ def iter_generate_invoices(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create the output folder {out}: {exc.strerror}; choose a writable --out") from exc
-    jobs = [(seed, i, codes, names, str(out), form) for i in range(start, start + n)]
+    jobs = [(seed, i, codes, names, str(out), form, degrade) for i in range(start, start + n)]
     if workers <= 1 or n < 2:
         return ([Path(p) for p in _job(job)] for job in jobs)
     import multiprocessing
