@@ -73,7 +73,9 @@ def iter_annotated(path: str | Path, keep: Callable[[str], bool] = lambda doc_id
         raise DataError(f"annotation folder {root} does not exist; pass a folder of <id>.json files with their images")
     files = sorted(root.glob("*.json"))
     if not files:
-        raise DataError(f"no <id>.json annotation files in {root}")
+        forms = [sub.name for sub in (root / "image", root / "pdf") if any(sub.glob("*.json"))]
+        hint = f"; `tillroll synth --form both` writes one dataset per form: use {' or '.join(str(root / f) for f in forms)}" if forms else ""
+        raise DataError(f"no <id>.json annotation files in {root}{hint}")
     for json_path in files:
         if keep(json_path.stem):
             yield read_example(json_path)
