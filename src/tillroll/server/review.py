@@ -55,12 +55,20 @@ class LineItemEdit(BaseModel):
     word_ids: list[int] | None = None
 
 
+class KeyValueEdit(BaseModel):
+    key: str | None = None
+    value: str | None = None
+    key_word_ids: list[int] | None = None
+    value_word_ids: list[int] | None = None
+
+
 class CorrectionRequest(BaseModel):
     author: str | None = Field(None, description="who made the correction (kept with it)")
     base_revision: int | None = Field(None, description="revision the edits were made on; a newer one gives 409")
     labels: dict[int, str] = Field(default_factory=dict, description="word id -> new label")
     fields: dict[str, FieldEdit | None] = Field(default_factory=dict, description="field name -> new value, null deletes")
     line_items: list[LineItemEdit] | None = Field(None, description="the complete new list of line items")
+    key_values: list[KeyValueEdit] | None = Field(None, description="the complete new list of key->value pairs")
 
 
 def _store(request: Request) -> ReviewStore:
@@ -196,6 +204,7 @@ def _edits(body: CorrectionRequest) -> dict[str, Any]:
         "labels": body.labels,
         "fields": {k: (None if v is None else v.model_dump(exclude_none=True)) for k, v in body.fields.items()},
         "line_items": None if body.line_items is None else [i.model_dump(exclude_none=True) for i in body.line_items],
+        "key_values": None if body.key_values is None else [p.model_dump(exclude_none=True) for p in body.key_values],
     }
 
 

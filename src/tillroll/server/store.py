@@ -165,12 +165,16 @@ def apply_edits(
     labels: Mapping[int, str] | None = None,
     fields: Mapping[str, Mapping[str, Any] | None] | None = None,
     line_items: Sequence[Mapping[str, Any]] | None = None,
+    key_values: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (edited document, changes) without touching the inputs.
 
     - `labels`: word id -> new label; the word becomes `label_source="human"`, confidence 1.
     - `fields`: field name -> {"value", optional "text", "word_ids", "currency"}, or None to delete it.
     - `line_items`: the complete new list of line items (rows left as they were keep their source).
+    - `key_values`: the complete new list of key->value pairs ({"key", "value", "key_word_ids",
+      "value_word_ids"}); a pair left as it was keeps its confidence, a new or changed one is
+      the reviewer's (confidence 1). Stored like line items: predicted, before and after.
 
     `changes` lists only what really changed, each entry with the model's
     `predicted` value beside `before` and `after`. Bad ids, labels or field
@@ -179,7 +183,7 @@ def apply_edits(
     doc = json.loads(json.dumps(document))  # deep copy, JSON types only
     words = doc.get("words", [])
     predicted_words = {w["id"]: w for w in prediction.get("words", [])}
-    changes: dict[str, Any] = {"labels": [], "fields": [], "line_items": None}
+    changes: dict[str, Any] = {"labels": [], "fields": [], "line_items": None, "key_values": None}
 
     for raw_id, label in (labels or {}).items():
         try:
@@ -246,12 +250,45 @@ def apply_edits(
             changes["line_items"] = {"predicted": prediction.get("line_items", []), "before": old_items, "after": new_items}
         doc["line_items"] = new_items
 
+    if key_values is not None:
+        old_pairs = doc.get("key_values", [])
+        new_pairs = [_pair_edit(index, pair, old_pairs, len(words)) for index, pair in enumerate(key_values)]
+        new_pairs = [p for p in new_pairs if p is not None]
+        if [_pair_key(x) for x in new_pairs] != [_pair_key(x) for x in old_pairs]:
+            changes["key_values"] = {"predicted": prediction.get("key_values", []), "before": old_pairs, "after": new_pairs}
+        doc["key_values"] = new_pairs
+
     Document.from_dict(doc)  # the edited document must still be valid schema v1
     return doc, changes
 
 
+def _pair_key(pair: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (pair.get("key"), pair.get("value"), tuple(pair.get("key_word_ids", [])), tuple(pair.get("value_word_ids", [])))
+
+
+def _pair_edit(index: int, pair: Any, old_pairs: Sequence[Mapping[str, Any]], n_words: int) -> dict[str, Any] | None:
+    """One reviewed key->value pair in schema v1 form; None for an emptied row (a deleted pair)."""
+    if not isinstance(pair, Mapping):
+        raise DataError(f"key-value pair {index} must be an object")
+    key = _clean_text(pair.get("key"), f"key-value pair {index} key")
+    value = _clean_text(pair.get("value"), f"key-value pair {index} value")
+    if key is None and value is None:
+        return None
+    ids = {}
+    for side in ("key_word_ids", "value_word_ids"):
+        word_ids = pair.get(side) or []
+        if not isinstance(word_ids, list) or not all(isinstance(i, int) and 0 <= i < n_words for i in word_ids):
+            raise DataError(f"key-value pair {index}: {side} must be a list of word ids of this receipt")
+        ids[side] = list(word_ids)
+    new = {"key": key or "", "value": value or "", **ids}
+    for old in old_pairs:
+        if _pair_key(old) == _pair_key(new):
+            return dict(old)  # unchanged: keeps the model's confidence
+    return {**new, "confidence": 1.0}
+
+
 def has_changes(changes: Mapping[str, Any]) -> bool:
-    return bool(changes["labels"] or changes["fields"] or changes["line_items"] is not None)
+    return bool(changes["labels"] or changes["fields"] or changes["line_items"] is not None or changes.get("key_values") is not None)
 
 
 # ---------------------------------------------------------------------------
@@ -360,6 +397,7 @@ class ReviewStore:
         labels: Mapping[int, str] | None = None,
         fields: Mapping[str, Mapping[str, Any] | None] | None = None,
         line_items: Sequence[Mapping[str, Any]] | None = None,
+        key_values: Sequence[Mapping[str, Any]] | None = None,
         approve: bool = False,
     ) -> tuple[Receipt, dict[str, Any]]:
         """Apply a reviewer's edits (and optionally approve) in one transaction.
@@ -381,7 +419,9 @@ class ReviewStore:
                     f"receipt {receipt_id} was saved by someone else (revision {row['revision']}, yours {base_revision}); reload it and apply your edits again"
                 )
             prediction = json.loads(row["prediction_json"])
-            document, changes = apply_edits(json.loads(row["document_json"]), prediction, labels=labels, fields=fields, line_items=line_items)
+            document, changes = apply_edits(
+                json.loads(row["document_json"]), prediction, labels=labels, fields=fields, line_items=line_items, key_values=key_values
+            )
             if not has_changes(changes) and not approve:
                 return self._row_to_receipt(row), changes
             now = utc_now()

@@ -1,5 +1,5 @@
 // The receipt review page: word boxes coloured by label over the page image,
-// relabelling by click or key, field and line-item editing, save and approve.
+// relabelling by click or key, field, line-item and key->value pair editing, save and approve.
 "use strict";
 
 const state = {
@@ -12,6 +12,7 @@ const state = {
   cursor: -1,          // the word n/p move from
   fieldsDirty: new Set(),
   itemsDirty: false,
+  pairsDirty: false,   // key->value pairs edited (sent as the complete new list)
   zoom: 1,
   busy: false,
 };
@@ -34,7 +35,7 @@ function colourOf(label) {
   return entry ? entry.colour : state.info.unlabelled_colour;
 }
 function currentLabel(word) { return state.labels.has(word.id) ? state.labels.get(word.id) : word.label; }
-function isDirty() { return state.labels.size > 0 || state.fieldsDirty.size > 0 || state.itemsDirty; }
+function isDirty() { return state.labels.size > 0 || state.fieldsDirty.size > 0 || state.itemsDirty || state.pairsDirty; }
 
 // ---- rendering -------------------------------------------------------------------
 
@@ -180,6 +181,36 @@ function itemRow(item) {
   return row;
 }
 
+function renderPairs() {
+  const body = document.querySelector("#pairs tbody");
+  body.replaceChildren(...(state.receipt.document.key_values || []).map((pair) => pairRow(pair)));
+}
+
+// One key->value pair: two text boxes, each with a button that takes the selected words
+// as that side's words, and a remove button. Hovering shows both sides on the page.
+function pairRow(pair) {
+  const row = el("tr", { className: "pair", dataset: { keyWordIds: (pair.key_word_ids || []).join(","), valueWordIds: (pair.value_word_ids || []).join(",") } });
+  const side = (name, text, idsKey) => {
+    const input = el("input", { type: "text", name, value: text || "", "aria-label": name });
+    input.addEventListener("input", () => { state.pairsDirty = true; input.classList.add("edited"); });
+    const take = el("button", { type: "button", title: `Set the ${name} from the selected words`, onclick: () => {
+      const ids = [...state.selected].sort((a, b) => a - b);
+      if (!ids.length) { showMessage(`Select the words of the ${name} first.`, "info"); return; }
+      input.value = ids.map((i) => words()[i].text).join(" ");
+      row.dataset[idsKey] = ids.join(",");
+      input.classList.add("edited");
+      state.pairsDirty = true;
+    } }, "⇐");
+    return el("td", {}, input, take);
+  };
+  row.append(side("key", pair.key, "keyWordIds"), side("value", pair.value, "valueWordIds"),
+    el("td", {}, el("button", { type: "button", title: "Remove this pair", onclick: () => { row.remove(); state.pairsDirty = true; } }, "×")));
+  const ids = (name) => (row.dataset[name] || "").split(",").filter(Boolean).map(Number);
+  row.addEventListener("mouseenter", () => highlight([...ids("keyWordIds"), ...ids("valueWordIds")]));
+  row.addEventListener("mouseleave", () => highlight([]));
+  return row;
+}
+
 async function renderHistory() {
   const list = document.getElementById("history");
   try {
@@ -190,6 +221,7 @@ async function renderHistory() {
         if (c.changes.labels.length) parts.push(`${c.changes.labels.length} label(s)`);
         if (c.changes.fields.length) parts.push(`fields: ${c.changes.fields.map((f) => f.field).join(", ")}`);
         if (c.changes.line_items) parts.push("line items");
+        if (c.changes.key_values) parts.push("key-value pairs");
         return el("li", {}, el("strong", { text: c.action === "approve" ? "approved" : "saved" }), ` by `, el("span", { text: c.author }),
           ` · ${formatTime(c.created_at)}` + (parts.length ? ` · ${parts.join("; ")}` : ""));
       })
@@ -236,6 +268,7 @@ function renderAll() {
   renderEinvoice();
   renderFields();
   renderItems();
+  renderPairs();
   renderHistory();
 }
 
@@ -316,6 +349,17 @@ function collectEdits() {
       return item;
     });
   }
+  if (state.pairsDirty) {
+    body.key_values = [...document.querySelectorAll("#pairs tbody tr")].map((row) => {
+      const ids = (name) => (row.dataset[name] || "").split(",").filter(Boolean).map(Number);
+      return {
+        key: row.querySelector('input[name="key"]').value.trim() || null,
+        value: row.querySelector('input[name="value"]').value.trim() || null,
+        key_word_ids: ids("keyWordIds"),
+        value_word_ids: ids("valueWordIds"),
+      };
+    });
+  }
   return body;
 }
 
@@ -331,7 +375,7 @@ async function submit(approve) {
   const url = approve ? `/api/receipts/${state.id}/approve` : `/api/receipts/${state.id}`;
   try {
     const result = await api(approve ? "POST" : "PUT", url, collectEdits());
-    const changed = result.changes.labels.length + result.changes.fields.length + (result.changes.line_items ? 1 : 0);
+    const changed = result.changes.labels.length + result.changes.fields.length + (result.changes.line_items ? 1 : 0) + (result.changes.key_values ? 1 : 0);
     resetEdits(result);
     const learnt = result.entities && result.entities.added.length ? ` Learnt ${result.entities.added.map((e) => e.kind).join(" and ")}.` : "";
     showMessage(approve ? `Approved (revision ${result.revision}).${learnt}` : (changed ? `Saved ${changed} change(s) (revision ${result.revision}).` : "Nothing to save."), "ok");
@@ -351,6 +395,7 @@ function resetEdits(receipt) {
   state.undo = [];
   state.fieldsDirty.clear();
   state.itemsDirty = false;
+  state.pairsDirty = false;
   renderAll();
 }
 
@@ -358,7 +403,7 @@ async function removeReceipt() {
   if (!confirm(`Delete ${state.receipt.original_name} and all its corrections? This cannot be undone.`)) return;
   try {
     await api("DELETE", `/api/receipts/${state.id}`);
-    state.labels.clear(); state.fieldsDirty.clear(); state.itemsDirty = false;
+    state.labels.clear(); state.fieldsDirty.clear(); state.itemsDirty = false; state.pairsDirty = false;
     location.href = "/review";
   } catch (err) {
     showMessage(err.message, "error");
@@ -421,6 +466,10 @@ async function main() {
   document.getElementById("add-item").addEventListener("click", () => {
     document.querySelector("#items tbody").append(itemRow({}));
     state.itemsDirty = true;
+  });
+  document.getElementById("add-pair").addEventListener("click", () => {
+    document.querySelector("#pairs tbody").append(pairRow({}));
+    state.pairsDirty = true;
   });
   document.addEventListener("keydown", onKey);
   window.addEventListener("beforeunload", (event) => { if (isDirty()) { event.preventDefault(); event.returnValue = ""; } });
