@@ -84,14 +84,16 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
         if g_q & p_q:
             return True
     if field in ("telephone", *VAT_FIELDS):
-        digits = lambda s: re.sub(r"\D", "", s or "")  # noqa: E731
-        g, p = digits(gold_value) or digits(gold_text), digits(pred_value) or digits(pred_text)
-        if g and p and (g == p or (len(g) >= 7 and (g.endswith(p[-len(g) :]) or p.endswith(g)))):
+        def digits(s: str | None) -> str:
+            return re.sub(r"\D", "", s or "")
+
+        g_digits, p_digits = digits(gold_value) or digits(gold_text), digits(pred_value) or digits(pred_text)
+        if g_digits and p_digits and (g_digits == p_digits or (len(g_digits) >= 7 and (g_digits.endswith(p_digits[-len(g_digits) :]) or p_digits.endswith(g_digits)))):
             return True  # country code present on one side only
         # "0121 454 5368" and "+44 121 454 5368" are one number: the national trunk 0 is
         # dropped when the country code is written.
-        g0, p0 = g.removeprefix("0"), p.removeprefix("0")
-        if (g0 != g) != (p0 != p) and len(g0) >= 7 and len(p0) >= 7 and (g0.endswith(p0) or p0.endswith(g0)):
+        g0, p0 = g_digits.removeprefix("0"), p_digits.removeprefix("0")
+        if (g0 != g_digits) != (p0 != p_digits) and len(g0) >= 7 and len(p0) >= 7 and (g0.endswith(p0) or p0.endswith(g0)):
             return True
     gold_forms = {canon(gold_text), canon(gold_value)} - {""}
     pred_forms = {canon(pred_text), canon(pred_value)} - {""}

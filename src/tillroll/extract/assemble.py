@@ -86,7 +86,7 @@ class AssembleStage:
         text = "\n".join(_join(line) for line in lines)
         country = infer_country(text, self.config.country_hint)
         cur = detect_currency(text, country)
-        currency = cur.code if cur else currency_of_country(country)  # type: ignore[union-attr]
+        currency = cur.code if cur else currency_of_country(country)
         ctx = _Context(lines, text, country, currency)
         doc.meta["country"] = country
         fields: dict[str, Field] = {}

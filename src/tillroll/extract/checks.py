@@ -40,7 +40,7 @@ def _dec(text: str | None) -> Decimal | None:
     if not text:
         return None
     a = parse_amount(text)
-    return a.value if a else None  # type: ignore[union-attr]
+    return a.value if a else None
 
 
 def items_sum(items: Sequence[LineItem]) -> Decimal | None:
@@ -78,7 +78,7 @@ def run_checks(doc: Document, today: dt.date | None = None) -> list[Check]:
         up, amt = _dec(li.unit_price), _dec(li.amount)
         if q and up is not None and amt is not None:
             checked += 1
-            product = (q.value * up).quantize(CENT)  # type: ignore[union-attr]
+            product = (q.value * up).quantize(CENT)
             if not (amounts_equal(product, amt) or amounts_equal(product, -amt)):
                 bad_rows.append(f"item {i + 1}: {li.quantity} x {li.unit_price} = {product} != {li.amount}")
     if checked:

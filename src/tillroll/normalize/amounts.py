@@ -187,7 +187,7 @@ def _find_amounts(text: str, country: str | None) -> tuple[ParsedAmount, ...]:
     code: str | None = None
     if not fixed.isdigit():
         cur = detect_currency(text, country)
-        code = cur.code if cur else None  # type: ignore[union-attr]
+        code = cur.code if cur else None
     out: list[ParsedAmount] = []
     for m in matches:
         value = _to_decimal(m.group("num"))

@@ -129,7 +129,7 @@ def _day_month_reading(a: int, b: int, year: int, prefer_day_first: bool, decide
         return ParsedDate(chosen, chosen.isoformat(), order, not decided, span)
     if dmy or mdy:
         chosen, order = (dmy, "dmy") if dmy else (mdy, "mdy")  # type: ignore[assignment]
-        return ParsedDate(chosen, chosen.isoformat(), order, False, span)  # type: ignore[arg-type]
+        return ParsedDate(chosen, chosen.isoformat(), order, False, span)
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,8 @@ class NoMatch:
     text: str
     reason: str
 
-    def __bool__(self) -> bool:
+    # Literal[False] lets a type checker narrow `ParsedX | NoMatch` to `ParsedX` after `if result:`.
+    def __bool__(self) -> Literal[False]:
         return False
 
 

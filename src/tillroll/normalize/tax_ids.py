@@ -88,22 +88,22 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
         return _no("vat", text, "empty text")
     try:
         upper = text.upper()
-        for m in _EU_VAT.finditer(upper):
-            cc = m.group("cc").upper()
+        for eu in _EU_VAT.finditer(upper):
+            cc = eu.group("cc").upper()
             cc = "MT" if cc in {"MI", "M1"} else cc
             fmt = EU_VAT_FORMATS[cc]
-            body_raw = _compact(m.group("body"))
+            body_raw = _compact(eu.group("body"))
             # The body regex is greedy; keep the longest prefix that fits the country format.
             for end in range(len(body_raw), 1, -1):
                 body = body_raw[:end]
                 if re.fullmatch(fmt, body) or re.fullmatch(fmt, fix_digits(body)):
                     body = body if re.fullmatch(fmt, body) else fix_digits(body)
-                    has_keyword = bool(_VAT_KEYWORD.search(upper[: m.start()] + " "))
+                    has_keyword = bool(_VAT_KEYWORD.search(upper[: eu.start()] + " "))
                     # A bare "GB123456789" could be anything; need a digit-rich body or a keyword.
                     if not has_keyword and sum(c.isdigit() for c in body) < 8:
                         break
                     checksum = malta_vat_checksum_ok(body) if cc == "MT" else None
-                    return ParsedVat(cc + body, cc, "eu_vat", checksum, m.span())
+                    return ParsedVat(cc + body, cc, "eu_vat", checksum, eu.span())
         m = _MT_EXO.search(upper)
         if m:
             return ParsedVat("EXO" + m.group(1), "MT", "mt_exo", None, m.span())

@@ -49,8 +49,8 @@ def _find_times(text: str) -> tuple[ParsedTime, ...]:
     # stops where the time starts, so read a time right there.
     for date in _find_dates(text, None, None):
         end = date.span[1]
-        if fixed[end : end + 1].isdigit() and (m := _TIME_COLON.match(fixed[end:])):
-            add(m, end)
+        if fixed[end : end + 1].isdigit() and (glued := _TIME_COLON.match(fixed[end:])):
+            add(glued, end)
     out.sort(key=lambda p: p.span[0])
     return tuple(out)
 

@@ -175,10 +175,10 @@ def vat_info_rule(line: LineText) -> list[RuleMatch]:
     if not parsed:
         return []
     cue = VAT_NUMBER_CUES.search(line.fixed)
-    if parsed.scheme == "generic" and not cue:  # type: ignore[union-attr]
+    if parsed.scheme == "generic" and not cue:
         return []
-    start = min(cue.start(), parsed.span[0]) if cue else parsed.span[0]  # type: ignore[union-attr]
-    return [RuleMatch(VAT_INFO, line.ids_in(start, parsed.span[1]), "vat_number")]  # type: ignore[union-attr]
+    start = min(cue.start(), parsed.span[0]) if cue else parsed.span[0]
+    return [RuleMatch(VAT_INFO, line.ids_in(start, parsed.span[1]), "vat_number")]
 
 
 def telephone_rule(line: LineText) -> list[RuleMatch]:

@@ -47,7 +47,7 @@ def relabel_line(line: Sequence[Word]) -> int:
         left, mid, right = words[i - 1], words[i], words[i + 1]
         if left.label == right.label and left.label in SEQUENCE_LABELS and mid.label != left.label:
             if _conf(mid) < LOW_CONFIDENCE and min(_conf(left), _conf(right)) >= HIGH_CONFIDENCE and _plausible(mid, left.label):
-                _flip(mid, left.label, min(_conf(left), _conf(right)))  # type: ignore[arg-type]
+                _flip(mid, left.label, min(_conf(left), _conf(right)))
                 changed += 1
     if len(words) < 3:
         return changed

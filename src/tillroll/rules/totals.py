@@ -185,7 +185,8 @@ def choose_total(
 ) -> tuple[list[Word], ParsedAmount, float, list[str]] | None:
     """The amount due: among lines labelled total, the one the arithmetic and keywords support best."""
     payments = find_payments(lines)
-    candidates: list[tuple[tuple[int, int, int], list[Word], ParsedAmount, float, list[str]]] = []
+    # (positive amount, keyword strength, supporting readings, line index): the best key wins.
+    candidates: list[tuple[tuple[bool, int, int, int], list[Word], ParsedAmount, float, list[str]]] = []
     _amounts_cache: list[tuple[int, list[Word], ParsedAmount]] | None = None
 
     def every_amount() -> list[tuple[int, list[Word], ParsedAmount]]:

@@ -156,7 +156,7 @@ def make_one(seed: int, index: int, locales: Sequence[str], degrade_strength: fl
                 label_confidence=1.0,
                 label_source="human",
             )
-        )  # type: ignore[arg-type]
+        )
         roles.append(p.role)
     doc = _build_document(receipt, words, roles, rid + extension, result.image.size)
     doc.meta = {

@@ -238,5 +238,5 @@ def vat_field(ctx: _Context, fields: dict[str, Field]) -> None:
     for _, ws in _labelled_lines(ctx, VAT_INFO):
         v = parse_vat_number(_join(ws), ctx.country)
         if v:
-            fields["vat_info"] = _field(ws, v.value)  # type: ignore[union-attr]
+            fields["vat_info"] = _field(ws, v.value)
             return

@@ -35,7 +35,7 @@ def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
             combined = re.match(r"^\s*(\d{1,3}(?:[.,]\d{1,3})?)\s?[xX*@]\s?(.+)$", unit.text)
             if combined:  # "2x6.50" is one word carrying both
                 q = parse_quantity(combined.group(1))
-                q_text = q.text if q else None  # type: ignore[union-attr]
+                q_text = q.text if q else None
                 u = find_amounts(combined.group(2))
                 up_text = u[-1].text if u else None
             else:
@@ -43,7 +43,7 @@ def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
                 up_text = u[-1].text if u else None
         if quantity is not None:
             q = parse_quantity(quantity.text)
-            q_text = q.text if q else q_text  # type: ignore[union-attr]
+            q_text = q.text if q else q_text
         words = [*desc, *([quantity] if quantity else []), *([unit] if unit else []), *amounts]
         items.append(
             LineItem(

@@ -183,6 +183,7 @@ def find_span(words: Sequence[Word], target: str, min_score: float) -> tuple[lis
         return ids, 100.0
     if len(wanted) <= len(page):
         alignment = fuzz.partial_ratio_alignment(wanted, page)
+        assert alignment is not None  # None only under a score_cutoff, and none is given
         lo, hi = alignment.dest_start, alignment.dest_end
     else:
         lo, hi = 0, len(page)
