@@ -209,3 +209,11 @@ def test_einvoices_amounts_the_page_does_not_print_are_listed_and_scored_apart(t
     assert report["line_items_printed"]["tp"] >= report["line_items"]["tp"]  # an unchecked amount can only help
     # A gold tax row without an amount matches on its rate alone.
     assert metrics.tax_row_scores([([TaxRow(rate="7.00")], [TaxRow(rate="7", tax="0.71")])])["tp"] == 1
+
+
+def test_einvoices_have_no_gold_words_to_feed_as_ocr(tmp_path: Path) -> None:
+    from tillroll.errors import ConfigError
+
+    root = _dataset(tmp_path / "ds")
+    with pytest.raises(ConfigError, match="annotates no words"):
+        evaluate_dataset(f"einvoices:{root}", ocr="gold", progress=False)
