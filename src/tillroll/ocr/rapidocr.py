@@ -179,7 +179,6 @@ def _serve_large_buffers_from_mmap() -> None:
         pass
 
 
-
 # How many threads one engine reads line crops on at most: the crops of a
 # receipt are too few to keep more than a handful busy.
 MAX_RECOGNISERS = 4
@@ -348,9 +347,7 @@ class RapidOcrEngine:
         try:
             from rapidocr import RapidOCR
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise EngineUnavailableError(
-                "the rapidocr engine needs the packages rapidocr and onnxruntime: pip install 'rapidocr==3.10.*' onnxruntime"
-            ) from exc
+            raise EngineUnavailableError("the rapidocr engine needs the packages rapidocr and onnxruntime: pip install 'rapidocr==3.10.*' onnxruntime") from exc
         profile = PROFILES[self.name]
         self.profile = profile
         self.cache_name = profile.cache_name or profile.name
