@@ -16,9 +16,10 @@ docs/benchmarks.md "Page orientation"):
    270 degrees).
 2. **Line classifier vote.** Up to `VOTE_LINES` of the longest lines are cut out
    of the full-resolution page (lines that run along the page are first turned
-   a quarter clockwise) and RapidOCR's 0/180 text-line classifier votes on them,
-   each vote weighted by its confidence. One line can fool the classifier (a
-   barcode, a logo); a dozen rarely do.
+   a quarter clockwise) and RapidOCR's 0/180 text-line classifier says how
+   likely each is upside down, asked for each strip as cut and turned by half a
+   turn (which cancels the classifier's lean towards "upright"). One line can
+   fool the classifier (a barcode, a logo); a dozen rarely do.
 
 The page is turned only when the evidence is clear (`MIN_VERTICAL_SHARE`,
 `MIN_FLIP_SHARE`); an unclear page is left as loaded, because turning an upright
@@ -160,6 +161,30 @@ def _detect_lines(models: _Models, bgr: np.ndarray, pixels: int) -> list[tuple[f
     return lines
 
 
+def _upside_down_share(models: _Models, crops: list[np.ndarray]) -> float:
+    """Mean probability that the strips are upside down, asked both ways round.
+
+    The line classifier leans towards "upright" on strips it is unsure of, and
+    how much differs from page to page. Each strip is therefore also shown
+    turned by half a turn, where the same lean points the other way: averaging
+    P(upside down | strip) with P(upright | strip turned) cancels it.
+    """
+    import numpy as np
+
+    turned = [np.ascontiguousarray(np.rot90(c, 2)) for c in crops]
+    votes = models.cls([*crops, *turned]).cls_res or []
+
+    def p_upside_down(vote: tuple[str, float]) -> float:
+        label, score = vote
+        return float(score) if "180" in str(label) else 1.0 - float(score)
+
+    n = len(crops)
+    as_is = [p_upside_down(v) for v in votes[:n]]
+    flipped = [1.0 - p_upside_down(v) for v in votes[n:]]
+    both = as_is + flipped
+    return sum(both) / len(both) if both else 0.0
+
+
 def detect_orientation(image: Image.Image) -> Orientation:
     """Measure the clockwise quarter turn (0, 90, 180 or 270) that makes `image`'s text upright."""
     import numpy as np
@@ -188,12 +213,7 @@ def detect_orientation(image: Image.Image) -> Orientation:
     crops = [c for c in (_crop(bgr, q, vertical) for _, _, q in chosen) if c is not None]
     if len(crops) < MIN_LINES:
         return result
-    votes = models.cls(crops).cls_res or []
-    upside = sum(score for label, score in votes if "180" in str(label))
-    upright = sum(score for label, score in votes if "180" not in str(label) and label != "")
-    if upside + upright <= 0:
-        return result
-    result.flip_share = float(upside / (upside + upright))
+    result.flip_share = _upside_down_share(models, crops)
     if vertical:
         # Turned a quarter clockwise, an upright strip means the page needs that same
         # quarter turn; an upside-down one means the opposite quarter (270).
