@@ -12,9 +12,10 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Iterator
+from enum import Enum, StrEnum
 from pathlib import Path
-from enum import Enum
-from typing import IO, Any, Iterator, Optional
+from typing import IO, Any
 
 import typer
 
@@ -32,25 +33,25 @@ def _silence_stdout() -> None:
 
 
 # Choices for --help and for usage errors (exit 2) on a bad value.
-class OcrChoice(str, Enum):
+class OcrChoice(StrEnum):
     rapidocr = "rapidocr"
     # PP-OCRv6 tiny models: about a third of the default's CPU time, a little less accurate
     rapidocr_fast = "rapidocr-fast"
     tesseract = "tesseract"
 
 
-class PreprocessChoice(str, Enum):
+class PreprocessChoice(StrEnum):
     none = "none"
     auto = "auto"
 
 
-class ModelChoice(str, Enum):
+class ModelChoice(StrEnum):
     rules = "rules"
     neural = "neural"
     joint = "joint"
 
 
-class FormatChoice(str, Enum):
+class FormatChoice(StrEnum):
     """Output formats (tillroll.einvoice.output.FORMATS)."""
 
     json = "json"
@@ -176,12 +177,18 @@ class JsonWriter:
 def extract(
     files: list[str] = typer.Argument(..., metavar="FILE...", help="Images (JPEG, PNG, TIFF, WebP, BMP) or PDFs; - reads one from stdin."),
     jsonl: bool = typer.Option(False, "--jsonl", help="One compact JSON object per line (each has `source`) instead of pretty JSON."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", file_okay=False, help="Write <stem>.json per input into this folder instead of printing."),
-    overlay: Optional[Path] = typer.Option(None, "--overlay", file_okay=False, help="Write <stem>.png per input into this folder: boxes coloured by label, with a legend."),
+    out: Path | None = typer.Option(None, "--out", "-o", file_okay=False, help="Write <stem>.json per input into this folder instead of printing."),
+    overlay: Path | None = typer.Option(
+        None, "--overlay", file_okay=False, help="Write <stem>.png per input into this folder: boxes coloured by label, with a legend."
+    ),
     ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
-    model: Optional[ModelChoice] = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
-    fmt: FormatChoice = typer.Option(FormatChoice.json, "--format", help="json: schema-v1 JSON; cii / ubl: EN 16931 XML (Factur-X EN16931 CII, UBL 2.1 PEPPOL BIS 3); facturx: the input PDF/scan with the CII XML attached. XML needs every mandatory business term; missing ones are named."),
+    model: ModelChoice | None = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
+    fmt: FormatChoice = typer.Option(
+        FormatChoice.json,
+        "--format",
+        help="json: schema-v1 JSON; cii / ubl: EN 16931 XML (Factur-X EN16931 CII, UBL 2.1 PEPPOL BIS 3); facturx: the input PDF/scan with the CII XML attached. XML needs every mandatory business term; missing ones are named.",
+    ),
     document_type: str = typer.Option("auto", "--document-type", help="auto: decide from the document; or force receipt, invoice or credit_note."),
     no_embedded_xml: bool = typer.Option(False, "--no-embedded-xml", help="Ignore the XML invoice a PDF carries (Factur-X / ZUGFeRD) and read the page only."),
 ) -> None:
@@ -269,7 +276,7 @@ def extract(
     raise typer.Exit(EXIT_INPUT_FAILED if failed else EXIT_OK)
 
 
-def _write_einvoice(doc: Any, name: str, source: Any, fmt: str, out: Optional[Path], used: set[str]) -> int:
+def _write_einvoice(doc: Any, name: str, source: Any, fmt: str, out: Path | None, used: set[str]) -> int:
     """Write `doc` as CII / UBL XML or a Factur-X PDF (to `out` or stdout); 1 when it could not be written."""
     from ..einvoice.output import SUFFIX, render
     from ..errors import TillrollError
