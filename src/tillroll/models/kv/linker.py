@@ -207,12 +207,13 @@ class TreeEnsemble:
             "trees": [
                 {
                     "feature": self.feature[t].tolist(),
-                    "threshold": [round(float(v), 6) for v in self.threshold[t]],
+                    # Full precision: sklearn's thresholds can equal training values exactly.
+                    "threshold": [float(v) for v in self.threshold[t]],
                     "left": self.left[t].tolist(),
                     "right": self.right[t].tolist(),
                     "missing_left": self.missing_left[t].astype(int).tolist(),
                     "leaf": self.leaf[t].astype(int).tolist(),
-                    "value": [round(float(v), 7) for v in self.value[t]],
+                    "value": [float(v) for v in self.value[t]],
                 }
                 for t in range(self.feature.shape[0])
             ],
