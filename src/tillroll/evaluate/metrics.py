@@ -22,6 +22,7 @@ Conventions
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -309,21 +310,43 @@ def _amount_equal(gold: str | None, pred: str | None) -> bool:
     return pred is not None and lenient_match("amount", (gold, gold), (pred, pred))
 
 
-def line_item_scores(pairs: Iterable[tuple[Sequence[LineItem], Sequence[LineItem]]]) -> dict[str, Any]:
+def description_prefix_ok(gold: str | None, pred: str | None, row: str | None) -> bool:
+    """Whether the gold description opens the predicted one, which starts on the amount's row.
+
+    E-invoice gold descriptions are the XML's item names ("Ballons"), the first part
+    of what the page prints in the cell ("Ballons: various colors, ~2000ml", maybe
+    over several lines). Letters and digits compare; `row` is the text printed on
+    the line of the predicted amount, and the description must start there, so a
+    description gathered from another row earns nothing.
+    """
+    g, p = canon(gold or ""), canon(pred or "")
+    return len(g) >= 2 and row is not None and p.startswith(g) and g[:8] in canon(row)
+
+
+def line_item_scores(
+    pairs: Iterable[tuple[Sequence[LineItem], Sequence[LineItem]]],
+    rows: Sequence[Sequence[str | None]] | None = None,
+) -> dict[str, Any]:
     """Line-item P/R/F1: an item is found when a predicted item has a similar description and the same amount.
 
     Matching is one-to-one and greedy by description similarity, per document.
     Descriptions compare case-, space- and punctuation-insensitively (ratio >=
     80), amounts numerically. `attributes` scores each column (quantity,
     unit_price, amount) over the matched items whose gold has it.
+    With `rows` (per document, per predicted item: the text printed on the row of
+    the item's amount), a gold description that opens the predicted one on that
+    row also matches (`description_prefix_ok`); the e-invoice scorer passes them.
     """
     total = ZERO
     attribute_hits = {"quantity": [0, 0], "unit_price": [0, 0], "amount": [0, 0]}
-    for gold_items, pred_items in pairs:
+    for k, (gold_items, pred_items) in enumerate(pairs):
+        doc_rows = rows[k] if rows is not None else None
         candidates = []
         for gi, g in enumerate(gold_items):
             for pi, p in enumerate(pred_items):
                 sim = fuzz.ratio(canon(g.description or ""), canon(p.description or ""))
+                if sim < DESCRIPTION_SIMILARITY and doc_rows is not None and description_prefix_ok(g.description, p.description, doc_rows[pi]):
+                    sim = DESCRIPTION_SIMILARITY  # a match, ranked below closer ones
                 if sim >= DESCRIPTION_SIMILARITY and _amount_equal(g.amount, p.amount):
                     candidates.append((sim, gi, pi))
         used_g: set[int] = set()
@@ -347,6 +370,39 @@ def line_item_scores(pairs: Iterable[tuple[Sequence[LineItem], Sequence[LineItem
         **total.to_dict(),
         "attributes": {k: {"correct": c, "of": n, "accuracy": round(c / n, 4) if n else None} for k, (c, n) in attribute_hits.items()},
     }
+
+
+# Legal-form designations that close a company name, as letters and digits
+# ("GmbH & Co. KG" is gmbh + co + kg). E-invoice XML names the seller with or without
+# them (BT-27 "Au bon moulin" where the page prints "Au bon moulin SARL"), so the
+# e-invoice scorer compares company names without a trailing legal form (both sides).
+LEGAL_FORMS = frozenset(
+    "gmbh mbh ag kg ohg ug gbr ek eg kgaa se co cokg gmbhcokg sarl sas sasu sa eurl snc sci scop scs "
+    "ltd limited llc llp lp inc corp plc pty pte bv nv vof cv srl srls spa sapa snc sl slu sll sc "
+    "spzoo spj sk ska zoo ab hb kb as asa aps is oy oyj ay tmi ou uab mb sia kft zrt nyrt sro as doo lda "
+    "sdnbhd bhd berhad".split()
+)
+
+
+def without_legal_form(name: str) -> str:
+    """`name` without a trailing legal-form designation ("Au bon moulin SARL" -> "Au bon moulin")."""
+    tokens = re.findall(r"[^\W_]+", name)
+    changed = True
+    while changed and len(tokens) > 1:
+        changed = False
+        for k in (3, 2, 1):
+            if len(tokens) > k and "".join(tokens[-k:]).casefold() in LEGAL_FORMS:
+                tokens = tokens[:-k]
+                changed = True
+                break
+    return " ".join(tokens)
+
+
+def magnitude(value: str | None) -> str | None:
+    """A normalised amount without its sign ("-14.99" -> "14.99"); other values unchanged."""
+    if value is None or not re.fullmatch(r"-\d+(?:\.\d+)?", value.strip()):
+        return value
+    return value.strip()[1:]
 
 
 def _number(text: str | None) -> Decimal | None:

@@ -186,6 +186,9 @@ def evaluate_dataset(
     # E-invoices: the same pairs with the gold amounts the page does not print left
     # unchecked (see tillroll.io.datasets.einvoices), scored beside the plain ones.
     item_pairs_printed: list[tuple[list[LineItem], list[LineItem]]] = []
+    # Per scored document: the text on each predicted item's amount row (e-invoices; None elsewhere).
+    item_row_texts: list[list[str | None] | None] = []
+    item_row_texts_printed: list[list[str | None] | None] = []
     tax_pairs_printed: list[tuple[list[TaxRow], list[TaxRow]]] = []
     type_hits = [0, 0]
     located_ocr: dict[str, list[int]] = {}
@@ -238,30 +241,44 @@ def evaluate_dataset(
         pred_fields = {k: v for k, v in doc.fields.items() if k in scored}
         if not example.spaced_text:
             gold_fields, pred_fields = _without_spaces(gold_fields), _without_spaces(pred_fields)
+        gold_items, pred_items, gold_rows, pred_rows = ref.line_items, doc.line_items, ref.tax_breakdown, doc.tax_breakdown
+        item_rows: list[str | None] | None = None
+        if example.dataset.startswith("einvoices"):
+            gold_fields, pred_fields = _without_legal_forms(gold_fields), _without_legal_forms(pred_fields)
+            item_rows = _amount_rows(doc)
+            if "credit_note" in (ref.document_type, doc.document_type):
+                # EN 16931 XML states a credit note's amounts unsigned (type code 381) while the
+                # page prints them with or without a minus sign, and the reader keeps the sign
+                # as printed: a credit note's amounts compare by magnitude against that gold.
+                gold_fields, pred_fields = _magnitudes(gold_fields), _magnitudes(pred_fields)
+                gold_items, pred_items = _item_magnitudes(gold_items), _item_magnitudes(pred_items)
+                gold_rows, pred_rows = _row_magnitudes(gold_rows), _row_magnitudes(pred_rows)
         if scored:
             field_pairs.append((gold_fields, pred_fields))
         record.fields = {name: _field_record(gold_fields.get(name), pred_fields.get(name), name) for name in sorted(set(gold_fields) | set(pred_fields))}
         miss_records.append((record.fields, [" ".join(w.text for w in line) for line in doc.lines()]))
-        if ref.line_items:
-            item_pairs.append((ref.line_items, doc.line_items))
-            one_items = metrics.line_item_scores([(ref.line_items, doc.line_items)])
-            record.line_items = {"gold": len(ref.line_items), "pred": len(doc.line_items), "matched": one_items["tp"]}
-        if ref.tax_breakdown:
-            tax_pairs.append((ref.tax_breakdown, doc.tax_breakdown))
+        if gold_items:
+            item_pairs.append((gold_items, pred_items))
+            item_row_texts.append(item_rows)
+            one_items = metrics.line_item_scores([(gold_items, pred_items)], rows=[item_rows] if item_rows is not None else None)
+            record.line_items = {"gold": len(gold_items), "pred": len(pred_items), "matched": one_items["tp"]}
+        if gold_rows:
+            tax_pairs.append((gold_rows, pred_rows))
 
             def rows(items: list[TaxRow]) -> list[dict[str, str | None]]:
                 return [{"rate": r.rate, "base": r.base, "tax": r.tax} for r in items]
 
-            one_rows = metrics.tax_row_scores([(ref.tax_breakdown, doc.tax_breakdown)])
-            record.tax_rows = {"gold": rows(ref.tax_breakdown), "pred": rows(doc.tax_breakdown), "matched": one_rows["tp"]}
+            one_rows = metrics.tax_row_scores([(gold_rows, pred_rows)])
+            record.tax_rows = {"gold": rows(gold_rows), "pred": rows(pred_rows), "matched": one_rows["tp"]}
         unprinted = ref.meta.get("amounts_not_printed")
         if unprinted is not None:
-            if ref.line_items:
+            if gold_items:
                 skip = set(unprinted.get("line_items", []))
-                item_pairs_printed.append(([_replace(li, amount=None) if i in skip else li for i, li in enumerate(ref.line_items)], doc.line_items))
-            if ref.tax_breakdown:
+                item_pairs_printed.append(([_replace(li, amount=None) if i in skip else li for i, li in enumerate(gold_items)], pred_items))
+                item_row_texts_printed.append(item_rows)
+            if gold_rows:
                 skip = set(unprinted.get("tax_rows", []))
-                tax_pairs_printed.append(([_replace(r, tax=None) if i in skip else r for i, r in enumerate(ref.tax_breakdown)], doc.tax_breakdown))
+                tax_pairs_printed.append(([_replace(r, tax=None) if i in skip else r for i, r in enumerate(gold_rows)], pred_rows))
         if ref.meta.get("document_type_annotated"):
             type_hits[0] += ref.document_type == doc.document_type
             type_hits[1] += 1
@@ -314,7 +331,7 @@ def evaluate_dataset(
     if dataset == "sroie":
         report["sroie"] = metrics.sroie_scores(field_pairs)
     if item_pairs:
-        report["line_items"] = metrics.line_item_scores(item_pairs)
+        report["line_items"] = metrics.line_item_scores(item_pairs, rows=_rows_or_none(item_row_texts, len(item_pairs)))
     if kv_pairs:
         report["key_values"] = metrics.key_value_scores(kv_pairs)
     if kv_records:
@@ -324,7 +341,7 @@ def evaluate_dataset(
     if tax_pairs:
         report["tax_rows"] = metrics.tax_row_scores(tax_pairs)
     if item_pairs_printed:
-        report["line_items_printed"] = metrics.line_item_scores(item_pairs_printed)
+        report["line_items_printed"] = metrics.line_item_scores(item_pairs_printed, rows=_rows_or_none(item_row_texts_printed, len(item_pairs_printed)))
     if tax_pairs_printed:
         report["tax_rows_printed"] = metrics.tax_row_scores(tax_pairs_printed)
     if type_hits[1]:
@@ -333,6 +350,53 @@ def evaluate_dataset(
         report["entity_location"] = {"gold_boxes": _rates(located_gold), "ocr_words": _rates(located_ocr)}
     report["per_document"] = [r.__dict__ for r in records]
     return report
+
+
+_AMOUNT_FIELDS = ("subtotal", "vat_included", "total", "amount_due")
+
+
+def _without_legal_forms(fields: dict[str, Any]) -> dict[str, Any]:
+    """Company names (seller, buyer) without a trailing legal form (see metrics.LEGAL_FORMS)."""
+    return {k: (_replace(v, value=metrics.without_legal_form(v.value)) if k in ("shop_name", "buyer_name") and v.value else v) for k, v in fields.items()}
+
+
+def _magnitudes(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_replace(v, value=metrics.magnitude(v.value)) if k in _AMOUNT_FIELDS else v) for k, v in fields.items()}
+
+
+def _item_magnitudes(items: list[LineItem]) -> list[LineItem]:
+    return [_replace(li, amount=metrics.magnitude(li.amount), unit_price=metrics.magnitude(li.unit_price)) for li in items]
+
+
+def _row_magnitudes(rows: list[TaxRow]) -> list[TaxRow]:
+    return [_replace(r, base=metrics.magnitude(r.base), tax=metrics.magnitude(r.tax)) for r in rows]
+
+
+def _amount_rows(doc: Document) -> list[str | None]:
+    """For each predicted line item, the text printed on the line of its amount (None when not found).
+
+    The e-invoice scorer accepts a gold description that opens the predicted one only
+    when it is printed on that row (metrics.description_prefix_ok).
+    """
+    out: list[str | None] = []
+    for item in doc.line_items:
+        digits = "".join(ch for ch in (item.amount or "") if ch.isdigit())
+        words = [doc.words[i] for i in item.word_ids if 0 <= i < len(doc.words)]
+        anchor = next((w for w in reversed(words) if digits and "".join(ch for ch in w.text if ch.isdigit()) == digits), None)
+        if anchor is None:
+            out.append(None)
+            continue
+        mid = (anchor.y0 + anchor.y1) / 2
+        row = sorted((w for w in doc.words if w.page == anchor.page and w.y0 <= mid <= w.y1), key=lambda w: w.x0)
+        out.append(" ".join(w.text for w in row))
+    return out
+
+
+def _rows_or_none(rows: list[list[str | None] | None], n: int) -> list[list[str | None]] | None:
+    """The per-document row texts when every document has them (e-invoices), else None."""
+    if len(rows) != n or any(r is None for r in rows):
+        return None
+    return [r for r in rows if r is not None]
 
 
 def _without_spaces(fields: dict[str, Any]) -> dict[str, Any]:
