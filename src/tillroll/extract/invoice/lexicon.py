@@ -77,7 +77,8 @@ def load_lexicon() -> Lexicon:
         language_countries[language] = tuple(str(c) for c in table.get("countries", ()))
 
         def add(kind: str, name: str, phrase: Any, language: str = language) -> None:
-            key = norm(str(phrase))
+            # A phrase of symbols only ("#" heading a position column) is kept as printed.
+            key = norm(str(phrase)) or str(phrase).strip()
             if key:
                 phrases.setdefault(key, []).append(Meaning(kind, name, language, len(str(phrase).split())))
 

@@ -175,7 +175,14 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
         text = _text(seg)
         if sum(ch.isalpha() for ch in text) < 3:
             continue  # a date or a page number
-        return Party(words_of(seg), [], {line.index}), line.index
+        # The letterhead's address block below the name, in the same column: its lines are
+        # the seller's, so the buyer's window block is looked for outside them.
+        below = [(i, ps) for i, ps in _block_below(lines, line.index + 1, seg[0].x0, seg[-1].x1, 5) if i not in skip and not _is_label_line(lines[i])]
+        party = _party_from_block([(line.index, list(seg))] + below, lexicon)
+        if party is None or not party.name:
+            return Party(words_of(seg), [], {line.index}), line.index
+        party.name = words_of(seg)
+        return party, line.index
     return None
 
 

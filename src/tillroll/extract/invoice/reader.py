@@ -62,7 +62,7 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     fields: dict[str, Field] = {}
     seller_found = find_seller(lines, doc.pages, lexicon, repeated | table_lines)
     seller, sender_idx = seller_found if seller_found else (None, None)
-    buyer = find_buyer(lines, doc.pages, lexicon, sender_idx, repeated | table_lines)
+    buyer = find_buyer(lines, doc.pages, lexicon, sender_idx, repeated | table_lines | (seller.lines if seller else set()))
     if seller and seller.name:
         fields["shop_name"] = _field(seller.name, " ".join(w.text for w in seller.name).strip(" ,;"), confidence=0.8)
         if seller.address:

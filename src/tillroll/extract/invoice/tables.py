@@ -17,6 +17,7 @@ layout or language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +32,9 @@ from .locale import InvoiceLocale, find_money, format_rate, parse_rate
 _ASSIGN_ORDER = ("description", "amount", "unit_price", "quantity", "tax_rate", "discount", "unit", "article_number", "position")
 _STOP_FIELDS = frozenset({"net_total", "tax_total", "gross_total", "amount_due", "prepaid", "payment_terms", "iban"})
 _CENT = Decimal("0.01")
+_DECIMAL_NUMBER = re.compile(r"\d+[.,]\d+")
+_NUMERIC_COLUMNS = frozenset({"quantity", "unit_price", "tax_rate", "discount", "amount"})
+_CURRENCY_MARKS = frozenset({"€", "$", "£", "EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "KR", "ZŁ", "ZL", "FR"})
 
 
 @dataclass
@@ -69,7 +73,8 @@ def _name_groups(groups: list[list[Piece]], lexicon: Lexicon) -> list[tuple[list
     named = []
     for g in groups:
         ordered = sorted(g, key=lambda p: (round(p.word.y0 / 8), p.x0))
-        key = "".join(p.key for p in ordered)
+        # A header of symbols only ("#") has no normal form: it is looked up as printed.
+        key = "".join(p.key for p in ordered) or "".join(p.text.strip() for p in ordered)
         meanings = list(dict.fromkeys(m.name for m in lexicon.lookup(key) if m.kind == COLUMN))
         if not meanings:
             # The longest known column phrase inside the group ("Preis netto €").
@@ -130,11 +135,35 @@ def _cell_of(p: Piece, cols: Sequence[Column]) -> int:
     return len(cols) - 1
 
 
+def _fits(column: str, piece: Piece) -> bool:
+    """Whether `piece` can be printed in a numeric `column` (a number, or a currency beside one)."""
+    if column not in _NUMERIC_COLUMNS:
+        return True
+    text = piece.text.strip()
+    return bool(find_money(text, ",")) or text.upper().strip(".") in _CURRENCY_MARKS
+
+
 def _cells(line: Line, cols: Sequence[Column]) -> dict[str, list[Piece]]:
+    """The line's pieces by column.
+
+    Column boundaries lie halfway between headers, but a description is left
+    aligned and often runs past that halfway mark ("Luftballon: Bunt, ca. 500ml"
+    under "Produkt ... USt."). A word in a numeric column that is no number and
+    follows a description word at word spacing continues the description.
+    """
+    has_description = any(c.name == "description" for c in cols)
     out: dict[str, list[Piece]] = {}
+    prev: tuple[str, Piece] | None = None
     for p in line.pieces:
-        name = cols[_cell_of(p, cols)].name or "description"
+        name = cols[_cell_of(p, cols)].name
+        if not name:
+            # An unnamed column is the description only when no column is named so.
+            name = "other" if has_description else "description"
+        if prev is not None and prev[0] == "description" and name != "description" and not _fits(name, p):
+            if p.x0 - prev[1].x1 < 0.8 * line.height:
+                name = "description"
         out.setdefault(name, []).append(p)
+        prev = (name, p)
     return out
 
 
@@ -260,12 +289,15 @@ def _item(cells: dict[str, list[Piece]], loc: InvoiceLocale, amount: Decimal | N
     if price is not None:
         item.unit_price = _fmt(price)
     pos = _text(cells.get("position")).strip(".")
+    qty_pieces = cells.get("quantity") or []
+    if pos and not qty_pieces and _DECIMAL_NUMBER.fullmatch(pos):
+        # "1,00" under "#" where no quantity column is printed: a quantity, not a position.
+        qty_pieces, pos = list(cells.get("position") or []), ""
     if pos and any(ch.isdigit() for ch in pos) and len(pos) <= 6:
         item.position = pos
     art = _text(cells.get("article_number")).strip()
     if art:
         item.article_number = art
-    qty_pieces = cells.get("quantity") or []
     nums = [m for m in find_money(_text(qty_pieces), loc.decimal) if not m.percent]
     if nums:
         item.quantity = format(nums[0].value, "f")

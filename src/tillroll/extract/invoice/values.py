@@ -28,6 +28,8 @@ DATE_FIELDS = ("invoice_date", "due_date", "delivery_date")
 TRY_ORDER = ("buyer_vat_id", "vat_id", "iban", "bic") + DATE_FIELDS + CODE_FIELDS + ("payment_terms",) + AMOUNT_FIELDS
 # Words between a label and its value that belong to neither ("Rechnung Nr. 42", "Invoice # 7").
 _FILLER = frozenset({"", "nr", "no", "n", "nro", "number", "nummer", "numero", "num", "nb", "of", "vom", "du", "de"})
+# Marks between a document title and its number: "Rechnung # 42", "Invoice No. 7", "Facture N° 3".
+_NUMBER_MARKS = frozenset({"#", "nr", "no", "n°", "nº", "no°", "num", "nummer", "number", "numéro", "numero", "nro", "nr°", "č", "št"})
 _TYPE_CODE = re.compile(r"^\(\d{3}\)$")
 _IBAN = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
 _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
@@ -170,8 +172,15 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     if out is None:
         return None
     value, ps, printed = out
-    strong = any(m.kind == FIELD and m.name == field for m in hit.meanings)
-    strength = sum(len(p.key) for p in label_pieces) + (100 if strong else 0) - (50 if below else 0)
+    own = [m for m in hit.meanings if m.kind == FIELD and m.name == field]
+    # A label of the document's own language is surer than a look-alike from another
+    # table (Dutch "nummer" inside German "Ihre Nummer"); a title followed by a number
+    # mark ("Rechnung # RE-42", "Facture N° 7") is as sure as an invoice-number label.
+    native = any(loc.language is None or m.language == loc.language for m in own)
+    after = lines[hit.line].pieces[hit.end] if hit.end < len(lines[hit.line].pieces) else None
+    titled = field == "invoice_number" and bool(hit.names(DOCTYPE)) and after is not None and after.text.strip(":.").lower() in _NUMBER_MARKS
+    strong = bool(own) or titled
+    strength = sum(len(p.key) for p in label_pieces) + (100 if native or titled else 60 if own else 0) - (50 if below else 0)
     return Value(field, value, printed, words_of(ps), 0.9 if strong else 0.75, strength, hit.line, words_of(label_pieces), ambiguous)
 
 
