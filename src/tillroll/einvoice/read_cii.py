@@ -116,6 +116,10 @@ def read_cii(root: etree._Element) -> Invoice:
             )
         )
     summation = first(settlement, *_SUMMATION)
+    if inv.currency is None and summation is not None:
+        # An empty InvoiceCurrencyCode (some ZUGFeRD 1.x generators) while the totals carry currencyID:
+        # the XML still states the currency, on the amounts.
+        inv.currency = next((c for el in summation if (c := (el.get("currencyID") or "").strip())), None)
     inv.line_total = _amount_in(summation, "LineTotalAmount", inv.currency)
     inv.tax_basis = _amount_in(summation, "TaxBasisTotalAmount", inv.currency)
     inv.tax_total = _amount_in(summation, "TaxTotalAmount", inv.currency)
