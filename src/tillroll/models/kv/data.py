@@ -13,8 +13,9 @@ Entity labels per word are BIO tags over header/question/answer; FUNSD's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from ...document import Box, Document, Word
 
@@ -79,9 +80,13 @@ class KvPage:
         return tags
 
 
-def page_from_words(doc_id: str, words: Sequence[Word], size: tuple[float, float], entity_of: dict[int, int], label_of: dict[int, str], links: Sequence[Sequence[int]]) -> KvPage:
+def page_from_words(
+    doc_id: str, words: Sequence[Word], size: tuple[float, float], entity_of: dict[int, int], label_of: dict[int, str], links: Sequence[Sequence[int]]
+) -> KvPage:
     """A `KvPage` from words (any order is kept) and the entity id / label of each word id."""
-    page = KvPage(id=doc_id, texts=[w.text for w in words], boxes=[w.box for w in words], size=size, lines=[w.line if w.line is not None else -1 for w in words])
+    page = KvPage(
+        id=doc_id, texts=[w.text for w in words], boxes=[w.box for w in words], size=size, lines=[w.line if w.line is not None else -1 for w in words]
+    )
     index: dict[int, int] = {}
     for pos, w in enumerate(words):
         eid = entity_of.get(w.id)

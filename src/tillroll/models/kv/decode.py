@@ -15,7 +15,7 @@ threshold), while a question may own several answers (check-box lists, a
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -89,7 +89,9 @@ def decode_entities(page: KvPage, probs: np.ndarray) -> list[Entity]:
     return entities
 
 
-def decode_links(scores: np.ndarray, questions: Sequence[int], answers: Sequence[int], threshold: float = 0.5, extra_threshold: float = 1.01) -> list[tuple[int, int, float]]:
+def decode_links(
+    scores: np.ndarray, questions: Sequence[int], answers: Sequence[int], threshold: float = 0.5, extra_threshold: float = 1.01
+) -> list[tuple[int, int, float]]:
     """(question, answer, score) links from a (len(questions), len(answers)) score matrix.
 
     Each answer keeps its best question when that score reaches `threshold`,

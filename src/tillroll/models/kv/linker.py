@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,17 +36,32 @@ FEATURE_NAMES: tuple[str, ...] = (
     "v_overlap",  # vertical overlap / smaller height
     "h_overlap",  # horizontal overlap / smaller width
     "dist",  # nearest-edge distance, in text heights
-    "q_x0", "q_y0", "q_x1", "q_y1",  # question box / page size
-    "a_x0", "a_y0", "a_x1", "a_y1",  # answer box / page size
+    "q_x0",
+    "q_y0",
+    "q_x1",
+    "q_y1",  # question box / page size
+    "a_x0",
+    "a_y0",
+    "a_x1",
+    "a_y1",  # answer box / page size
     "rank_a_for_q",  # rank of this answer among the question's answers by distance
     "rank_q_for_a",  # rank of this question among the answer's questions by distance
     "rank_q_for_a_right",  # rank among questions to the left on the same line (-1: not that layout)
     "rank_q_for_a_below",  # rank among questions above with horizontal overlap (-1: not that layout)
     "questions_between",  # questions whose box lies between the two on a line or column
-    "q_colon", "q_question_mark", "q_words", "q_digits", "q_lines",
-    "a_words", "a_digits", "a_lines", "a_colon",
-    "q_conf", "a_conf",
-    "n_questions", "n_answers",
+    "q_colon",
+    "q_question_mark",
+    "q_words",
+    "q_digits",
+    "q_lines",
+    "a_words",
+    "a_digits",
+    "a_lines",
+    "a_colon",
+    "q_conf",
+    "a_conf",
+    "n_questions",
+    "n_answers",
 )
 
 _DIGIT = re.compile(r"\d")
@@ -110,7 +126,14 @@ def pair_features(page: KvPage, entities: Sequence[Entity], questions: Sequence[
     def text_cues(es: Sequence[int], texts: list[str]) -> np.ndarray:
         return np.array(
             [
-                (t.rstrip().endswith(":"), "?" in t, len(entities[e].words), len(_DIGIT.findall(t)) / max(1, len(t)), _lines(page, entities[e]), entities[e].confidence)
+                (
+                    t.rstrip().endswith(":"),
+                    "?" in t,
+                    len(entities[e].words),
+                    len(_DIGIT.findall(t)) / max(1, len(t)),
+                    _lines(page, entities[e]),
+                    entities[e].confidence,
+                )
                 for e, t in zip(es, texts)
             ],
             dtype=np.float64,
@@ -133,17 +156,32 @@ def pair_features(page: KvPage, entities: Sequence[Entity], questions: Sequence[
         vo,
         ho,
         dist / h,
-        qcol(qb[:, 0] / pw), qcol(qb[:, 1] / ph), qcol(qb[:, 2] / pw), qcol(qb[:, 3] / ph),
-        acol(ab[:, 0] / pw), acol(ab[:, 1] / ph), acol(ab[:, 2] / pw), acol(ab[:, 3] / ph),
+        qcol(qb[:, 0] / pw),
+        qcol(qb[:, 1] / ph),
+        qcol(qb[:, 2] / pw),
+        qcol(qb[:, 3] / ph),
+        acol(ab[:, 0] / pw),
+        acol(ab[:, 1] / ph),
+        acol(ab[:, 2] / pw),
+        acol(ab[:, 3] / ph),
         rank_a,
         rank_q,
         right_rank,
         below_rank,
         between,
-        qcol(cq[:, 0]), qcol(cq[:, 1]), qcol(cq[:, 2]), qcol(cq[:, 3]), qcol(cq[:, 4]),
-        acol(ca[:, 2]), acol(ca[:, 3]), acol(ca[:, 4]), acol(ca[:, 0]),
-        qcol(cq[:, 5]), acol(ca[:, 5]),
-        np.full(shape, n_q), np.full(shape, n_a),
+        qcol(cq[:, 0]),
+        qcol(cq[:, 1]),
+        qcol(cq[:, 2]),
+        qcol(cq[:, 3]),
+        qcol(cq[:, 4]),
+        acol(ca[:, 2]),
+        acol(ca[:, 3]),
+        acol(ca[:, 4]),
+        acol(ca[:, 0]),
+        qcol(cq[:, 5]),
+        acol(ca[:, 5]),
+        np.full(shape, n_q),
+        np.full(shape, n_a),
     ]
     return np.stack([np.broadcast_to(np.asarray(c, dtype=np.float64), shape) for c in columns], axis=-1).reshape(n_q * n_a, len(FEATURE_NAMES))
 
@@ -194,7 +232,8 @@ class TreeEnsemble:
             child = np.where(go_left, left[node], right[node]) + base
             node = np.where(active, child, node)
         raw = self.baseline + self.value.ravel()[node].sum(axis=0)
-        return (1.0 / (1.0 + np.exp(-raw))).astype(np.float32)
+        probs: np.ndarray = (1.0 / (1.0 + np.exp(-raw))).astype(np.float32)
+        return probs
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -298,12 +337,23 @@ def train_linker(pages: Sequence[tuple[KvPage, Sequence[Entity], Sequence[tuple[
     if not xs:
         raise ModelError("no question/answer pairs to train the linker on")
     x, y = np.concatenate(xs), np.concatenate(ys)
-    model = HistGradientBoostingClassifier(max_iter=max_iter, learning_rate=0.08, max_leaf_nodes=15, max_depth=6, min_samples_leaf=20, l2_regularization=1.0, random_state=seed, early_stopping=False)
+    model = HistGradientBoostingClassifier(
+        max_iter=max_iter,
+        learning_rate=0.08,
+        max_leaf_nodes=15,
+        max_depth=6,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
+        random_state=seed,
+        early_stopping=False,
+    )
     model.fit(x, y)
     return TreeEnsemble.from_sklearn(model)
 
 
-def link_page(linker: TreeEnsemble, page: KvPage, entities: Sequence[Entity], threshold: float | None = None, extra_threshold: float | None = None) -> list[tuple[int, int, float]]:
+def link_page(
+    linker: TreeEnsemble, page: KvPage, entities: Sequence[Entity], threshold: float | None = None, extra_threshold: float | None = None
+) -> list[tuple[int, int, float]]:
     """(question, answer, probability) links of one page, decoded one-to-many (see decode.decode_links)."""
     from .decode import decode_links
 

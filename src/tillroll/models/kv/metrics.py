@@ -13,7 +13,8 @@ of the annotation word each overlaps ("from OCR"; see `data.page_from_ocr`).
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .data import ENTITY_TYPES, Entity
 

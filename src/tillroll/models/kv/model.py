@@ -100,7 +100,7 @@ class KvModel:
         if not page.texts:
             return np.zeros((0, len(BIO_LABELS)), dtype=np.float32)
         encoded = encode_page(self.tokenizer, page.texts, page.boxes, page.size, options=self.options, special=self.special)
-        batch = pad_batch(encoded.windows, self.special.pad)
+        batch = pad_batch(encoded.windows, self.special.pad or 0)
         (logits,) = self.session.run(["logits"], {k: batch[k] for k in ("input_ids", "bbox", "attention_mask")})
         return merge_window_probabilities(encoded, list(softmax(logits.astype(np.float32))), len(BIO_LABELS))
 
@@ -119,7 +119,13 @@ class KvModel:
         entity_records: list[dict[str, Any]] = []
         for index, words in sorted(by_page.items()):
             size = sizes.get(index) or (max(w.x1 for w in words), max(w.y1 for w in words))
-            page = KvPage(id=str(index), texts=[w.text for w in words], boxes=[w.box for w in words], size=size, lines=[w.line if w.line is not None else -1 for w in words])
+            page = KvPage(
+                id=str(index),
+                texts=[w.text for w in words],
+                boxes=[w.box for w in words],
+                size=size,
+                lines=[w.line if w.line is not None else -1 for w in words],
+            )
             entities, links = self.predict_page(page)
             for e in entities:
                 entity_records.append({"label": e.label, "word_ids": [words[i].id for i in e.words], "confidence": e.confidence})
@@ -146,7 +152,9 @@ def resolve_mode(config: PipelineConfig) -> str:
         return "heuristic"
     available = kv_model_available(getattr(config, "kv_model_dir", None))
     if mode == "model" and not available:
-        raise ModelError(f"no key-value model in {kv_model_dir(getattr(config, 'kv_model_dir', None))}; train one with `tillroll train --task kv` or use the heuristic")
+        raise ModelError(
+            f"no key-value model in {kv_model_dir(getattr(config, 'kv_model_dir', None))}; train one with `tillroll train --task kv` or use the heuristic"
+        )
     return "model" if available else "heuristic"
 
 

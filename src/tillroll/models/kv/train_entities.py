@@ -16,9 +16,10 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,12 @@ def _encode(pages: Sequence[KvPage], tokenizer: Any, options: EncodingOptions, s
     return [encode_page(tokenizer, p.texts, p.boxes, p.size, labels=p.bio_tags(), options=options, special=special) for p in pages]
 
 
+def _pad_id(special: SpecialIds) -> int:
+    if special.pad is None:  # SpecialIds refuses such a tokenizer; this keeps the type exact
+        raise ValueError("the tokenizer has no [PAD] token")
+    return int(special.pad)
+
+
 def predict_tags_torch(model: Any, encoded: Sequence[Any], pad_id: int) -> list[np.ndarray]:
     """Per page: BIO probabilities per word (same window merge as inference)."""
     import torch
@@ -67,7 +74,9 @@ def predict_tags_torch(model: Any, encoded: Sequence[Any], pad_id: int) -> list[
                 out.append(np.zeros((0, len(BIO_LABELS)), dtype=np.float32))
                 continue
             batch = pad_batch(page.windows, pad_id)
-            logits = model(input_ids=torch.from_numpy(batch["input_ids"]), bbox=torch.from_numpy(batch["bbox"]), attention_mask=torch.from_numpy(batch["attention_mask"])).logits
+            logits = model(
+                input_ids=torch.from_numpy(batch["input_ids"]), bbox=torch.from_numpy(batch["bbox"]), attention_mask=torch.from_numpy(batch["attention_mask"])
+            ).logits
             probs = torch.softmax(logits.float(), dim=-1).numpy()
             out.append(merge_window_probabilities(page, list(probs), len(BIO_LABELS)))
     return out
@@ -97,6 +106,7 @@ def train_entity_model(
     tokenizer_path = minilm_dir() / "tokenizer.json"
     tokenizer = load_tokenizer(tokenizer_path)
     special = SpecialIds(tokenizer)
+    pad_id = _pad_id(special)
     options = config.encoding()
     train_enc = _encode(train_pages, tokenizer, options, special)
     dev_enc = _encode(dev_pages, tokenizer, options, special)
@@ -105,7 +115,7 @@ def train_entity_model(
     model.layoutlm.embeddings.word_embeddings.weight.requires_grad_(False)
     steps_per_epoch = math.ceil(len(windows) / config.batch_size)
     total_steps = max(1, steps_per_epoch * config.epochs)
-    groups: dict[tuple[bool, bool], list] = {}
+    groups: dict[tuple[bool, bool], list[Any]] = {}
     for n, p in model.named_parameters():
         if p.requires_grad:
             groups.setdefault((n.startswith(NEW_PARAMETER_PREFIXES), "bias" in n or "LayerNorm.weight" in n), []).append(p)
@@ -144,8 +154,10 @@ def train_entity_model(
         for start in range(0, len(order), config.batch_size):
             if progress(step) >= 1.0:
                 break
-            batch = pad_batch([windows[i] for i in order[start : start + config.batch_size]], special.pad)
-            logits = model(input_ids=torch.from_numpy(batch["input_ids"]), bbox=torch.from_numpy(batch["bbox"]), attention_mask=torch.from_numpy(batch["attention_mask"])).logits
+            batch = pad_batch([windows[i] for i in order[start : start + config.batch_size]], pad_id)
+            logits = model(
+                input_ids=torch.from_numpy(batch["input_ids"]), bbox=torch.from_numpy(batch["bbox"]), attention_mask=torch.from_numpy(batch["attention_mask"])
+            ).logits
             loss = loss_fn(logits.reshape(-1, len(BIO_LABELS)), torch.from_numpy(batch["labels"]).reshape(-1))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -154,10 +166,15 @@ def train_entity_model(
             scheduler.step()
             step += 1
             losses.append(float(loss.detach()))
-        record: dict[str, Any] = {"epoch": epoch, "steps": step, "train_loss": round(float(np.mean(losses)), 4) if losses else None, "elapsed_s": round(time.time() - started, 1)}
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "steps": step,
+            "train_loss": round(float(np.mean(losses)), 4) if losses else None,
+            "elapsed_s": round(time.time() - started, 1),
+        }
         finished = progress(step) >= 1.0 or epoch == config.epochs
         if dev_pages and (finished or config.eval_every_epoch):
-            probs = predict_tags_torch(model, dev_enc, special.pad)
+            probs = predict_tags_torch(model, dev_enc, pad_id)
             predicted = [decode_entities(p, pr) for p, pr in zip(dev_pages, probs)]
             scores = entity_scores([(p.entities, pred) for p, pred in zip(dev_pages, predicted)])
             record["dev_entity_f1"] = round(scores["micro"]["f1"], 4)
@@ -192,7 +209,7 @@ def export_entity_model(model: Any, out_dir: Path) -> Path:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, bbox, attention_mask):  # noqa: ANN001 - traced signature
+        def forward(self, input_ids: Any, bbox: Any, attention_mask: Any) -> tuple[Any, Any]:
             out = self.inner(input_ids=input_ids, bbox=bbox, attention_mask=attention_mask, output_hidden_states=True)
             return out.logits, out.hidden_states[-1]
 
