@@ -88,4 +88,5 @@ def test_batch_usage_errors_exit_2(tmp_path: Path) -> None:
     not_ours = tmp_path / "other.jsonl"
     not_ours.write_text("this is not json\n")
     foreign = run_batch_cli(str(tmp_path / "a.png"), "--out", str(not_ours))
-    assert foreign.returncode == 2 and "line 1" in foreign.stderr
+    assert foreign.returncode == 2 and "not written by tillroll batch" in foreign.stderr
+    assert not_ours.read_text() == "this is not json\n"  # left exactly as it was

@@ -74,7 +74,7 @@ def test_batch_sinks_parquet_round_trips_schema_v1(tmp_path: Path) -> None:
         sink.open()
         for r in records:
             sink.write(r)
-    assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["_tillroll_batch", "part-00000.parquet", "part-00001.parquet"]
     back = read_records(out)
     assert back == records
     assert Document.from_dict(back[0]).to_dict() == records[0]
