@@ -118,7 +118,7 @@ def page_from_ocr(doc_id: str, ocr_words: Sequence[Word], reference: Document) -
     An OCR word that touches no annotated word stays outside every entity. Used to
     score entity F1 from OCR against gold (and optionally to train on OCR words).
     """
-    from ...evaluate.align import match_words
+    from ...io.gold.align import match_words
 
     gold = page_from_reference(doc_id, reference)
     gold_entity_of_word: dict[int, int] = {}
