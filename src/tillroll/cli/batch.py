@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
-from .extract import ModelChoice, OcrChoice, PreprocessChoice, build_config
+from .extract import ORIENTATION_HELP, ModelChoice, OcrChoice, OrientationChoice, PreprocessChoice, build_config
 
 
 class EngineChoice(StrEnum):
@@ -86,6 +86,7 @@ def batch(
     ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
     model: ModelChoice | None = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
+    orientation: OrientationChoice = typer.Option(OrientationChoice.auto, "--orientation", help=ORIENTATION_HELP),
     threads_per_worker: int | None = typer.Option(
         None,
         "--threads-per-worker",
@@ -126,7 +127,7 @@ def batch(
     from ..errors import TillrollError
 
     err = Console(stderr=True, soft_wrap=True)
-    config = build_config(ocr, preprocess, model)  # the same options, and checks, as `tillroll extract`
+    config = build_config(ocr, preprocess, model, orientation)  # the same options, and checks, as `tillroll extract`
     if no_embedded_xml:
         config = config.with_(read_embedded_xml=False)
     exporter = None

@@ -45,6 +45,14 @@ class PreprocessChoice(StrEnum):
     auto = "auto"
 
 
+class OrientationChoice(StrEnum):
+    auto = "auto"
+    none = "none"
+
+
+ORIENTATION_HELP = "auto: turn pages photographed sideways or upside down upright before OCR (Page.rotation says how); none: OCR pages as loaded."
+
+
 class ModelChoice(StrEnum):
     rules = "rules"
     neural = "neural"
@@ -64,13 +72,13 @@ def _value(choice: Any) -> Any:
     return choice.value if isinstance(choice, Enum) else choice
 
 
-def build_config(ocr: str, preprocess: str, model: str | None) -> Any:
+def build_config(ocr: str, preprocess: str, model: str | None, orientation: str = "auto") -> Any:
     """A PipelineConfig from CLI options; a bad value is a usage error (exit 2)."""
     from ..config import PipelineConfig
     from ..errors import ConfigError
 
     try:
-        options = {"ocr": _value(ocr), "preprocess": _value(preprocess)}
+        options = {"ocr": _value(ocr), "preprocess": _value(preprocess), "orientation": _value(orientation)}
         if model:
             options["model"] = _value(model)
         return PipelineConfig(**options)
@@ -183,6 +191,7 @@ def extract(
     ),
     ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
+    orientation: OrientationChoice = typer.Option(OrientationChoice.auto, "--orientation", help=ORIENTATION_HELP),
     model: ModelChoice | None = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
     fmt: FormatChoice = typer.Option(
         FormatChoice.json,
@@ -203,7 +212,7 @@ def extract(
     # the largest dataset photos) at about a second of extra OCR time per page; see
     # tillroll.ocr.rapidocr. Batch workers and the server keep glibc's faster default.
     os.environ.setdefault(LEAN_MEMORY_ENV, "1")
-    config = build_config(ocr, preprocess, model)
+    config = build_config(ocr, preprocess, model, orientation)
     if no_embedded_xml:
         config = config.with_(read_embedded_xml=False)
     if document_type != "auto":
