@@ -351,6 +351,41 @@ def train_linker(pages: Sequence[tuple[KvPage, Sequence[Entity], Sequence[tuple[
     return TreeEnsemble.from_sklearn(model)
 
 
+def choose_thresholds(pages: Sequence[tuple[KvPage, Sequence[Entity], Sequence[tuple[int, int]]]], folds: int = 2, seed: int = 13, max_iter: int = 150) -> tuple[float, float, float]:
+    """(threshold_link, threshold_extra, out-of-fold link F1) chosen on the training pages alone.
+
+    Each fold's pages are scored by trees fitted on the other folds, and the two
+    decoding thresholds are the pair that gives the best link F1 on those
+    held-out scores (gold entities), so no dev or test form steers them.
+    """
+    from .decode import decode_links
+    from .metrics import link_scores
+
+    usable = [p for p in pages if all(candidates(p[1]))]
+    held: list[tuple[KvPage, Sequence[Entity], Sequence[tuple[int, int]], np.ndarray]] = []
+    for k in range(folds):
+        fit = [p for i, p in enumerate(usable) if i % folds != k]
+        model = train_linker(fit, seed=seed, max_iter=max_iter)
+        for i, (page, entities, links) in enumerate(usable):
+            if i % folds == k:
+                qs, ans = candidates(entities)
+                held.append((page, entities, links, model.predict(pair_features(page, entities, qs, ans)).reshape(len(qs), len(ans))))
+    best = (0.5, 1.01, -1.0)
+    for th in np.arange(0.2, 0.71, 0.05):
+        for extra in [*np.arange(0.5, 0.96, 0.05), 1.01]:
+            if extra < th:
+                continue
+            rows = []
+            for page, entities, links, probs in held:
+                qs, ans = candidates(entities)
+                found = decode_links(probs, qs, ans, float(th), float(extra))
+                rows.append((list(entities), list(links), list(entities), [(q, a) for q, a, _ in found]))
+            f1 = float(link_scores(rows)["f1"])
+            if f1 > best[2]:
+                best = (round(float(th), 2), round(float(extra), 2), f1)
+    return best
+
+
 def link_page(
     linker: TreeEnsemble, page: KvPage, entities: Sequence[Entity], threshold: float | None = None, extra_threshold: float | None = None
 ) -> list[tuple[int, int, float]]:

@@ -69,7 +69,7 @@ def train_kv(
 
     `entity_model_dir`: reuse the tagger of an earlier run in that folder (train the linker only).
     """
-    from .linker import train_linker
+    from .linker import choose_thresholds, train_linker
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,11 @@ def train_kv(
             if Path(entity_model_dir).resolve() != out_dir.resolve():
                 shutil.copy2(Path(entity_model_dir) / name, out_dir / name)
     t0 = time.time()
-    linker = train_linker([(p, p.entities, p.links) for p in train_pages], seed=config.seed)
+    gold = [(p, p.entities, p.links) for p in train_pages]
+    threshold, extra, oof_f1 = choose_thresholds(gold, seed=config.seed)
+    log(json.dumps({"linker_threshold": threshold, "linker_extra_threshold": extra, "out_of_fold_link_f1_gold_entities": round(oof_f1, 4)}))
+    linker = train_linker(gold, seed=config.seed)
+    linker.threshold_link, linker.threshold_extra = threshold, extra
     (out_dir / "linker.json").write_text(json.dumps(linker.to_dict()), encoding="utf-8")
     summary["linker"] = {
         "kind": "gradient_boosted_trees",
@@ -97,6 +101,8 @@ def train_kv(
         "depth": linker.depth,
         "threshold_link": linker.threshold_link,
         "threshold_extra": linker.threshold_extra,
+        "thresholds_from": "2-fold out-of-fold link F1 on the training forms",
+        "out_of_fold_link_f1_gold_entities": round(oof_f1, 4),
         "trained_on": "gold entities of the training forms",
         "seconds": round(time.time() - t0, 1),
     }
