@@ -79,7 +79,10 @@ def run_set(kind: str, examples: list[Any], pipeline: Pipeline) -> dict[str, Any
                 print(f"  {example.id} rot {rotation}: {type(exc).__name__}: {exc}", flush=True)
                 continue
             # The turn that undoes `rotation` is (360 - rotation) % 360.
-            right += doc.pages[0].rotation == (360 - rotation) % 360
+            if doc.pages[0].rotation == (360 - rotation) % 360:
+                right += 1
+            else:
+                print(f"  {example.id} turned {rotation}: detector said {doc.pages[0].rotation} {doc.meta.get('orientation')}", flush=True)
             orient_ms.append(doc.timings_ms.get("orient", 0.0))
             scored = example.annotated_fields
             gold = {k: v for k, v in example.reference.fields.items() if k in scored}

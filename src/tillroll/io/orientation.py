@@ -2,9 +2,10 @@
 
 People photograph receipts in every orientation, and an OCR engine fed a page
 turned by 90 degrees reads tall, narrow "lines" it cannot recognise (the sample
-receipt turned 90 degrees gave 3 of 9 fields). Upside-down pages are read line
-by line (RapidOCR's line classifier flips each line), but the lines come out in
-reverse order and the layout the classifier relies on is mirrored.
+receipt turned 90 degrees gave 3 of 9 fields). On an upside-down page each
+line is read upside down (the default engine runs no per-line angle classifier),
+and even with one the lines come out in reverse order and the layout the
+word classifier relies on is mirrored.
 
 How the angle is found (cheap enough to run on every page, see
 docs/benchmarks.md "Page orientation"):
