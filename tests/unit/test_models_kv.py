@@ -155,3 +155,16 @@ def test_shipped_model_links_a_simple_generated_form(tmp_path: Path) -> None:
     assert len(found & expected) >= 4, (found, expected)  # at least 4 of the 5 pairs, key and value exact
     assert all(0.0 < kv.confidence <= 1.0 for kv in out.key_values)
     assert out.meta["kv_entities"] and {e["label"] for e in out.meta["kv_entities"]} <= {"header", "question", "answer"}
+
+
+def test_overlay_draws_a_link_arrow_between_key_and_value() -> None:
+    from tillroll.render.overlay import LINK_COLOUR, draw_overlay
+
+    words = [Word(id=0, page=0, text="Name:", box=(20, 40, 80, 60), line=0), Word(id=1, page=0, text="Ann", box=(200, 40, 240, 60), line=0)]
+    doc = Document(pages=[Page(index=0, width=300, height=100)], words=words)
+    plain = np.asarray(draw_overlay(doc, legend=False))
+    doc.key_values = [KeyValue("Name", "Ann", [0], [1], 0.9)]
+    linked = np.asarray(draw_overlay(doc, legend=False))
+    between = linked[45:56, 100:180]  # the gap between the two words, where the arrow runs
+    assert (np.abs(between.astype(int) - LINK_COLOUR).sum(axis=-1) < 30).any()
+    assert not (np.abs(plain[45:56, 100:180].astype(int) - LINK_COLOUR).sum(axis=-1) < 30).any()
