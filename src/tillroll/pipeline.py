@@ -50,7 +50,8 @@ STAGES_FOR_MODEL: dict[str, tuple[str, ...]] = {
 
 def make_stage(name: str, config: PipelineConfig) -> Stage:
     module_name, _, attr = STAGE_FACTORIES[name].partition(":")
-    return getattr(importlib.import_module(module_name), attr)(config)
+    stage: Stage = getattr(importlib.import_module(module_name), attr)(config)
+    return stage
 
 
 class Pipeline:

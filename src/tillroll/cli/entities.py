@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from . import EXIT_USAGE, app
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..rules.entities import EntityDatabase
 
 entities_app = typer.Typer(help="The entity database of shop names and addresses used by the rules.", no_args_is_help=True)
 app.add_typer(entities_app, name="entities")
@@ -16,7 +20,7 @@ DB_HELP = "Database file (default: <tillroll data dir>/entities.sqlite3, created
 KIND_HELP = "shop_name or address"
 
 
-def _open(db: Path | None):
+def _open(db: Path | None) -> EntityDatabase:
     from ..config import PipelineConfig
     from ..errors import TillrollError
     from ..rules.entities import EntityDatabase

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from . import EXIT_USAGE, app
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..server.store import ReviewStore
 
 review_app = typer.Typer(help="Work with the review store of `tillroll serve` (approved corrections -> training).", no_args_is_help=True)
 app.add_typer(review_app, name="review")
@@ -15,7 +19,7 @@ app.add_typer(review_app, name="review")
 DATA_DIR_HELP = "Review store folder (default: <tillroll data dir>/review, as `tillroll serve` uses)."
 
 
-def _store(data_dir: Path | None):
+def _store(data_dir: Path | None) -> ReviewStore:
     from ..config import user_data_dir
     from ..server.store import ReviewStore
 

@@ -53,7 +53,7 @@ def serve(
     if not token and not is_loopback(host):
         token, generated = new_token(), True
     try:
-        pipeline = PipelineConfig(ocr=ocr, **({"model": model} if model else {}))
+        pipeline = PipelineConfig(ocr=ocr, model=model) if model else PipelineConfig(ocr=ocr)
         defaults = ServerSettings()
         settings = ServerSettings(
             host=host,

@@ -22,10 +22,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ModelError
+
+if TYPE_CHECKING:  # pragma: no cover - the tokenizers package loads only with a model
+    from tokenizers import Tokenizer
 
 IGNORE_INDEX = -100
 # Gold label of a word that is "misc, or one of the labels this dataset does not
@@ -79,7 +83,7 @@ class EncodedPage:
     windows: list[Window] = field(default_factory=list)
 
 
-def load_tokenizer(path: str | Path):  # -> tokenizers.Tokenizer
+def load_tokenizer(path: str | Path) -> Tokenizer:
     """Load a WordPiece `tokenizer.json` with truncation and padding switched off (we window ourselves)."""
     from tokenizers import Tokenizer
 
@@ -98,12 +102,16 @@ def load_tokenizer(path: str | Path):  # -> tokenizers.Tokenizer
 class SpecialIds:
     """The ids of [CLS], [SEP], [PAD] and [UNK] in a given vocabulary."""
 
-    def __init__(self, tokenizer) -> None:
-        ids = {name: tokenizer.token_to_id(name) for name in ("[CLS]", "[SEP]", "[PAD]", "[UNK]")}
-        missing = [k for k, v in ids.items() if v is None]
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        found = {name: tokenizer.token_to_id(name) for name in ("[CLS]", "[SEP]", "[PAD]", "[UNK]")}
+        missing = [k for k, v in found.items() if v is None]
         if missing:
             raise ModelError(f"tokenizer lacks the special tokens {missing}; use a BERT WordPiece tokenizer.json")
-        self.cls, self.sep, self.pad, self.unk = ids["[CLS]"], ids["[SEP]"], ids["[PAD]"], ids["[UNK]"]
+        ids = {k: v for k, v in found.items() if v is not None}
+        self.cls: int = ids["[CLS]"]
+        self.sep: int = ids["[SEP]"]
+        self.pad: int = ids["[PAD]"]
+        self.unk: int = ids["[UNK]"]
 
 
 def scale_box(box: Sequence[float], width: float, height: float) -> tuple[int, int, int, int]:
@@ -119,7 +127,7 @@ def scale_box(box: Sequence[float], width: float, height: float) -> tuple[int, i
 
 
 def encode_page(
-    tokenizer,
+    tokenizer: Tokenizer,
     texts: Sequence[str],
     boxes: Sequence[Sequence[float]],
     page_size: tuple[float, float],
@@ -269,7 +277,8 @@ def merge_window_probabilities(page: EncodedPage, window_probs: Iterable[np.ndar
 def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return out
 
 
 def read_labels_file(path: str | Path) -> list[str]:

@@ -31,7 +31,7 @@ def export_onnx(model: Any, path: Path) -> Path:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, bbox, attention_mask):  # noqa: ANN001 - traced signature
+        def forward(self, input_ids: Any, bbox: Any, attention_mask: Any) -> Any:  # torch tensors, traced for export
             return self.inner(input_ids=input_ids, bbox=bbox, attention_mask=attention_mask).logits
 
     model = model.eval()

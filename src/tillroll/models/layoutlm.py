@@ -68,16 +68,19 @@ def build_model(num_labels: int, architecture: str = "minilm", pretrained: bool 
         raise ModelError("pretrained weights exist only for the minilm architectures")
     if seed is not None:
         torch.manual_seed(seed)
-    config = LayoutLMConfig(
-        vocab_size=VOCAB_SIZE,
-        max_position_embeddings=512,
-        max_2d_position_embeddings=1024,
-        type_vocab_size=2,
-        num_labels=num_labels,
-        hidden_dropout_prob=0.1,
-        attention_probs_dropout_prob=0.1,
+    # One dict, typed loosely: the config takes the architecture's sizes as keywords,
+    # and transformers' annotations do not list all the keywords it accepts (num_labels).
+    settings: dict[str, Any] = {
+        "vocab_size": VOCAB_SIZE,
+        "max_position_embeddings": 512,
+        "max_2d_position_embeddings": 1024,
+        "type_vocab_size": 2,
+        "num_labels": num_labels,
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
         **ARCHITECTURES[architecture],
-    )
+    }
+    config = LayoutLMConfig(**settings)
     model = LayoutLMForTokenClassification(config)
     if pretrained:
         load_bert_weights(model, minilm_dir() / "model.safetensors")

@@ -15,11 +15,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..config import PipelineConfig
-from ..document import Document
+from ..document import Document, Word
 from ..errors import ModelError
 from ..labels import LABELS
 from .encoding import EncodingOptions, SpecialIds, encode_page, load_tokenizer, merge_window_probabilities, pad_batch, read_labels_file, softmax
@@ -39,7 +40,7 @@ def resolve_model_dir(model_dir: str | Path | None) -> Path:
 class ModelInfo:
     labels: list[str]
     options: EncodingOptions
-    config: dict
+    config: dict[str, Any]
 
 
 def read_model_info(model_dir: Path) -> ModelInfo:
@@ -47,7 +48,7 @@ def read_model_info(model_dir: Path) -> ModelInfo:
     unknown = [x for x in labels if x not in LABELS]
     if unknown:
         raise ModelError(f"{model_dir}/labels.json has labels this tillroll does not know: {unknown}; retrain the model")
-    config: dict = {}
+    config: dict[str, Any] = {}
     config_path = model_dir / "config.json"
     if config_path.is_file():
         try:
@@ -113,7 +114,7 @@ class Classifier:
     def label_document(self, doc: Document) -> Document:
         """Label every word of `doc` in place, page by page (boxes are scaled by their own page)."""
         sizes = {p.index: (float(p.width), float(p.height)) for p in doc.pages}
-        by_page: dict[int, list] = {}
+        by_page: dict[int, list[Word]] = {}
         for w in doc.words:
             by_page.setdefault(w.page, []).append(w)
         for index, words in sorted(by_page.items()):

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..document import Document
+from ..document import Document, Word
 from ..errors import ConfigError, DataError
 from ..labels import LABEL_TO_ID, LABELS, MISC
 from .encoding import IGNORE_INDEX, OPEN_LABEL, EncodedPage, EncodingOptions, SpecialIds, encode_page, load_tokenizer, merge_window_probabilities, pad_batch
@@ -126,7 +126,7 @@ def document_pages(doc: Document) -> list[tuple[list[str], list[tuple[float, flo
     annotated = annotated_mask(doc)
     partial = not annotated.all()
     sizes = {p.index: (float(p.width), float(p.height)) for p in doc.pages}
-    by_page: dict[int, list] = {}
+    by_page: dict[int, list[Word]] = {}
     for w in doc.words:
         by_page.setdefault(w.page, []).append(w)
     out = []
@@ -337,7 +337,7 @@ def train(
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
     total_steps = max(1, steps_per_epoch * config.epochs)
     no_decay = ("bias", "LayerNorm.weight")
-    groups: dict[tuple[bool, bool], list] = {}
+    groups: dict[tuple[bool, bool], list[Any]] = {}  # torch parameters
     for n, p in model.named_parameters():
         if p.requires_grad:
             is_new = (not config.init) and n.startswith(NEW_PARAMETER_PREFIXES)

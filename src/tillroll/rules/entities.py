@@ -42,8 +42,9 @@ from functools import lru_cache
 from importlib import resources
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from ..document import Word
 from ..errors import ConfigError, DataError
 from ..labels import ADDRESS, SHOP_NAME
 
@@ -172,8 +173,8 @@ class EntityDatabase:
         # Postings lists and entity rows already read, kept like SQLite's own page cache:
         # common trigrams ("SDN", "BHD", "JAL") recur on every receipt, and reading and
         # unpacking them again was a fifth of the rules' time per receipt. Cleared on every write.
-        self._postings: dict[str, array] = {}
-        self._rows: dict[int, tuple] = {}
+        self._postings: dict[str, array[int]] = {}
+        self._rows: dict[int, tuple[Any, ...]] = {}
         self._df: dict[str, int] | None = None
         self._ensure_index_format()
         if seed:
@@ -367,7 +368,8 @@ class EntityDatabase:
             # rare trigrams are what tells one shop from another, and they are cheap to read.
             rare_of: dict[str, list[str]] = {}
             for s in skels:
-                chosen, budget = [], 0
+                chosen: list[str] = []
+                budget = 0
                 # Rarest first; equally rare grams alphabetically (a set's order follows string
                 # hashing, which changes per process, and the budget may cut between equals).
                 for g in sorted(filter(df.__contains__, sorted(trigrams(s))), key=df.__getitem__):
@@ -419,8 +421,8 @@ class EntityDatabase:
             results.append(out)
         return results
 
-    def _query_in(self, sql: str, values: Sequence[object]) -> list[tuple]:
-        out: list[tuple] = []
+    def _query_in(self, sql: str, values: Sequence[object]) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
         for i in range(0, len(values), 900):  # stay below SQLite's bound-parameter limit on old builds
             chunk = values[i : i + 900]
             if chunk:
@@ -455,13 +457,13 @@ class EntityDatabase:
             raise TypeError("find_in_document expects a tillroll Document")
         return self.find_in_lines(doc.lines(), max_lines)
 
-    def find_in_lines(self, all_lines: Sequence[Sequence[object]], max_lines: int = 14, skip: frozenset[int] = frozenset()) -> list[DocumentEntity]:
+    def find_in_lines(self, all_lines: Sequence[Sequence[Word]], max_lines: int = 14, skip: frozenset[int] = frozenset()) -> list[DocumentEntity]:
         """`find_in_document` over lines of words already grouped (the rules stage has them).
 
         Lines in `skip` (a phone, tax number or date line, say) are not looked up.
         """
         lines = list(all_lines[:max_lines])
-        texts = [" ".join([w.text for w in line]) for line in lines]  # type: ignore[attr-defined]
+        texts = [" ".join([w.text for w in line]) for line in lines]
         found: list[DocumentEntity] = []
         wanted = [t if i not in skip and sum(map(str.isalpha, skeleton(t))) >= 4 else "" for i, t in enumerate(texts)]
         # A name line often ends with the company number ("MIZU MENTAI SDN. BHD. (1248446-V)");

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..config import PipelineConfig
-from ..document import Document, Word
+from ..document import Document, Page, Word
 from ..labels import MISC, TOTAL
 from .entities import EntityDatabase
 from .header import header_end, propose_header
@@ -69,7 +69,8 @@ class RulesStage:
         return self._db
 
     def __call__(self, doc: Document) -> Document:
-        for page in doc.pages or [None]:
+        pages: list[Page | None] = list(doc.pages) or [None]  # a document without pages is one unnamed page
+        for page in pages:
             lines = doc.lines(page.index if page is not None else None)
             if not lines:
                 continue

@@ -189,7 +189,9 @@ def create_app(
         ocr_query: Annotated[str | None, Query(alias="ocr", include_in_schema=False)] = None,
         model_query: Annotated[str | None, Query(alias="model", include_in_schema=False)] = None,
         store_query: Annotated[bool, Query(alias="store", description="same as the form field")] = False,
-        out_format: Annotated[str | None, Form(alias="format", description="json (default), cii, ubl (EN 16931 XML) or facturx (the upload with the CII XML attached)")] = None,
+        out_format: Annotated[
+            str | None, Form(alias="format", description="json (default), cii, ubl (EN 16931 XML) or facturx (the upload with the CII XML attached)")
+        ] = None,
         out_format_query: Annotated[str | None, Query(alias="format", include_in_schema=False)] = None,
     ) -> Response:
         """Extract one receipt; returns the schema-v1 document (see DESIGN.md).
@@ -213,6 +215,7 @@ def create_app(
             return doc.to_dict()
 
         result, waited = await service.extract(data, name, options, finish)
+        assert isinstance(result, dict)  # `finish` ran, so its dict came back, not the Document
         result.setdefault("timings_ms", {})["queue"] = round(waited * 1000, 2)
         headers = {}
         review_id = result.get("meta", {}).get("review_id")

@@ -19,6 +19,7 @@ returns, it is on disk; a crash (even SIGKILL) between two saves loses neither.
 
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import shutil
@@ -210,7 +211,7 @@ def apply_edits(
             raise DataError(f"unknown field {name!r}; expected one of: {', '.join(FIELD_NAMES)}")
         before = _field_value(doc, name)
         value = None if edit is None else _clean_text(edit.get("value"), f"field {name}")
-        if value is None:
+        if edit is None or value is None:  # no edit (None) clears the field, as an empty value does
             if name in doc_fields:
                 del doc_fields[name]
                 changes["fields"].append({"field": name, "predicted": _field_value(prediction, name), "before": before, "after": None})
@@ -253,10 +254,10 @@ def apply_edits(
     if key_values is not None:
         old_pairs = doc.get("key_values", [])
         new_pairs = [_pair_edit(index, pair, old_pairs, len(words)) for index, pair in enumerate(key_values)]
-        new_pairs = [p for p in new_pairs if p is not None]
-        if [_pair_key(x) for x in new_pairs] != [_pair_key(x) for x in old_pairs]:
-            changes["key_values"] = {"predicted": prediction.get("key_values", []), "before": old_pairs, "after": new_pairs}
-        doc["key_values"] = new_pairs
+        kept_pairs = [p for p in new_pairs if p is not None]
+        if [_pair_key(x) for x in kept_pairs] != [_pair_key(x) for x in old_pairs]:
+            changes["key_values"] = {"predicted": prediction.get("key_values", []), "before": old_pairs, "after": kept_pairs}
+        doc["key_values"] = kept_pairs
 
     Document.from_dict(doc)  # the edited document must still be valid schema v1
     return doc, changes
@@ -483,7 +484,8 @@ class ReviewStore:
             ).fetchone()
         return (newer[0] if newer else None, older[0] if older else None)
 
-    def corrections(self, receipt_id: str) -> list[dict[str, Any]]:
+    # `builtins.list`: inside the class, `list` names the method above.
+    def corrections(self, receipt_id: str) -> builtins.list[dict[str, Any]]:
         self.get(receipt_id)
         with self._connect() as conn:
             rows = conn.execute(

@@ -165,7 +165,7 @@ def degrade(image: Image.Image, boxes: list[Box], strength: float, rng: np.rando
         bg = _background(rng, (ch, cw))
         # Soft shadow of the paper on the table.
         shadow = cv2.GaussianBlur(mask, (0, 0), sigmaX=max(2.0, 0.01 * max(cw, ch)))
-        shadow = cv2.warpAffine(shadow, np.float32([[1, 0, rng.uniform(2, 10)], [0, 1, rng.uniform(2, 10)]]), canvas)
+        shadow = cv2.warpAffine(shadow, np.array([[1, 0, rng.uniform(2, 10)], [0, 1, rng.uniform(2, 10)]], dtype=np.float32), canvas)
         bg *= (1.0 - 0.35 * shadow)[..., None]
         effects += ["photo", "perspective"]
     else:

@@ -149,7 +149,7 @@ def make_one(seed: int, index: int, locales: Sequence[str], degrade_strength: fl
                 id=k,
                 page=0,
                 text=p.text,
-                box=tuple(round(v, 1) for v in box),
+                box=(round(box[0], 1), round(box[1], 1), round(box[2], 1), round(box[3], 1)),
                 line=line,
                 ocr_confidence=1.0,
                 label=p.label,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -62,7 +63,7 @@ class Locale:
 
     @property
     def decimal_comma(self) -> bool:
-        return self.data["decimal"] == ","
+        return bool(self.data["decimal"] == ",")
 
     def words(self, key: str) -> list[str]:
         return list(self.data["words"][key])
@@ -73,7 +74,7 @@ class Locale:
         sign = "-" if amount < 0 else ""
         whole, _, cents = f"{abs(amount):.2f}".partition(".")
         if thousands and len(whole) > 3:
-            groups = []
+            groups: list[str] = []
             while len(whole) > 3:
                 groups.insert(0, whole[-3:])
                 whole = whole[:-3]
@@ -116,7 +117,7 @@ def load_locale(code: str) -> Locale:
     return Locale(code=code, data=data)
 
 
-def parse_locales(spec: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+def parse_locales(spec: str | Sequence[str]) -> tuple[str, ...]:
     """ "mt,uk" or ["mt", "uk"] or "all" -> validated tuple of locale codes."""
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     codes = [c.strip().lower() for c in items if c.strip()]

@@ -8,6 +8,7 @@ See `synth/templates/*.yaml`; `compose.Composer` documents the block names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -64,7 +65,7 @@ def load_template(name: str) -> Template:
     return Template(name=name, data=data)
 
 
-def parse_templates(spec: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+def parse_templates(spec: str | Sequence[str] | None) -> tuple[str, ...]:
     """None or "all" -> every template; "a,b" -> those, validated."""
     if spec is None or spec == "all" or spec == ["all"]:
         return tuple(available_templates())

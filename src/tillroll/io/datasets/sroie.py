@@ -54,7 +54,7 @@ def read_box_file(path: Path) -> list[tuple[str, tuple[float, float, float, floa
         if len(parts) < 9:
             raise DataError(f"{path}:{row_number}: expected 8 coordinates and a text, got {row!r}; is this a SROIE task-1 box file?")
         try:
-            box = quad_to_box(parts[:8])
+            box = quad_to_box(float(v) for v in parts[:8])
         except ValueError as exc:
             raise DataError(f"{path}:{row_number}: coordinates are not numbers: {row!r}") from exc
         lines.append((parts[8].strip(), box))
@@ -114,7 +114,7 @@ def iter_sroie(path: str | Path, keep: Callable[[str], bool] = lambda doc_id: Tr
         image_path = next((image_dir / f"{doc_id}{s}" for s in _IMAGE_SUFFIXES if (image_dir / f"{doc_id}{s}").exists()), None)
         if image_path is None:
             raise DataError(f"SROIE image for {doc_id} not found in {image_dir} (looked for .jpg/.jpeg/.png)")
-        entities_path = entity_dir / f"{doc_id}.txt"
+        entities_path: Path | None = entity_dir / f"{doc_id}.txt"
         if entity_dir == box_dir:
             entities_path = None  # one folder: files named alike cannot hold both
         yield read_example(doc_id, box_path, entities_path, image_path)
