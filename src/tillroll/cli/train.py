@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from . import EXIT_USAGE, app
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..document import Document
+    from ..models.data import DataSummary
 
 DATA_HELP = (
     "comma-separated dataset specs KIND:DIR[:SPLIT], KIND one of sroie, wildreceipt, annotated, synth; "
@@ -19,7 +24,7 @@ UNCACHED_HELP = (
 )
 
 
-def _load(data: str, dev: str, ocr: str, uncached: str, limit: int | None):
+def _load(data: str, dev: str, ocr: str, uncached: str, limit: int | None) -> tuple[list[Document], list[Document], DataSummary, DataSummary]:
     from ..models.data import DataSummary, training_documents
 
     summary = DataSummary()
@@ -108,7 +113,9 @@ def train(
     )
 
 
-def _train_kv(data: str, dev: str, out: Path, epochs: int, lr: float, batch_size: int, seed: int, threads: int, time_budget: float | None, architecture: str) -> None:
+def _train_kv(
+    data: str, dev: str, out: Path, epochs: int, lr: float, batch_size: int, seed: int, threads: int, time_budget: float | None, architecture: str
+) -> None:
     """`--task kv`: entity tagger (LayoutLM, BIO over header/question/answer) then the pair linker."""
     try:
         from ..models.kv.train import train_kv

@@ -537,7 +537,9 @@ def ocr_counts(
         counts.gold_words += len(gw)
     from collections import Counter
 
-    unspace = (lambda s: s) if spaced else (lambda s: s.replace(" ", ""))
+    def unspace(s: str) -> str:
+        return s if spaced else s.replace(" ", "")
+
     gold_bag = Counter(t for t in (unspace(fold(squash(x))) for x in gold_tokens) if t and not _masked(t))
     pred_bag = Counter(t for t in (unspace(fold(squash(x))) for x in pred_tokens) if t)
     common = sum((gold_bag & pred_bag).values())

@@ -177,9 +177,9 @@ def evaluate_dataset(
     pipeline = Pipeline(config, stages=stages)
     labels_report = metrics.LabelReport.empty()
     scores_words = False
-    field_pairs: list[tuple[dict, dict]] = []
-    item_pairs: list[tuple[list, list]] = []
-    kv_pairs: list[tuple[list, list]] = []
+    field_pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    item_pairs: list[tuple[list[Any], list[Any]]] = []
+    kv_pairs: list[tuple[list[Any], list[Any]]] = []
     kv_records: list[Any] = []  # FUNSD: entity and link scores (evaluate.kv)
     kv_mode = "heuristic"
     tax_pairs: list[tuple[list[TaxRow], list[TaxRow]]] = []
@@ -495,7 +495,7 @@ def ocr_benchmark(
                 spaced=example.spaced_text,
                 case_sensitive=example.case_sensitive_text,
             )
-        row = metrics.ocr_report(counts)
+        row: dict[str, Any] = metrics.ocr_report(counts)  # then speed, cache and sample fields of other types
         row["page_cer"] = round(page.cer, 4)
         row["page_cer_edits"], row["page_cer_reference_chars"] = page.edits, page.reference_chars
         row["cache_hits"], row["cache_misses"] = engine.hits, engine.misses
@@ -750,7 +750,10 @@ def alignment_markdown(reports: Iterable[dict[str, Any]]) -> str:
     for r in reports:
         loc = r.get("entity_location")
         per = loc["per_entity"] if loc else {}
-        cell = lambda k, per=per: f"{per[k]['rate'] * 100:.1f} %" if k in per and per[k]["rate"] is not None else "-"  # noqa: E731
+
+        def cell(k: str, per: dict[str, Any] = per) -> str:
+            return f"{per[k]['rate'] * 100:.1f} %" if k in per and per[k]["rate"] is not None else "-"
+
         located = f"{loc['located']}/{loc['of']} = {loc['rate'] * 100:.1f} %" if loc else "-"
         tr = r["transfer"]
         transferred = f"{tr['rate'] * 100:.1f} %" if tr.get("rate") is not None else "-"
