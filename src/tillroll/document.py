@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from operator import attrgetter, lt
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .errors import DataError
 from .labels import DEFAULT_DOCUMENT_TYPE, DOCUMENT_TYPES
@@ -188,6 +188,41 @@ class Page:
             preprocess=list(d.get("preprocess", [])),
             rotation=int(d.get("rotation", 0)),
         )
+
+    def render_on_demand(self, render: Callable[[], Image.Image]) -> None:
+        """Make `image` the result of `render()`, called the first time something reads it.
+
+        A PDF page with a text layer needs no picture to be read: the loader hands
+        its renderer here, and only OCR, preprocessing, an overlay or the review
+        store pay for the pixels.
+        """
+        self.__dict__["_image"] = None
+        self.__dict__["_render"] = render
+
+    @property
+    def has_image(self) -> bool:
+        """Whether `image` is or can be had (without rendering it)."""
+        return self.__dict__.get("_image") is not None or self.__dict__.get("_render") is not None
+
+
+def _page_image(page: Page) -> Image.Image | None:
+    image: Image.Image | None = page.__dict__.get("_image")
+    if image is None:
+        render = page.__dict__.pop("_render", None)
+        if render is not None:
+            image = render()
+            page.__dict__["_image"] = image
+    return image
+
+
+def _set_page_image(page: Page, image: Image.Image | None) -> None:
+    page.__dict__["_image"] = image
+    page.__dict__.pop("_render", None)
+
+
+# `image` is a dataclass field (constructor argument, not compared, not printed) read
+# through a property, so a page rendered on demand looks like any other page.
+Page.image = property(_page_image, _set_page_image)  # type: ignore[assignment]
 
 
 @dataclass

@@ -20,6 +20,7 @@ what to do about it; a tiny or blank image is not bad, it simply has no words.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import stat
@@ -387,7 +388,7 @@ def _load_pdf(data: bytes, limits: LoadLimits, label: str) -> list[tuple[Page, l
         pages = []
         for index in range(n_pages):
             try:
-                pages.append(_load_pdf_page(pdf[index], index, limits, label))
+                pages.append(_load_pdf_page(pdf[index], index, limits, label, data))
             except pdfium.PdfiumError as exc:
                 raise CorruptInputError(f"page {index + 1} of the PDF cannot be rendered ({exc}); re-export or re-download it", source=label) from exc
         return pages
@@ -395,7 +396,35 @@ def _load_pdf(data: bytes, limits: LoadLimits, label: str) -> list[tuple[Page, l
         pdf.close()
 
 
-def _load_pdf_page(page: Any, index: int, limits: LoadLimits, label: str) -> tuple[Page, list[OcrWord]]:
+class _RenderPdfPage:
+    """Renders one page of a PDF held in memory, on demand (see `Page.render_on_demand`).
+
+    A page read from its text layer is rendered only if something needs its
+    pixels (OCR, an overlay, the review store): most invoices never are.
+    """
+
+    def __init__(self, data: bytes, index: int, scale: float, label: str) -> None:
+        self.data, self.index, self.scale, self.label = data, index, scale, label
+
+    def __call__(self) -> Image.Image:
+        import pypdfium2 as pdfium
+
+        try:
+            pdf = pdfium.PdfDocument(self.data)
+            try:
+                return _render(pdf[self.index], self.scale)
+            finally:
+                pdf.close()
+        except pdfium.PdfiumError as exc:
+            raise CorruptInputError(f"page {self.index + 1} of the PDF cannot be rendered ({exc}); re-export or re-download it", source=self.label) from exc
+
+
+def _render(page: Any, scale: float) -> Image.Image:
+    image: Image.Image = page.render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
+    return image
+
+
+def _load_pdf_page(page: Any, index: int, limits: LoadLimits, label: str, data: bytes | None = None) -> tuple[Page, list[OcrWord]]:
     width_pt, height_pt = page.get_size()  # already accounts for the page's /Rotate
     dpi = float(limits.pdf_dpi)
     # A poster-sized page at OCR resolution could exceed the pixel limit; render it
@@ -404,19 +433,25 @@ def _load_pdf_page(page: Any, index: int, limits: LoadLimits, label: str) -> tup
     if pixels > limits.max_pixels:
         dpi = dpi * (limits.max_pixels / pixels) ** 0.5 * 0.999
     scale = dpi / 72.0
-    image = page.render(scale=scale, may_draw_forms=True).to_pil().convert("RGB")
-    words = _text_layer_words(page, image.width, image.height)
+    # The bitmap size pdfium renders at this scale (pypdfium2 rounds up), known without rendering.
+    width_px, height_px = math.ceil(page.get_width() * scale), math.ceil(page.get_height() * scale)
+    words = _text_layer_words(page, width_px, height_px)
     if words and len(words) < _MIN_WORDS_OVER_A_SCAN and _mostly_picture(page, width_pt * height_pt):
         words = []
     result = Page(
         index=index,
-        width=image.width,
-        height=image.height,
+        width=width_px,
+        height=height_px,
         coordinates="pdf",
         text_source="pdf_text_layer" if words else "ocr",
         dpi=round(dpi, 2),
-        image=image,
     )
+    if words and data is not None:
+        result.render_on_demand(_RenderPdfPage(data, index, scale, label))
+    else:
+        # OCR needs the picture: render now, while the PDF is open.
+        result.image = _render(page, scale)
+        result.width, result.height = result.image.size
     return result, words
 
 

@@ -286,7 +286,7 @@ class OrientStage:
         measured: dict[str, Any] = {}
         for page in doc.pages:
             # Pages with words from a PDF text layer keep their image: the boxes refer to it.
-            if page.image is None or page.text_source != "ocr" or any(w.page == page.index for w in doc.words):
+            if page.text_source != "ocr" or page.image is None or any(w.page == page.index for w in doc.words):
                 continue
             found = detect_orientation(page.image)
             measured[str(page.index)] = found.to_dict()

@@ -284,7 +284,7 @@ class PreprocessStage:
         for page in doc.pages:
             # Pages whose words came from a PDF text layer keep their image: the
             # boxes already refer to it.
-            if page.image is None or page.text_source != "ocr":
+            if page.text_source != "ocr" or page.image is None:
                 continue
             result = preprocess_image(page.image)
             if result.steps:
