@@ -156,8 +156,8 @@ def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | N
         found: Counter[str] = Counter()
         for line in lines:
             vat = parse_vat_number(line.text)
-            if vat and getattr(vat, "scheme", "") == "eu_vat" and vat.country:  # type: ignore[union-attr]
-                found[vat.country] += 2  # type: ignore[union-attr]
+            if vat and getattr(vat, "scheme", "") == "eu_vat" and vat.country:
+                found[vat.country] += 2
             for m in _IBAN_HEAD.finditer(line.text.replace(" ", "")[:64]):
                 if m.group(1) in lexicon.countries:
                     found[m.group(1)] += 1
@@ -175,7 +175,7 @@ def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | N
         decimal = str(lexicon.countries.get(country or "", {}).get("decimal", "."))
 
     cur = detect_currency(text, country)
-    currency = cur.code if cur else lexicon.countries.get(country or "", {}).get("currency")  # type: ignore[union-attr]
+    currency = cur.code if cur else lexicon.countries.get(country or "", {}).get("currency")
     # The order of day and month follows the country; English without a country
     # (US or UK?) is left undecided, so an ambiguous date is flagged.
     evidence = _date_order_evidence(text)

@@ -212,9 +212,9 @@ def find_buyer(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, s
             if rest:
                 continue  # "Customer: 2" is a customer number, not a name
             block = _block_below(lines, line.index + 1, hit.x0 - line.height, hit.x0 + 12 * line.height)
-            party = _party_from_block(block, lexicon) if block else None
-            if party is not None:
-                labelled[kind] = party
+            found = _party_from_block(block, lexicon) if block else None
+            if found is not None:
+                labelled[kind] = found
     if "buyer" in labelled:
         return labelled["buyer"]
     envelope = _envelope(lines, pages, lexicon, sender, skip)

@@ -167,15 +167,15 @@ def _unlabelled_vat(lines: Sequence[Line], loc: InvoiceLocale, avoid: set[int], 
         if line.index in avoid:
             continue
         v = parse_vat_number(line.text, loc.country)
-        if not v or v.scheme != "eu_vat" or v.value == exclude:  # type: ignore[union-attr]
+        if not v or v.scheme != "eu_vat" or v.value == exclude:
             continue
         pos, words = 0, []
         for p in line.pieces:
             s, e = pos, pos + len(p.text)
-            if s < v.span[1] and v.span[0] < e:  # type: ignore[union-attr]
+            if s < v.span[1] and v.span[0] < e:
                 words.append(p.word)
             pos = e + 1
-        return Value("vat_id", v.value, " ".join(w.text for w in words), words, 0.7, 0, line.index, [])  # type: ignore[union-attr]
+        return Value("vat_id", v.value, " ".join(w.text for w in words), words, 0.7, 0, line.index, [])
     return None
 
 

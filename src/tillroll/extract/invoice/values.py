@@ -142,12 +142,12 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     elif field in ("vat_id", "buyer_vat_id"):
         label = " ".join(p.text for p in label_pieces)
         v = parse_vat_number(label + " " + text, loc.country)
-        if v and v.span[0] >= len(label) + 1:  # type: ignore[union-attr]
+        if v and v.span[0] >= len(label) + 1:
             shift = len(label) + 1
-            span = (v.span[0] - shift, v.span[1] - shift)  # type: ignore[union-attr]
+            span = (v.span[0] - shift, v.span[1] - shift)
             ps = _pieces_in(region, spans, span)
             if ps:
-                out = (v.value, ps, " ".join(p.text for p in ps))  # type: ignore[union-attr]
+                out = (v.value, ps, " ".join(p.text for p in ps))
     elif field == "iban":
         out = _iban(region, lexicon)
     elif field == "bic":
@@ -189,7 +189,7 @@ def _iban(region: Sequence[Piece], lexicon: Lexicon) -> tuple[str, list[Piece], 
     start = next((i for i, p in enumerate(region) if re.match(r"^[A-Z]{2}\d{2}", p.text.upper())), None)
     if start is None:
         return None
-    compact, used = "", []
+    compact, used = "", list[Piece]()
     for p in region[start:]:
         t = re.sub(r"[^A-Za-z0-9]", "", p.text).upper()
         if not t or (used and not t.isalnum()):
