@@ -510,12 +510,22 @@ def _text_layer_words(page: Any, width_px: int, height_px: int) -> list[OcrWord]
                 words.append(OcrWord(text, (min(xs), min(ys), max(xs), max(ys)), 1.0))
             chars.clear()
 
+        # pdfium's raw per-character calls: the pypdfium2 wrappers decode a text range
+        # and build a rectangle per character, which dominated loading a text page.
+        raw_text = textpage.raw
+        unicode_of, loose_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+        rect = pdfium_c.FS_RECTF()
         for i in range(n_chars):
-            ch = textpage.get_text_range(i, 1)
+            code = unicode_of(raw_text, i)
+            # Halves of a UTF-16 surrogate pair (an emoji) end a word, as decoding them did.
+            ch = chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else ""
             if not ch or ch.isspace() or ch in ("\x00", "\ufffe", "\uffff"):
                 flush()
                 continue
-            box = tuple(float(v) for v in textpage.get_charbox(i, loose=True))
+            if not loose_box(raw_text, i, rect):
+                flush()
+                continue
+            box = (float(rect.left), float(rect.bottom), float(rect.right), float(rect.top))
             if chars:
                 # Some producers place words without a space character between
                 # them: split on a jump to another line or a wide horizontal gap.

@@ -41,15 +41,16 @@ def group_lines(words: Sequence[Word], min_overlap: float = 0.5) -> list[list[Wo
             if bottoms[index] <= w.y0 or tops[index] >= w.y1:
                 continue
             nearest = min(line, key=lambda o: abs(o.cx - w.cx))
+            score = _vertical_overlap(nearest, w)
+            if score <= best_score:
+                continue  # not chosen whatever the check below says: skip it
             # A word that covers part of one already on this line is printed above or below it,
             # on another line. "Part" means a real share of the narrower word: neighbouring word
             # boxes from one detected line often touch or overlap by a pixel or two
             # ("290," and "JALAN" on a SROIE address line), and those stay together.
             if any(_horizontal_overlap(o, w) > 0.25 and _vertical_overlap(o, w) > 0.3 for o in line):
                 continue
-            score = _vertical_overlap(nearest, w)
-            if score > best_score:
-                best, best_score, best_index = line, score, index
+            best, best_score, best_index = line, score, index
         if best is None:
             lines.append([w])
             tops.append(w.y0)
