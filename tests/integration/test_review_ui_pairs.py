@@ -5,13 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 from reviewkit import rendered_receipt
-from test_review_ui import CHROMIUM, browser, open_receipt, server  # noqa: F401 - fixtures shared with the UI tests
+
+# Importing the UI tests' module shares its fixtures, and its skip when Chromium is missing.
+from test_review_ui import browser, open_receipt, server  # noqa: F401
 
 from tillroll.document import KeyValue
 from tillroll.server.store import ReviewStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300, method="thread")]
-assert CHROMIUM.exists()
 
 
 def test_review_ui_corrects_and_removes_key_value_pairs(server: tuple[str, ReviewStore], browser: object) -> None:  # noqa: F811
