@@ -57,9 +57,13 @@ def repeated_lines(lines: Sequence[Line]) -> set[int]:
     return out
 
 
-def _parts(pieces: Sequence[Piece]) -> list[list[Piece]]:
+def _parts(pieces: Sequence[Piece], height: float | None = None) -> list[list[Piece]]:
+    """`pieces` split at separators ("●", "|", "-") and, given the line `height`, at gaps wider
+    than a word space (OCR drops thin separators such as "●" and leaves their gap)."""
     parts: list[list[Piece]] = [[]]
     for p in pieces:
+        if height is not None and parts[-1] and p.x0 - parts[-1][-1].x1 > 1.0 * height:
+            parts.append([])
         if _SEPARATORS.match(p.text):
             parts.append([])
         elif p.text.endswith(("|", "●", "•", "·")) and len(p.text) > 1:
@@ -81,6 +85,12 @@ def sender_line(lines: Sequence[Line], page: Page | None) -> tuple[int, list[lis
         for s, e in segments(line, 3.0):
             parts = _parts(line.pieces[s:e])
             if len(parts) >= 3 and any(_POSTCODE.search(_text(p)) for p in parts[1:]):
+                if sum(ch.isalpha() for ch in _text(parts[0])) >= 2:
+                    return line.index, parts
+            # Read by OCR, the separators may be gone: parts by their gaps, then with a
+            # postal code opening a part ("12345 Stadthausen") and no label on the line.
+            parts = _parts(line.pieces[s:e], line.height)
+            if len(parts) >= 3 and any(_CITY_LINE.match(_text(p)) for p in parts[1:]) and not _is_label_line(line):
                 if sum(ch.isalpha() for ch in _text(parts[0])) >= 2:
                     return line.index, parts
     return None
@@ -112,7 +122,16 @@ def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_li
     prev: Line | None = None
     for line in lines[start : start + 3 * max_lines]:
         last = lines[out[-1][0]] if out else prev
-        if last is not None and (line.page != last.page or line.y0 - last.y1 > 3.0 * last.height):
+        if last is not None and line.page != last.page:
+            break
+        if out:
+            # Measured from our block's own last words: a line mixing a large name with a small
+            # right-hand column has a median height far below the name's ("Theodor Est   phone ...").
+            seg_y1 = max(p.word.y1 for p in out[-1][1])
+            seg_h = max(p.word.y1 - p.word.y0 for p in out[-1][1])
+            if line.y0 - seg_y1 > 3.0 * max(seg_h, last.height):
+                break
+        elif last is not None and line.y0 - last.y1 > 3.0 * last.height:
             break
         seg = None
         for s, e in segments(line):
@@ -169,9 +188,11 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
     for line in lines:
         if line.page != 0 or (page and line.y0 > 0.35 * page.height):
             break
-        if line.index in skip or _is_label_line(line):
+        first = segments(line)[0]
+        # A label further right ("Seite 1 von 1", "Datum") does not make the left block a label.
+        if line.index in skip or any((h.names(FIELD) or h.names(DOCTYPE)) and h.start < first[1] for h in line.hits):
             continue
-        seg = line.pieces[slice(*segments(line)[0])]
+        seg = line.pieces[slice(*first)]
         text = _text(seg)
         if sum(ch.isalpha() for ch in text) < 3:
             continue  # a date or a page number

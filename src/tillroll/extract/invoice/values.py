@@ -17,7 +17,7 @@ from decimal import Decimal
 from ...document import Word
 from ...normalize import parse_vat_number
 from .layout import Hit, Line, Piece, overlap, segment_of, segments, words_of
-from .lexicon import DOCTYPE, FIELD, TAX_COLUMN, Lexicon
+from .lexicon import DOCTYPE, FIELD, TAX_COLUMN, Lexicon, norm
 from .locale import InvoiceLocale, find_money, read_date
 
 # Fields whose value is money, and the rest, in the order a label with several
@@ -30,6 +30,8 @@ TRY_ORDER = ("buyer_vat_id", "vat_id", "iban", "bic") + DATE_FIELDS + CODE_FIELD
 _FILLER = frozenset({"", "nr", "no", "n", "nro", "number", "nummer", "numero", "num", "nb", "of", "vom", "du", "de"})
 # Marks between a document title and its number: "Rechnung # 42", "Invoice No. 7", "Facture N° 3".
 _NUMBER_MARKS = frozenset({"#", "nr", "no", "n°", "nº", "no°", "num", "nummer", "number", "numéro", "numero", "nro", "nr°", "č", "št"})
+# A code ending in digits with letters glued after them: "501vom".
+_GLUED_TAIL = re.compile(r"^(.*\d)([^\W\d_]{2,})$")
 _TYPE_CODE = re.compile(r"^\(\d{3}\)$")
 _IBAN = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
 _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
@@ -118,6 +120,17 @@ def _code(pieces: Sequence[Piece]) -> list[Piece]:
     return []
 
 
+def _unglue(code: str, lexicon: Lexicon) -> str:
+    """A code without a label word OCR glued to its end ("RE-20140522/501vom" -> "RE-20140522/501")."""
+    m = _GLUED_TAIL.match(code)
+    if m is None:
+        return code
+    tail = norm(m.group(2))
+    if tail in _FILLER or any(x.kind == FIELD and x.name in DATE_FIELDS for x in lexicon.lookup(tail)):
+        return m.group(1)
+    return code
+
+
 def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon) -> Value | None:
     """The value of `field` announced by `hit`, or None when nothing fitting is printed there."""
     label_pieces = lines[hit.line].pieces[hit.start : hit.end]
@@ -131,7 +144,7 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     if field in CODE_FIELDS:
         got = _code(region)
         if got and not read_date(got[0].text, loc):
-            value = got[0].text.strip(".,;:")
+            value = _unglue(got[0].text.strip(".,;:"), lexicon)
             out = (value, got, got[0].text)
     elif field in DATE_FIELDS:
         d = read_date(text, loc)
