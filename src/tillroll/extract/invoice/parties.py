@@ -21,13 +21,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ...document import Page, Word
-from .layout import Line, Piece, segments, words_of
+from .layout import Hit, Line, Piece, segments, words_of
 from .lexicon import DOCTYPE, FIELD, SALUTATION, Lexicon
 
 _SEPARATORS = re.compile(r"^(?:[●•·|–\-/,]|\u2022|\u25cf|\u00b7)$")
 # A postal code opening a line, then the town: "12345 Stadthausen", "D-07545 GERA", "69001 Lyon".
 _CITY_LINE = re.compile(r"^(?:[A-Z]{1,2}-)?\d{4,5}\s*[^\W\d]")
-_POSTCODE = re.compile(r"(?<![\d])(?:[A-Z]{1,2}-)?\d{4,5}(?![\d])")
+# Postal codes of the European countries the label tables cover: 4-5 digits (DE, FR, IT, ES,
+# AT, CH, BE, DK, NO, FI, EE), with a country prefix ("D-07545", "LV-1050"), Dutch "7848 JK",
+# Swedish "194 92", Polish "00-950", Portuguese "1000-001", British "NR8 8HG", "EC9A 9BB".
+_POSTCODE = re.compile(
+    r"(?<![\w-])(?:(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d{3} \d{2}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])"
+)
+
+
+def _city_line(text: str) -> bool:
+    """A line naming a place with its postal code ("12345 Stadthausen", "Norwich NR8 8HG")."""
+    if _CITY_LINE.match(text):
+        return True  # also "88802Spielkreis", glued by the PDF's producer
+    m = _POSTCODE.search(text)
+    if m is None or len(text.split()) > 7:
+        return False
+    rest = text[: m.start()] + " " + text[m.end() :]
+    return any(sum(ch.isalpha() for ch in w) >= 3 for w in rest.split())
 
 
 @dataclass
@@ -90,10 +106,14 @@ def sender_line(lines: Sequence[Line], page: Page | None) -> tuple[int, list[lis
             # Read by OCR, the separators may be gone: parts by their gaps, then with a
             # postal code opening a part ("12345 Stadthausen") and no label on the line.
             parts = _parts(line.pieces[s:e], line.height)
-            if len(parts) >= 3 and any(_CITY_LINE.match(_text(p)) for p in parts[1:]) and not _is_label_line(line):
+            if len(parts) >= 3 and any(_city_line(_text(p)) for p in parts[1:]) and not _is_label_line(line):
                 if sum(ch.isalpha() for ch in _text(parts[0])) >= 2:
                     return line.index, parts
     return None
+
+
+# Phone and e-mail labels that open a contact line ("Tel:", "Fon", "Teléfono", "E").
+_PHONE_LABEL = re.compile(r"^(?:tel|tél|telefon|telephone|téléphone|teléfono|telefono|telefone|phone|fon|fax|tlf|puh|e-?mail)\b[.:]?", re.IGNORECASE)
 
 
 def _contact(pieces: Sequence[Piece]) -> bool:
@@ -154,10 +174,16 @@ def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_li
     return out
 
 
-def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon) -> Party | None:
+def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, lines: Sequence[Line] | None = None) -> Party | None:
     name: list[Piece] = []
     address: list[Piece] = []
     used: set[int] = set()
+    # Label hits inside each block segment (a hit further right on the line is another column's).
+    line_hits: dict[int, list[Hit]] = {}
+    if lines is not None:
+        for idx, seg in block:
+            ids = {id(p) for p in seg}
+            line_hits[idx] = [h for h in lines[idx].hits if id(lines[idx].pieces[h.start]) in ids]
     for idx, seg in block:
         n = _salutation(seg, lexicon)
         rest = seg[n:]
@@ -169,7 +195,8 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon) ->
                 return None
             name = list(rest)
         else:
-            if rest[0].text.startswith(("✉", "@")) or "@" in _text(rest) or rest[0].text.startswith("+"):
+            # Contact details and labelled lines (phone, VAT id, "Invoice no.") close the address.
+            if _contact(rest) or rest[0].text.startswith("+") or any(h.names(FIELD) or h.names(DOCTYPE) for h in line_hits.get(idx, ())) or _PHONE_LABEL.match(rest[0].text):
                 break
             address += rest
         used.add(idx)
@@ -188,18 +215,26 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
     for line in lines:
         if line.page != 0 or (page and line.y0 > 0.35 * page.height):
             break
-        first = segments(line)[0]
-        # A label further right ("Seite 1 von 1", "Datum") does not make the left block a label.
-        if line.index in skip or any((h.names(FIELD) or h.names(DOCTYPE)) and h.start < first[1] for h in line.hits):
+        if line.index in skip:
             continue
-        seg = line.pieces[slice(*first)]
-        text = _text(seg)
-        if sum(ch.isalpha() for ch in text) < 3:
-            continue  # a date or a page number
+        # The first block of the line without a label: a label further right ("Seite 1 von 1")
+        # does not disqualify the left block, and a title on the left ("CREDIT NOTE") leaves
+        # the name printed beside it; a block right of a title has no digits (no date or page).
+        seg = None
+        for k, (a, b) in enumerate(segments(line)):
+            if any((h.names(FIELD) or h.names(DOCTYPE)) and a <= h.start < b for h in line.hits):
+                continue
+            cand = line.pieces[a:b]
+            text = _text(cand)
+            if sum(ch.isalpha() for ch in text) >= 3 and (k == 0 or not any(ch.isdigit() for ch in text)):
+                seg = cand
+            break
+        if seg is None:
+            continue  # a title, a date or a page number
         # The letterhead's address block below the name, in the same column: its lines are
         # the seller's, so the buyer's window block is looked for outside them.
         below = [(i, ps) for i, ps in _block_below(lines, line.index + 1, seg[0].x0, seg[-1].x1, 5) if i not in skip and not _is_label_line(lines[i])]
-        party = _party_from_block([(line.index, list(seg))] + below, lexicon)
+        party = _party_from_block([(line.index, list(seg))] + below, lexicon, lines)
         if party is None or not party.name:
             return Party(words_of(seg), [], {line.index}), line.index
         party.name = words_of(seg)
@@ -227,13 +262,13 @@ def find_buyer(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, s
             if rest and len(rest) <= 6 and sum(ch.isalpha() for ch in _text(rest)) >= 2:
                 party = Party(words_of(rest), [], {line.index})
                 below = _block_below(lines, line.index + 1, hit.x0, hit.x0 + 12 * line.height, 5)
-                more = _party_from_block([(line.index, rest)] + below, lexicon)
+                more = _party_from_block([(line.index, rest)] + below, lexicon, lines)
                 labelled[kind] = more or party
                 continue
             if rest:
                 continue  # "Customer: 2" is a customer number, not a name
             block = _block_below(lines, line.index + 1, hit.x0 - line.height, hit.x0 + 12 * line.height)
-            found = _party_from_block(block, lexicon) if block else None
+            found = _party_from_block(block, lexicon, lines) if block else None
             if found is not None:
                 labelled[kind] = found
     if "buyer" in labelled:
@@ -270,6 +305,6 @@ def _envelope_side(lines: Sequence[Line], page: Page, lexicon: Lexicon, sender: 
         if sum(ch.isalpha() for ch in _text(first)) < 2 or _contact(first):
             continue
         block = _block_below(lines, line.index, first[0].x0, first[-1].x1)
-        if len(block) >= 2 and any(_CITY_LINE.match(_text(seg)) for _, seg in block[1:]):
-            return _party_from_block(block, lexicon)
+        if len(block) >= 2 and any(_city_line(_text(seg)) for _, seg in block[1:]):
+            return _party_from_block(block, lexicon, lines)
     return None
