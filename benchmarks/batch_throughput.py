@@ -70,8 +70,8 @@ def run_one(
     """
     from tillroll.batch.local import available_cpus
     from tillroll.batch.runner import BatchJob
-    from tillroll.batch.worker import plan_parallelism
     from tillroll.batch.sinks import read_records
+    from tillroll.batch.worker import plan_parallelism
     from tillroll.config import PipelineConfig
 
     sources = dev_receipts(n)

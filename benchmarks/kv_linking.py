@@ -50,7 +50,14 @@ def timing(split: str, repeats: int) -> dict[str, object]:
             w1, c1 = time.perf_counter(), time.process_time()
             link_page(model.linker, page, entities)
             w2, c2 = time.perf_counter(), time.process_time()
-            for key, value in (("tagger_wall", w1 - w0), ("tagger_cpu", c1 - c0), ("linker_wall", w2 - w1), ("linker_cpu", c2 - c1), ("total_wall", w2 - w0), ("total_cpu", c2 - c0)):
+            for key, value in (
+                ("tagger_wall", w1 - w0),
+                ("tagger_cpu", c1 - c0),
+                ("linker_wall", w2 - w1),
+                ("linker_cpu", c2 - c1),
+                ("total_wall", w2 - w0),
+                ("total_cpu", c2 - c0),
+            ):
                 best[key] = min(best.get(key, float("inf")), value * 1000)
         rows.append(best)
     return {
@@ -74,7 +81,15 @@ def memory(split: str, n: int) -> list[dict[str, object]]:
         proc = subprocess.Popen([exe, "extract", str(image)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "TILLROLL_CACHE_DIR": ""})
         _, status, usage = os.wait4(proc.pid, 0)
         err = proc.stderr.read().decode() if proc.stderr else ""
-        out.append({"image": image.name, "exit": os.waitstatus_to_exitcode(status), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "seconds": round(time.perf_counter() - t0, 1), "stderr": err[-300:]})
+        out.append(
+            {
+                "image": image.name,
+                "exit": os.waitstatus_to_exitcode(status),
+                "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+                "seconds": round(time.perf_counter() - t0, 1),
+                "stderr": err[-300:],
+            }
+        )
     return out
 
 

@@ -6,9 +6,10 @@ Serialised form is schema version 1 of docs/schema.md (DESIGN.md): `to_dict()` a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, lt
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError
 from .labels import DEFAULT_DOCUMENT_TYPE, DOCUMENT_TYPES
@@ -471,10 +472,7 @@ class Document:
     def from_dict(cls, d: dict[str, Any]) -> Document:
         version = d.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise DataError(
-                f"schema_version {version!r} is not supported (expected {SCHEMA_VERSION}); "
-                "re-export the document with this version of tillroll"
-            )
+            raise DataError(f"schema_version {version!r} is not supported (expected {SCHEMA_VERSION}); re-export the document with this version of tillroll")
         try:
             return cls(
                 source=d.get("source"),

@@ -73,9 +73,8 @@ def test_facturx_from_a_pdf_upload(tmp_path: Path) -> None:
 
 
 def test_a_stored_xml_invoice_keeps_its_einvoice_facts_for_the_review_page(tmp_path: Path) -> None:
-    from tillroll.einvoice.facturx_pdf import facturx_pdf
-
     from samplekit import text_pdf
+    from tillroll.einvoice.facturx_pdf import facturx_pdf
 
     altered = export_cii(invoice_doc()).replace(b"<ram:GrandTotalAmount>172.50<", b"<ram:GrandTotalAmount>1725.00<")
     pdf = facturx_pdf(text_pdf([[(30, 30, "Muster GmbH"), (30, 50, "Gesamt 172,50")]]), altered)

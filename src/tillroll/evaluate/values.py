@@ -84,11 +84,16 @@ def lenient_match(field: str, gold: tuple[str, str], pred: tuple[str, str]) -> b
         if g_q & p_q:
             return True
     if field in ("telephone", *VAT_FIELDS):
+
         def digits(s: str | None) -> str:
             return re.sub(r"\D", "", s or "")
 
         g_digits, p_digits = digits(gold_value) or digits(gold_text), digits(pred_value) or digits(pred_text)
-        if g_digits and p_digits and (g_digits == p_digits or (len(g_digits) >= 7 and (g_digits.endswith(p_digits[-len(g_digits) :]) or p_digits.endswith(g_digits)))):
+        if (
+            g_digits
+            and p_digits
+            and (g_digits == p_digits or (len(g_digits) >= 7 and (g_digits.endswith(p_digits[-len(g_digits) :]) or p_digits.endswith(g_digits))))
+        ):
             return True  # country code present on one side only
         # "0121 454 5368" and "+44 121 454 5368" are one number: the national trunk 0 is
         # dropped when the country code is written.

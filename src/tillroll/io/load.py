@@ -535,7 +535,7 @@ def _text_layer_words(page: Any, width_px: int, height_px: int) -> list[OcrWord]
                 gap = box[0] - prev[2]
                 if not same_line or gap > 0.5 * h or gap < -2 * h:
                     flush()
-            chars.append((ch, box))  # type: ignore[arg-type]
+            chars.append((ch, box))
         flush()
         return words
     finally:

@@ -169,7 +169,6 @@ class ExtractionService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout_s
         try:
-
             from ..einvoice.hook import load as load_einvoice
 
             einvoice: list[Any] = []

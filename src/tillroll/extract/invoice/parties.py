@@ -30,9 +30,7 @@ _CITY_LINE = re.compile(r"^(?:[A-Z]{1,2}-)?\d{4,5}\s*[^\W\d]")
 # Postal codes of the European countries the label tables cover: 4-5 digits (DE, FR, IT, ES,
 # AT, CH, BE, DK, NO, FI, EE), with a country prefix ("D-07545", "LV-1050"), Dutch "7848 JK",
 # Swedish "194 92", Polish "00-950", Portuguese "1000-001", British "NR8 8HG", "EC9A 9BB".
-_POSTCODE = re.compile(
-    r"(?<![\w-])(?:(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d{3} \d{2}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])"
-)
+_POSTCODE = re.compile(r"(?<![\w-])(?:(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d{3} \d{2}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])")
 
 
 def _city_line(text: str) -> bool:
@@ -196,7 +194,12 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
             name = list(rest)
         else:
             # Contact details and labelled lines (phone, VAT id, "Invoice no.") close the address.
-            if _contact(rest) or rest[0].text.startswith("+") or any(h.names(FIELD) or h.names(DOCTYPE) for h in line_hits.get(idx, ())) or _PHONE_LABEL.match(rest[0].text):
+            if (
+                _contact(rest)
+                or rest[0].text.startswith("+")
+                or any(h.names(FIELD) or h.names(DOCTYPE) for h in line_hits.get(idx, ()))
+                or _PHONE_LABEL.match(rest[0].text)
+            ):
                 break
             address += rest
         used.add(idx)

@@ -15,8 +15,8 @@ entity of each word in `meta["funsd_entities"]` and the question->answer links
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ...document import KeyValue
 from ...errors import DataError

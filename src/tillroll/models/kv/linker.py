@@ -351,7 +351,9 @@ def train_linker(pages: Sequence[tuple[KvPage, Sequence[Entity], Sequence[tuple[
     return TreeEnsemble.from_sklearn(model)
 
 
-def choose_thresholds(pages: Sequence[tuple[KvPage, Sequence[Entity], Sequence[tuple[int, int]]]], folds: int = 2, seed: int = 13, max_iter: int = 150) -> tuple[float, float, float]:
+def choose_thresholds(
+    pages: Sequence[tuple[KvPage, Sequence[Entity], Sequence[tuple[int, int]]]], folds: int = 2, seed: int = 13, max_iter: int = 150
+) -> tuple[float, float, float]:
     """(threshold_link, threshold_extra, out-of-fold link F1) chosen on the training pages alone.
 
     Each fold's pages are scored by trees fitted on the other folds, and the two
@@ -376,7 +378,7 @@ def choose_thresholds(pages: Sequence[tuple[KvPage, Sequence[Entity], Sequence[t
             if extra < th:
                 continue
             rows = []
-            for page, entities, links, probs in held:
+            for _page, entities, links, probs in held:
                 qs, ans = candidates(entities)
                 found = decode_links(probs, qs, ans, float(th), float(extra))
                 rows.append((list(entities), list(links), list(entities), [(q, a) for q, a, _ in found]))
