@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ...document import Document, Field, Word
-from ...normalize import parse_vat_number
+from ...normalize import ParsedPhone, parse_phone, parse_vat_number
 from .doctype import detect_document_type
-from .layout import Line, build_lines, find_hits
-from .lexicon import Lexicon, load_lexicon
+from .layout import Line, build_lines, find_hits, segments, words_of
+from .lexicon import PAYMENT_SENTENCE, Lexicon, load_lexicon
 from .locale import InvoiceLocale, detect_locale, read_date
 from .parties import Party, find_buyer, find_seller, repeated_lines
 from .tables import find_item_table, find_tax_rows
@@ -85,7 +85,7 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
 
     put("invoice_number", best("invoice_number"))
     put("purchase_order", best("purchase_order"))
-    put("payment_terms", best("payment_terms"))
+    put("payment_terms", best("payment_terms") or _payment_sentence(lines, table_lines))
     put("iban", best("iban"))
     put("bic", best("bic"))
     due = best("due_date")
@@ -126,7 +126,13 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         fields["currency"] = _field(cur_words, loc.currency, cur_words[0].text if cur_words else loc.currency, 0.9 if cur_words else 0.6)
 
     if "telephone" in doc.fields and "telephone" not in fields:
-        fields["telephone"] = doc.fields["telephone"]
+        tel = doc.fields["telephone"]
+        if loc.country and not tel.value.startswith("+"):
+            # The receipt assembler had no country; the invoice's (VAT id, IBAN) makes it E.164.
+            phone = parse_phone(tel.text, loc.country)
+            if isinstance(phone, ParsedPhone) and phone.e164:
+                tel = Field(tel.text, phone.value, tel.confidence, list(tel.word_ids), tel.source, tel.currency)
+        fields["telephone"] = tel
     doc.fields = fields
     doc.tax_breakdown = [row for row, _ in tax_rows]
     if table is not None and table.items:
@@ -134,6 +140,20 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     if prepaid is not None:
         doc.meta["prepaid"] = prepaid.value
     return doc
+
+
+def _payment_sentence(lines: Sequence[Line], skip: set[int]) -> Value | None:
+    """A line that opens with a payment-terms phrase ("Zahlbar innerhalb 14 Tagen ohne Abzug."): its block is the value."""
+    for line in lines:
+        if line.index in skip:
+            continue
+        for hit in line.hits:
+            if hit.start == 0 and any(m.kind == PAYMENT_SENTENCE for m in hit.meanings):
+                a, b = segments(line)[0]
+                words = words_of(line.pieces[a:b])
+                text = " ".join(p.text for p in line.pieces[a:b])
+                return Value("payment_terms", " ".join(text.split()), text, words, 0.7, 0, line.index, [])
+    return None
 
 
 def _fmt(value: Decimal) -> str:

@@ -71,6 +71,9 @@ def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False) -> tu
     if not [p for p in rest if p.key]:
         segs = [s for s in segments(line) if s[0] >= b]
         rest = line.pieces[segs[0][0] : segs[0][1]] if segs else []
+        # A row of labels ("Invoice #   Date:   Due date:") with the values printed below.
+        if segs and any(h.start == segs[0][0] and h.names(FIELD) for h in line.hits):
+            rest = []
     if [p for p in rest if p.key] or same_line_only:
         return rest, False
     # Below: the next line on the same page, close under the label, overlapping its x-range.
@@ -216,7 +219,10 @@ def _iban(region: Sequence[Piece], lexicon: Lexicon) -> tuple[str, list[Piece], 
         if len(compact) >= 34:
             break
     if not iban_ok(compact, lengths):
-        return None
+        # Printed after an IBAN label in the IBAN's shape, but its check digits (or length)
+        # fail: read it as printed; the invoice checks flag it (checks.invoice_checks).
+        if not _IBAN.match(compact):
+            return None
     return compact, used, " ".join(p.text for p in used)
 
 
