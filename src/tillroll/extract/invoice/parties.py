@@ -142,7 +142,7 @@ def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_li
         last = lines[out[-1][0]] if out else prev
         if last is not None and line.page != last.page:
             break
-        if out:
+        if out and last is not None:  # (with a block started, `last` is its last line)
             # Measured from our block's own last words: a line mixing a large name with a small
             # right-hand column has a median height far below the name's ("Theodor Est   phone ...").
             seg_y1 = max(p.word.y1 for p in out[-1][1])
