@@ -125,16 +125,18 @@ def ocr_page_vs_receipt(scanned_pdf: Path, receipt: Path, runs: int) -> dict[str
     engine.read(photo)  # warm-up
     result: dict[str, Any] = {}
     for name, image in (("invoice page", page), ("receipt, same pixels", photo)):
-        walls, cpus, words = [], [], 0
+        walls, cpus, words, chars = [], [], 0, 0
         for _ in range(runs):
             c0, w0 = time.process_time(), time.perf_counter()
-            words = len(engine.read(image))
+            found = engine.read(image)
+            words, chars = len(found), sum(len(w.text) for w in found)
             walls.append(time.perf_counter() - w0)
             cpus.append(time.process_time() - c0)
         result[name] = {
             "size": f"{image.width}x{image.height}",
             "megapixels": round(image.width * image.height / 1e6, 2),
             "words": words,
+            "characters": chars,
             "wall_median_s": round(statistics.median(walls), 2),
             "cpu_median_s": round(statistics.median(cpus), 2),
         }
@@ -176,9 +178,11 @@ def markdown(res: dict[str, Any]) -> str:
         for t in res["timing"]:
             lines.append(f"| {t['file']} | {t['runs']} | {t['wall_median_ms']} | {t['cpu_median_ms']} | {t['wall_min_ms']} |")
     if res.get("ocr"):
-        lines += ["", "| OCR (rapidocr, no cache) | size | MP | words | median wall s | median CPU s |", "|---|---|---:|---:|---:|---:|"]
+        lines += ["", "| OCR (rapidocr, no cache) | size | MP | words | characters | median wall s | median CPU s |", "|---|---|---:|---:|---:|---:|---:|"]
         for name, o in res["ocr"].items():
-            lines.append(f"| {name} | {o['size']} | {o['megapixels']} | {o['words']} | {o['wall_median_s']} | {o['cpu_median_s']} |")
+            lines.append(
+                f"| {name} | {o['size']} | {o['megapixels']} | {o['words']} | {o.get('characters', '-')} | {o['wall_median_s']} | {o['cpu_median_s']} |"
+            )
     return "\n".join(lines) + "\n"
 
 
