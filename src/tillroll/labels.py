@@ -97,6 +97,9 @@ FIELD_SOURCES: Final[tuple[str, ...]] = LABEL_SOURCES + ("embedded_xml", "xml")
 
 # Line-item attributes of the output schema.
 LINE_ITEM_FIELDS: Final[tuple[str, ...]] = ("description", "quantity", "unit_price", "amount")
+# Columns an invoice's item table adds (schema v1, additive; absent on receipts).
+INVOICE_LINE_ITEM_FIELDS: Final[tuple[str, ...]] = ("position", "article_number", "unit", "tax_rate", "discount")
+ALL_LINE_ITEM_FIELDS: Final[tuple[str, ...]] = LINE_ITEM_FIELDS + INVOICE_LINE_ITEM_FIELDS
 
 # Colours for overlays and the review UI (RGB), one per label; misc is grey so
 # that the interesting words stand out.

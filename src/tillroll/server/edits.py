@@ -12,7 +12,7 @@ from typing import Any
 
 from ..document import Document
 from ..errors import DataError
-from ..labels import FIELD_NAMES, LABEL_TO_ID, LINE_ITEM_FIELDS
+from ..labels import ALL_FIELD_NAMES, ALL_LINE_ITEM_FIELDS, LABEL_TO_ID
 
 # The longest text a reviewer may enter for one value.
 MAX_VALUE_CHARS = 2000
@@ -24,7 +24,7 @@ def _field_value(doc: Mapping[str, Any], name: str) -> str | None:
 
 
 def _item_key(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(item.get(k) for k in LINE_ITEM_FIELDS)
+    return tuple(item.get(k) for k in ALL_LINE_ITEM_FIELDS)
 
 
 def _clean_text(value: Any, what: str) -> str | None:
@@ -86,8 +86,8 @@ def apply_edits(
 
     doc_fields: dict[str, Any] = doc.setdefault("fields", {})
     for name, edit in (fields or {}).items():
-        if name not in FIELD_NAMES:
-            raise DataError(f"unknown field {name!r}; expected one of: {', '.join(FIELD_NAMES)}")
+        if name not in ALL_FIELD_NAMES:
+            raise DataError(f"unknown field {name!r}; expected one of: {', '.join(ALL_FIELD_NAMES)}")
         before = _field_value(doc, name)
         value = None if edit is None else _clean_text(edit.get("value"), f"field {name}")
         if edit is None or value is None:  # no edit (None) clears the field, as an empty value does
@@ -115,7 +115,7 @@ def apply_edits(
         for index, item in enumerate(line_items):
             if not isinstance(item, Mapping):
                 raise DataError(f"line item {index} must be an object")
-            row = {k: _clean_text(item.get(k), f"line item {index} {k}") for k in LINE_ITEM_FIELDS}
+            row = {k: _clean_text(item.get(k), f"line item {index} {k}") for k in ALL_LINE_ITEM_FIELDS}
             if not any(row.values()):
                 continue  # an emptied row is a deleted row
             old = old_items[index] if index < len(old_items) else None

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ..config import PipelineConfig
-from ..labels import FIELD_NAMES, LABEL_COLOURS, LABELS, LINE_ITEM_FIELDS, UNLABELLED_COLOUR
+from ..labels import ALL_FIELD_NAMES, ALL_LINE_ITEM_FIELDS, LABEL_COLOURS, LABELS, UNLABELLED_COLOUR
 from .store import Receipt, ReviewStore, check_receipt_id
 
 log = logging.getLogger("tillroll.server")
@@ -119,8 +119,9 @@ def labels() -> dict[str, Any]:
     return {
         "labels": [{"name": name, "colour": _hex(LABEL_COLOURS[name]), "key": LABEL_KEYS[i]} for i, name in enumerate(LABELS)],
         "unlabelled_colour": _hex(UNLABELLED_COLOUR),
-        "fields": list(FIELD_NAMES),
-        "line_item_fields": list(LINE_ITEM_FIELDS),
+        # Every schema-v1 field and item column, invoices' too (labels.ALL_FIELD_NAMES).
+        "fields": list(ALL_FIELD_NAMES),
+        "line_item_fields": list(ALL_LINE_ITEM_FIELDS),
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BatchError
-from ...labels import FIELD_NAMES, LINE_ITEM_FIELDS
+from ...labels import ALL_FIELD_NAMES, ALL_LINE_ITEM_FIELDS
 from .base import Sink, _AppendFile, _rewrite_atomically, _truncate_torn_tail, claim_file
 
 # A CSV record ends with "\r\n" and values never contain "\r" (it is replaced), so
@@ -18,11 +18,11 @@ from .base import Sink, _AppendFile, _rewrite_atomically, _truncate_torn_tail, c
 _CSV_ROW_END = b"\r\n"
 
 CSV_COLUMNS: tuple[str, ...] = (
-    ("source", "status", "error", "error_type", "error_message")
-    + tuple(col for name in FIELD_NAMES for col in (name, f"{name}_text", f"{name}_confidence", f"{name}_currency"))
-    + ("line_items", "pages", "words", "failed_checks", "model", "ocr", "total_ms")
+    ("source", "status", "error", "error_type", "error_message", "document_type")
+    + tuple(col for name in ALL_FIELD_NAMES for col in (name, f"{name}_text", f"{name}_confidence", f"{name}_currency"))
+    + ("line_items", "tax_breakdown", "pages", "words", "failed_checks", "model", "ocr", "total_ms")
 )
-LINE_ITEM_COLUMNS: tuple[str, ...] = ("source", "item") + LINE_ITEM_FIELDS + ("confidence", "origin")
+LINE_ITEM_COLUMNS: tuple[str, ...] = ("source", "item") + ALL_LINE_ITEM_FIELDS + ("confidence", "origin")
 
 
 def _csv_value(value: Any) -> str:
@@ -47,8 +47,9 @@ def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
         row.update(status="error", error=record["error"], error_type=record.get("type"), error_message=record.get("message"))
         return row
     row["status"] = "ok"
+    row["document_type"] = record.get("document_type")
     fields = record.get("fields") or {}
-    for name in FIELD_NAMES:
+    for name in ALL_FIELD_NAMES:
         f = fields.get(name)
         if f:
             row[name] = f.get("value")
@@ -58,6 +59,8 @@ def flatten_record(record: dict[str, Any]) -> dict[str, Any]:
     meta = record.get("meta") or {}
     row.update(
         line_items=len(record.get("line_items") or []),
+        # One "rate:base:tax" per VAT rate, ";"-separated (the full rows are in JSONL/Parquet).
+        tax_breakdown=";".join(f"{r.get('rate')}:{r.get('base')}:{r.get('tax')}" for r in record.get("tax_breakdown") or []),
         pages=len(record.get("pages") or []),
         words=len(record.get("words") or []),
         failed_checks=";".join(c["name"] for c in record.get("checks") or [] if not c.get("passed")),
@@ -72,7 +75,7 @@ def line_item_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for index, item in enumerate(record.get("line_items") or []):
         row = {"source": record.get("source"), "item": index, "confidence": item.get("confidence"), "origin": item.get("source")}
-        row.update({name: item.get(name) for name in LINE_ITEM_FIELDS})
+        row.update({name: item.get(name) for name in ALL_LINE_ITEM_FIELDS})
         rows.append(row)
     return rows
 

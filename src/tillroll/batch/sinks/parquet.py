@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BatchError, EngineUnavailableError
-from ...labels import FIELD_NAMES, LINE_ITEM_FIELDS
+from ...labels import ALL_FIELD_NAMES, ALL_LINE_ITEM_FIELDS, TAX_ROW_FIELDS
 from .base import Sink
 from .jsonl import JsonlSink, iter_jsonl
 
@@ -88,13 +88,23 @@ def parquet_schema() -> Any:
                     )
                 ),
             ),
-            ("fields", pa.struct([(name, field_struct) for name in FIELD_NAMES])),
+            ("document_type", pa.string()),
+            ("fields", pa.struct([(name, field_struct) for name in ALL_FIELD_NAMES])),
             (
                 "line_items",
                 pa.list_(
                     pa.struct(
-                        [(name, pa.string()) for name in LINE_ITEM_FIELDS]
+                        [(name, pa.string()) for name in ALL_LINE_ITEM_FIELDS]
                         + [("word_ids", pa.list_(pa.int32())), ("confidence", pa.float64()), ("source", pa.string())]
+                    )
+                ),
+            ),
+            (
+                "tax_breakdown",
+                pa.list_(
+                    pa.struct(
+                        [(name, pa.string()) for name in TAX_ROW_FIELDS]
+                        + [("category", pa.string()), ("word_ids", pa.list_(pa.int32())), ("confidence", pa.float64()), ("source", pa.string())]
                     )
                 ),
             ),
@@ -121,7 +131,22 @@ def parquet_schema() -> Any:
     )
 
 
-_SCHEMA_KEYS = ("source", "error", "type", "message", "schema_version", "pages", "words", "fields", "line_items", "key_values", "checks", "timings_ms")
+_SCHEMA_KEYS = (
+    "source",
+    "error",
+    "type",
+    "message",
+    "schema_version",
+    "document_type",
+    "pages",
+    "words",
+    "fields",
+    "line_items",
+    "tax_breakdown",
+    "key_values",
+    "checks",
+    "timings_ms",
+)
 
 
 def record_to_row(record: dict[str, Any]) -> dict[str, Any]:
@@ -130,8 +155,8 @@ def record_to_row(record: dict[str, Any]) -> dict[str, Any]:
     fields = record.get("fields")
     extra: dict[str, Any] = {k: v for k, v in record.items() if k not in _SCHEMA_KEYS and k != "meta"}
     if fields is not None:
-        row["fields"] = {name: fields.get(name) for name in FIELD_NAMES}
-        unknown = {k: v for k, v in fields.items() if k not in FIELD_NAMES}
+        row["fields"] = {name: fields.get(name) for name in ALL_FIELD_NAMES}
+        unknown = {k: v for k, v in fields.items() if k not in ALL_FIELD_NAMES}
         if unknown:
             extra["fields"] = unknown
     if isinstance(row["timings_ms"], dict):
@@ -155,7 +180,9 @@ def row_to_record(row: dict[str, Any]) -> dict[str, Any]:
 
     extra = json.loads(row["extra_json"]) if row.get("extra_json") else {}
     record: dict[str, Any] = {"schema_version": row["schema_version"], "source": row["source"]}
-    for key in ("pages", "words", "line_items", "key_values", "checks"):
+    if row.get("document_type") is not None:
+        record["document_type"] = row["document_type"]
+    for key in ("pages", "words", "line_items", "tax_breakdown", "key_values", "checks"):
         record[key] = clean(row.get(key) or [])
     # Words keep their explicit nulls (schema v1 writes every word key).
     record["words"] = [dict(w) for w in row.get("words") or []]
