@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--model", default="joint")
     parser.add_argument("--timing", type=int, default=0, help="receipts (of each set) for the orientation-vs-OCR time comparison")
     parser.add_argument("--osd", type=int, default=0, help="receipts (of each set) for the Tesseract OSD comparison")
+    parser.add_argument("--timing-only", action="store_true", help="skip the field scores (only --timing and --osd)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
@@ -158,7 +159,9 @@ def main() -> None:
         if n <= 0:
             continue
         examples = subset(kind, n, args.seed)
-        report[kind] = {"ids": [e.id for e in examples], "by_rotation": run_set(kind, examples, pipeline)}
+        report[kind] = {"ids": [e.id for e in examples]}
+        if not args.timing_only:
+            report[kind]["by_rotation"] = run_set(kind, examples, pipeline)
         if args.timing:
             report[kind]["timing_upright"] = timing(examples[: args.timing])
             print(f"{kind} timing: {report[kind]['timing_upright']}", flush=True)

@@ -69,6 +69,7 @@ VOTE_LINES = 12
 # the recogniser then reads `READ_LINES` lines both ways round and decides.
 UNCLEAR_LOW, UNCLEAR_HIGH = 0.3, 0.7
 READ_LINES = 4
+READ_ASPECT = 8
 # Too few lines to judge: leave the page alone.
 MIN_LINES = 3
 
@@ -254,7 +255,9 @@ def _upside_down_by_reading(models: _Models, crops: list[np.ndarray]) -> float:
     import numpy as np
     from rapidocr.ch_ppocr_rec.typings import TextRecInput
 
-    chosen = crops[:READ_LINES]
+    # The first few characters of a line are enough to tell, and reading costs time
+    # in proportion to the strip's width: keep at most READ_ASPECT heights of each.
+    chosen = [np.ascontiguousarray(c[:, : READ_ASPECT * c.shape[0]]) for c in crops[:READ_LINES]]
     turned = [np.ascontiguousarray(np.rot90(c, 2)) for c in chosen]
     out = models.rec(TextRecInput(img=[*chosen, *turned]))
     scores = [float(v) for v in (out.scores or [])]
