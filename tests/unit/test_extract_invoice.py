@@ -329,3 +329,44 @@ def test_german_dates_are_day_first(day: object) -> None:
     read_invoice(doc, "invoice")
     assert doc.fields["date"].value == day.isoformat()  # type: ignore[attr-defined]
     assert not doc.meta.get("date_order_ambiguous")
+
+
+@pytest.mark.parametrize(
+    ("printed", "decimal", "value"),
+    [
+        ("1.234.567,89", ",", "1234567.89"),
+        ("1,234,567.89", ".", "1234567.89"),
+        ("12.345.678", ".", "12345678"),  # a decimal mark is printed once: repeated dots group thousands
+        ("12,-", ",", "12"),  # German "12 euros, no cents"
+        ("€ 0,00", ",", "0"),
+        ("(12,50)", ",", "-12.50"),
+        ("12,50-", ",", "-12.50"),
+        ("1 234 567,89", ",", "1234567.89"),
+        ("1'234.56", ".", "1234.56"),
+    ],
+)
+def test_odd_printed_amounts(printed: str, decimal: str, value: str) -> None:
+    found = [m for m in find_money(printed, decimal) if not m.percent]
+    assert len(found) == 1 and found[0].value == Decimal(value)
+
+
+@pytest.mark.parametrize("printed", ["--", "-", "€", ",,", "..5", "1.2.3", "NaN", "Infinity", "1e5", "9" * 40])
+def test_no_money_in_non_numbers_and_ids(printed: str) -> None:
+    # Forty digits is an id, not money (rounding it overflowed the decimal context: issue 16's InvalidOperation).
+    assert [m for m in find_money(f"Gesamt {printed}", ",") if not m.percent] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.,'-–−()%€$ \u00a0\u202fEURabc", max_size=40), st.sampled_from([",", "."]))
+def test_amount_parser_never_raises(text: str, decimal: str) -> None:
+    for m in find_money(text, decimal):
+        assert m.value == Decimal(m.text)  # normalised text and value agree
+        assert m.value.is_finite()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="0123456789.,-%€ Gesamtbetrag:MwSt", min_size=1, max_size=30))
+def test_invoice_amount_lines_never_raise(amount: str) -> None:
+    doc = make_doc([[row(100, (100, "Rechnung")), row(200, (100, "Nettobetrag:"), (600, amount)), row(240, (100, "USt 19%"), (600, amount)), row(280, (100, "Gesamtbetrag:"), (600, amount))]])
+    read_invoice(doc, "invoice")
+    invoice_checks(doc)

@@ -36,6 +36,7 @@ _NUMBER = re.compile(
     r"(?P<num>\d{1,3}(?:[.,'\u2019\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
     r"(?P<trail>-(?!\d)|\))?(?![\w]|[.,]\d)"
 )
+_MAX_DIGITS = 15
 _IBAN_HEAD = re.compile(r"\b([A-Z]{2})(\d{2})\s?[A-Z0-9]{4}")
 _TWO_DECIMALS = {",": re.compile(r"\d,\d{2}(?!\d)"), ".": re.compile(r"\d\.\d{2}(?!\d)")}
 
@@ -75,12 +76,17 @@ def to_decimal(num: str, decimal: str) -> Decimal | None:
     if seps:
         last_i, last_ch = seps[-1]
         tail = len(num) - last_i - 1
-        if tail == 3 and last_ch != decimal and not (len(seps) > 1 and seps[0][1] != last_ch):
+        repeated = sum(1 for _, ch in seps if ch == last_ch) > 1  # a decimal mark is printed once
+        if tail == 3 and (last_ch != decimal or repeated) and not (len(seps) > 1 and seps[0][1] != last_ch):
             int_part, frac = num, ""
         else:
             int_part, frac = num[:last_i], num[last_i + 1 :]
         int_part = re.sub(r"[.,]", "", int_part)
         num = int_part + ("." + frac if frac else "")
+    # More than 15 integer digits is an id or a reference (an IBAN's digits, an order
+    # number), never money: it would also overflow the decimal context when rounded.
+    if len(num.split(".")[0].lstrip("0")) > _MAX_DIGITS:
+        return None
     try:
         return Decimal(num)
     except InvalidOperation:
