@@ -367,6 +367,15 @@ def test_amount_parser_never_raises(text: str, decimal: str) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet="0123456789.,-%€ Gesamtbetrag:MwSt", min_size=1, max_size=30))
 def test_invoice_amount_lines_never_raise(amount: str) -> None:
-    doc = make_doc([[row(100, (100, "Rechnung")), row(200, (100, "Nettobetrag:"), (600, amount)), row(240, (100, "USt 19%"), (600, amount)), row(280, (100, "Gesamtbetrag:"), (600, amount))]])
+    doc = make_doc(
+        [
+            [
+                row(100, (100, "Rechnung")),
+                row(200, (100, "Nettobetrag:"), (600, amount)),
+                row(240, (100, "USt 19%"), (600, amount)),
+                row(280, (100, "Gesamtbetrag:"), (600, amount)),
+            ]
+        ]
+    )
     read_invoice(doc, "invoice")
     invoice_checks(doc)

@@ -36,7 +36,9 @@ def test_schema_names_every_field_type_and_item_column() -> None:
 
 
 def test_a_receipt_from_the_pipeline_is_valid() -> None:
-    pdf = text_pdf([[(20, 20, "CAFE VALLETTA"), (20, 40, "12 Merchants Street"), (20, 80, "Espresso 2.50"), (20, 100, "Croissant 3.20"), (20, 140, "TOTAL 5.70")]])
+    pdf = text_pdf(
+        [[(20, 20, "CAFE VALLETTA"), (20, 40, "12 Merchants Street"), (20, 80, "Espresso 2.50"), (20, 100, "Croissant 3.20"), (20, 140, "TOTAL 5.70")]]
+    )
     doc = Pipeline(PipelineConfig().with_(model="rules")).process(pdf, name="receipt.pdf")
     record = doc.to_dict()
     assert record["document_type"] == "receipt" and record["words"]
