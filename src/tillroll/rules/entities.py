@@ -46,6 +46,7 @@ from ..labels import ADDRESS, SHOP_NAME
 from .entity_data import COMPANY_NUMBER as COMPANY_NUMBER
 from .entity_data import ENTITY_KINDS as ENTITY_KINDS
 from .entity_data import ENTITY_SOURCES as ENTITY_SOURCES
+from .entity_data import SEED_RESOURCE as SEED_RESOURCE
 from .entity_data import DocumentEntity as DocumentEntity
 from .entity_data import EntityMatch as EntityMatch
 from .entity_data import _check_kind as _check_kind
