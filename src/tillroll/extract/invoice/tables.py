@@ -352,6 +352,15 @@ def find_tax_rows(lines: Sequence[Line], loc: InvoiceLocale, skip: set[int]) -> 
             if best:
                 break
         if best is None:
+            # "BTW 21%   823,28": a rate and one amount on a line its VAT label announces, the base
+            # not printed. A total line ("BTW totaal") prints no rate, so it is never a row.
+            taxed = any(set(h.names(FIELD)) & {"tax_total"} or h.names(TAX_COLUMN) for h in line.hits)
+            if taxed and len(amounts) == 1 and not amounts[0].value.is_zero() and rates[0].span[1] <= amounts[0].span[0]:
+                key1 = (format_rate(rate), "", amounts[0].text)
+                if key1 not in seen:
+                    seen.add(key1)
+                    words = _words_at(line, [rates[0].span, amounts[0].span])
+                    rows.append((TaxRow(rate=key1[0], base=None, tax=key1[2], word_ids=[w.id for w in words], confidence=0.75, source="rule"), i))
             continue
         key = (format_rate(rate), best[0].text, best[1].text)
         if key in seen:

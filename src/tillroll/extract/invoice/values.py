@@ -63,11 +63,19 @@ def iban_ok(iban: str, lengths: dict[str, int] | None = None) -> bool:
     return int(digits) % 97 == 1
 
 
-def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False) -> tuple[list[Piece], bool]:
-    """Pieces where the value of `hit` is printed (right of the label, else the block below it), and whether below."""
+def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False, numeric: bool = False) -> tuple[list[Piece], bool]:
+    """Pieces where the value of `hit` is printed (right of the label, else the block below it), and whether below.
+
+    `numeric`: the value has digits, so a label's trailing words without any ("Netto bedrag")
+    or only a rate ("BTW 21%") are no value and the next block of the line is added.
+    """
     line = lines[hit.line]
     a, b = segment_of(line, hit.start)
     rest = line.pieces[hit.end : b]
+    if numeric and rest and all("%" in p.text or not any(ch.isdigit() for ch in p.text) for p in rest):
+        segs = [s for s in segments(line) if s[0] >= b]
+        if segs and not any(h.start == segs[0][0] and h.names(FIELD) for h in line.hits):
+            rest = rest + line.pieces[segs[0][0] : segs[0][1]]
     if not [p for p in rest if p.key]:
         segs = [s for s in segments(line) if s[0] >= b]
         rest = line.pieces[segs[0][0] : segs[0][1]] if segs else []
@@ -137,7 +145,7 @@ def _unglue(code: str, lexicon: Lexicon) -> str:
 def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon) -> Value | None:
     """The value of `field` announced by `hit`, or None when nothing fitting is printed there."""
     label_pieces = lines[hit.line].pieces[hit.start : hit.end]
-    region, below = _region(lines, hit)
+    region, below = _region(lines, hit, numeric=field != "payment_terms")
     region = _until_next_label(region, lines, hit)
     if not region:
         return None
