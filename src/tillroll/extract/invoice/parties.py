@@ -33,6 +33,10 @@ _CITY_LINE = re.compile(r"^(?:[A-Z]{1,2}-)?\d{4,5}\s*[^\W\d]")
 _POSTCODE = re.compile(r"(?<![\w-])(?:(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d{3} \d{2}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])")
 
 
+# A street with its house number: "Kerkstraat 140", "174 High Street", "ul. Słoneczna 75", "Calle Mayor 65".
+_STREET = re.compile(r"^\d{1,4}[a-z]?\s+[^\W\d]{3,}|[^\W\d]{3,}\.?\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?$")
+
+
 def _city_line(text: str) -> bool:
     """A line naming a place with its postal code ("12345 Stadthausen", "Norwich NR8 8HG")."""
     if _CITY_LINE.match(text):
@@ -98,13 +102,15 @@ def sender_line(lines: Sequence[Line], page: Page | None) -> tuple[int, list[lis
             break
         for s, e in segments(line, 3.0):
             parts = _parts(line.pieces[s:e])
-            if len(parts) >= 3 and any(_POSTCODE.search(_text(p)) for p in parts[1:]):
+            # The first part is a name, not a street ("Kerkstraat 140 · 7848 JK Eindhoven · Tel ..."
+            # under a letterhead is the letterhead's address line).
+            if len(parts) >= 3 and any(_POSTCODE.search(_text(p)) for p in parts[1:]) and not _STREET.search(_text(parts[0])):
                 if sum(ch.isalpha() for ch in _text(parts[0])) >= 2:
                     return line.index, parts
             # Read by OCR, the separators may be gone: parts by their gaps, then with a
             # postal code opening a part ("12345 Stadthausen") and no label on the line.
             parts = _parts(line.pieces[s:e], line.height)
-            if len(parts) >= 3 and any(_city_line(_text(p)) for p in parts[1:]) and not _is_label_line(line):
+            if len(parts) >= 3 and any(_city_line(_text(p)) for p in parts[1:]) and not _is_label_line(line) and not _STREET.search(_text(parts[0])):
                 if sum(ch.isalpha() for ch in _text(parts[0])) >= 2:
                     return line.index, parts
     return None
@@ -154,7 +160,9 @@ def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_li
         seg = None
         for s, e in segments(line):
             ps = line.pieces[s:e]
-            if ps[0].x0 < x1 and ps[-1].x1 > x0 and abs(ps[0].x0 - x0) < 3 * line.height:
+            # Left-aligned under the block, or centred under it (a centred letterhead).
+            aligned = abs(ps[0].x0 - x0) < 3 * line.height or abs((ps[0].x0 + ps[-1].x1) - (x0 + x1)) / 2 < 3 * line.height
+            if ps[0].x0 < x1 and ps[-1].x1 > x0 and aligned:
                 seg = ps
                 break
         if seg is None:
@@ -193,15 +201,25 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
                 return None
             name = list(rest)
         else:
-            # Contact details and labelled lines (phone, VAT id, "Invoice no.") close the address.
-            if (
-                _contact(rest)
-                or rest[0].text.startswith("+")
-                or any(h.names(FIELD) or h.names(DOCTYPE) for h in line_hits.get(idx, ()))
-                or _PHONE_LABEL.match(rest[0].text)
-            ):
+            # Contact details and labelled lines (phone, VAT id, "Invoice no.") close the address,
+            # also part-way along a line of parts ("Kerkstraat 140 · 7848 JK Eindhoven · Tel: ...").
+            label_starts = {
+                id(p)
+                for h in line_hits.get(idx, ())
+                if h.names(FIELD) or h.names(DOCTYPE)
+                for p in rest
+                if lines is not None and p is lines[idx].pieces[h.start]
+            }
+            stop = False
+            for part in _parts(rest):
+                if _contact(part) or part[0].text.startswith("+") or _PHONE_LABEL.match(part[0].text) or any(id(p) in label_starts for p in part):
+                    stop = True
+                    break
+                address += part
+            if stop:
+                if address:
+                    used.add(idx)
                 break
-            address += rest
         used.add(idx)
     if not name:
         return None
