@@ -203,6 +203,7 @@ def find_item_table(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon)
     current_words: list[Word] = []
     prev_y1: float | None = None
     prev_page: int | None = None
+    header_page: int | None = None  # page of the last header read
 
     def close() -> None:
         nonlocal current, current_words
@@ -214,19 +215,27 @@ def find_item_table(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon)
     while i < len(lines):
         line = lines[i]
         header = _header_at(lines, i, lexicon)
-        if header is not None and (table is None or line.page != prev_page or not table.items):
+        if header is not None and (table is None or line.page != header_page or not table.items):
             cols, zone = header
             if table is None:
                 table = Table(cols, zone)
             else:
                 close()
                 table.columns, table.header_lines = cols, table.header_lines + zone
-            prev_y1, prev_page = lines[zone[-1]].y1, line.page
+            prev_y1, prev_page, header_page = lines[zone[-1]].y1, line.page, line.page
             i = zone[-1] + 1
             continue
         if table is None:
             i += 1
             continue
+        if line.page != prev_page and line.page != header_page:
+            # A later page: when it repeats the header under its own letterhead, the rows go
+            # on under that header; the letterhead lines above it are no items ("KF-4516").
+            again = next((k for k in range(i, len(lines)) if lines[k].page == line.page and _header_at(lines, k, lexicon) is not None), None)
+            if again is not None and again > i:
+                close()
+                i = again
+                continue
         cells = _cells(line, table.columns)
         # A subtotal line prints a label and an amount, no quantity or unit price of an item
         # ("Transport 1 x 100,00" is an item even where "Transport" means carried forward).
