@@ -86,6 +86,12 @@ def _name_groups(groups: list[list[Piece]], lexicon: Lexicon) -> list[tuple[list
 
 
 def _assign(named: list[tuple[list[str], list[Piece]]]) -> list[Column]:
+    # Two money headers and no unit price ("Importo | Totale", "Amount | Total"): the
+    # line amount is the rightmost, the one before it the unit price.
+    amounts = [k for k, (meanings, _) in enumerate(named) if "amount" in meanings]
+    if len(amounts) >= 2 and not any("unit_price" in meanings for meanings, _ in named):
+        named = list(named)
+        named[amounts[-2]] = (["unit_price"], named[amounts[-2]][1])
     taken: set[str] = set()
     chosen: dict[int, str] = {}
     # Groups with a single meaning first, then the rest by the fixed order.
@@ -114,8 +120,11 @@ def _header_at(lines: Sequence[Line], i: int, lexicon: Lexicon) -> tuple[list[Co
         return None
     zone = [i]
     for j in (i - 1, i + 1):
-        if 0 <= j < len(lines) and lines[j].page == line.page and abs(lines[j].y0 - line.y0) < 1.3 * line.height:
-            if not find_money(lines[j].text, ".") and len(lines[j].pieces) <= 4:
+        if 0 <= j < len(lines) and lines[j].page == line.page:
+            # A second header line stacked close under the first ("Cena / jedn. netto"); one
+            # without any digit may sit a little further down.
+            reach = 1.8 if j > i and not any(ch.isdigit() for ch in lines[j].text) else 1.3
+            if abs(lines[j].y0 - line.y0) < reach * line.height and not find_money(lines[j].text, ".") and len(lines[j].pieces) <= 4:
                 zone.append(j)
     zone.sort()
     cols = _assign(_name_groups(_column_groups(lines, zone), lexicon))
