@@ -68,10 +68,11 @@ def train(
     task: str = typer.Option(
         "words", "--task", help="words: the receipt word classifier; kv: the key-value entity tagger and linker, on FUNSD-format forms (funsd:DIR:train)"
     ),
+    tagger: str = typer.Option("trees", "--tagger", help="--task kv: trees (word-feature trees, the shipped kind) or layoutlm (MiniLM LayoutLM, int8 ONNX)"),
 ) -> None:
     """Train the layout-aware word classifier (or, with --task kv, the key-value model); writes the model folder to --out."""
     if task == "kv":
-        _train_kv(data, dev, out, epochs, learning_rate, batch_size, seed, threads, time_budget, architecture or "minilm-l2")
+        _train_kv(data, dev, out, epochs, learning_rate, batch_size, seed, threads, time_budget, architecture or "minilm-l2", tagger)
         return
     if task != "words":
         _fail(ValueError(f"unknown --task {task!r}; choose words or kv"))
@@ -114,9 +115,9 @@ def train(
 
 
 def _train_kv(
-    data: str, dev: str, out: Path, epochs: int, lr: float, batch_size: int, seed: int, threads: int, time_budget: float | None, architecture: str
+    data: str, dev: str, out: Path, epochs: int, lr: float, batch_size: int, seed: int, threads: int, time_budget: float | None, architecture: str, tagger: str
 ) -> None:
-    """`--task kv`: entity tagger (LayoutLM, BIO over header/question/answer) then the pair linker."""
+    """`--task kv`: entity tagger (trees or LayoutLM, BIO over header/question/answer) then the pair linker."""
     try:
         from ..models.kv.train import train_kv
         from ..models.kv.train_entities import EntityTrainConfig
@@ -124,7 +125,7 @@ def _train_kv(
         config = EntityTrainConfig(
             architecture=architecture, epochs=epochs, learning_rate=lr, batch_size=batch_size, seed=seed, threads=threads, time_budget_s=time_budget
         )
-        summary = train_kv(data, dev or None, out, config, log=lambda m: typer.echo(m, err=True))
+        summary = train_kv(data, dev or None, out, config, log=lambda m: typer.echo(m, err=True), tagger=tagger)
     except Exception as exc:  # noqa: BLE001 - typed errors become a message, others propagate
         _fail(exc)
         return

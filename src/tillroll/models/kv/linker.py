@@ -212,10 +212,15 @@ class TreeEnsemble:
     threshold_extra: float = 0.9  # a second (third...) question of the same answer needs this much
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Probability of a link for each row of `x`: all trees walk all rows together, one level per step."""
-        n = x.shape[0]
-        if n == 0:
+        """Probability of a link for each row of `x`."""
+        if x.shape[0] == 0:
             return np.zeros(0, dtype=np.float32)
+        probs: np.ndarray = (1.0 / (1.0 + np.exp(-self.raw(x)))).astype(np.float32)
+        return probs
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The ensemble's raw score (log-odds) per row: all trees walk all rows together, one level per step."""
+        n = x.shape[0]
         trees, width = self.feature.shape
         flat = [a.ravel() for a in (self.feature, self.threshold, self.left, self.right, self.missing_left, self.leaf)]
         feature, threshold, left, right, missing_left, leaf = flat
@@ -231,9 +236,8 @@ class TreeEnsemble:
             go_left = np.where(np.isnan(v), missing_left[node], v <= threshold[node])
             child = np.where(go_left, left[node], right[node]) + base
             node = np.where(active, child, node)
-        raw = self.baseline + self.value.ravel()[node].sum(axis=0)
-        probs: np.ndarray = (1.0 / (1.0 + np.exp(-raw))).astype(np.float32)
-        return probs
+        raw: np.ndarray = self.baseline + self.value.ravel()[node].sum(axis=0)
+        return raw
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -259,9 +263,9 @@ class TreeEnsemble:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TreeEnsemble:
+    def from_dict(cls, d: dict[str, Any], check_features: bool = True) -> TreeEnsemble:
         names = tuple(d.get("feature_names", ()))
-        if names != FEATURE_NAMES:
+        if check_features and names != FEATURE_NAMES:
             raise ModelError("the linker was trained with other features than this tillroll computes; retrain it with `tillroll train --task kv`")
         trees = d["trees"]
         width = max(len(t["feature"]) for t in trees)
@@ -287,9 +291,9 @@ class TreeEnsemble:
         )
 
     @classmethod
-    def from_sklearn(cls, model: Any) -> TreeEnsemble:
-        """Flatten a fitted binary `HistGradientBoostingClassifier` (numeric features only)."""
-        predictors = [p[0] for p in model._predictors]
+    def from_sklearn(cls, model: Any, k: int = 0) -> TreeEnsemble:
+        """Flatten a fitted `HistGradientBoostingClassifier` (numeric features only): binary, or class `k`'s trees of a multi-class one."""
+        predictors = [p[k] for p in model._predictors]
         width = max(len(p.nodes) for p in predictors)
         n = len(predictors)
         feature = np.zeros((n, width), dtype=np.int64)
@@ -302,16 +306,16 @@ class TreeEnsemble:
         depth = 0
         for t, p in enumerate(predictors):
             nodes = p.nodes
-            k = len(nodes)
-            feature[t, :k] = nodes["feature_idx"]
-            threshold[t, :k] = nodes["num_threshold"]
-            left[t, :k] = nodes["left"]
-            right[t, :k] = nodes["right"]
-            missing[t, :k] = nodes["missing_go_to_left"].astype(bool)
-            leaf[t, :k] = nodes["is_leaf"].astype(bool)
-            value[t, :k] = nodes["value"]
+            m = len(nodes)
+            feature[t, :m] = nodes["feature_idx"]
+            threshold[t, :m] = nodes["num_threshold"]
+            left[t, :m] = nodes["left"]
+            right[t, :m] = nodes["right"]
+            missing[t, :m] = nodes["missing_go_to_left"].astype(bool)
+            leaf[t, :m] = nodes["is_leaf"].astype(bool)
+            value[t, :m] = nodes["value"]
             depth = max(depth, int(nodes["depth"].max()))
-        baseline = float(np.ravel(model._baseline_prediction)[0])
+        baseline = float(np.ravel(model._baseline_prediction)[k])
         return cls(baseline, feature, threshold, left, right, missing, leaf, value, depth)
 
 

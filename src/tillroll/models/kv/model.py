@@ -2,9 +2,11 @@
 
 `KvModel.extract(doc)` runs, per page:
 
-1. the entity model (`entities.onnx`, a 2-layer MiniLM LayoutLM, int8) over the
-   page's words in reading order -> BIO probabilities per word -> entities
-   (header / question / answer) by `decode.decode_entities`;
+1. the entity tagger over the page's words in reading order -> BIO probabilities
+   per word -> entities (header / question / answer) by `decode.decode_entities`.
+   The tagger is `word_tagger.json` (gradient-boosted trees over word features,
+   `word_tagger`; what ships, see the model card) or `entities.onnx` (a 2-layer
+   MiniLM LayoutLM, int8, `train_entities`);
 2. the linker (`linker.json`, gradient-boosted trees over pair geometry and text
    cues) over every question x answer pair -> links, one-to-many
    (`decode.decode_links`);
@@ -33,10 +35,12 @@ from ...errors import ConfigError, ModelError
 from ..encoding import EncodingOptions, SpecialIds, encode_page, load_tokenizer, merge_window_probabilities, pad_batch, softmax
 from .data import BIO_LABELS, Entity, KvPage
 from .decode import decode_entities
-from .linker import link_page, load_linker
+from .linker import TreeEnsemble, link_page, load_linker
+from .word_tagger import WordTagger, load_word_tagger
 
 DEFAULT_KV_MODEL_DIR = Path(__file__).resolve().parent / "model"
 ENTITY_ONNX = "entities.onnx"
+WORD_TAGGER = "word_tagger.json"
 LINKER_FILE = "linker.json"
 KV_MODE_ENV = "TILLROLL_KV"  # "heuristic" switches the learned model off
 KV_DIR_ENV = "TILLROLL_KV_MODEL_DIR"
@@ -52,17 +56,18 @@ def kv_model_dir(model_dir: str | Path | None = None) -> Path:
 
 def kv_model_available(model_dir: str | Path | None = None) -> bool:
     d = kv_model_dir(model_dir)
-    return (d / ENTITY_ONNX).is_file() and (d / LINKER_FILE).is_file() and (d / "tokenizer.json").is_file()
+    tagger = (d / WORD_TAGGER).is_file() or ((d / ENTITY_ONNX).is_file() and (d / "tokenizer.json").is_file())
+    return tagger and (d / LINKER_FILE).is_file()
 
 
 class KvModel:
-    """A loaded key-value model folder (entities.onnx, tokenizer.json, linker.json, config.json)."""
+    """A loaded key-value model folder (word_tagger.json or entities.onnx + tokenizer.json, linker.json, config.json)."""
 
     def __init__(self, model_dir: str | Path | None = None, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         self.model_dir = kv_model_dir(model_dir)
-        missing = [n for n in (ENTITY_ONNX, LINKER_FILE, "tokenizer.json") if not (self.model_dir / n).is_file()]
+        tagger = WORD_TAGGER if (self.model_dir / WORD_TAGGER).is_file() else ENTITY_ONNX
+        needed = (WORD_TAGGER, LINKER_FILE) if tagger == WORD_TAGGER else (ENTITY_ONNX, "tokenizer.json", LINKER_FILE)
+        missing = [n for n in needed if not (self.model_dir / n).is_file()]
         if missing:
             raise ModelError(f"the key-value model folder {self.model_dir} lacks {', '.join(missing)}; train one with `tillroll train --task kv`")
         self.config: dict[str, Any] = {}
@@ -72,6 +77,13 @@ class KvModel:
                 self.config = json.loads(config_path.read_text(encoding="utf-8"))
             except ValueError as exc:
                 raise ModelError(f"{config_path} is not valid JSON: {exc}") from exc
+        self.linker: TreeEnsemble = load_linker(self.model_dir / LINKER_FILE)
+        self.word_tagger: WordTagger | None = None
+        if tagger == WORD_TAGGER:
+            self.word_tagger = load_word_tagger(self.model_dir / WORD_TAGGER)
+            return
+        import onnxruntime as ort
+
         labels = self.config.get("labels", list(BIO_LABELS))
         if list(labels) != list(BIO_LABELS):
             raise ModelError(f"{self.model_dir} was trained with tags {labels}, this tillroll uses {list(BIO_LABELS)}; retrain it")
@@ -84,7 +96,6 @@ class KvModel:
         )
         self.tokenizer = load_tokenizer(self.model_dir / "tokenizer.json")
         self.special = SpecialIds(self.tokenizer)
-        self.linker = load_linker(self.model_dir / LINKER_FILE)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or int(os.environ.get("TILLROLL_CLASSIFIER_THREADS", "1"))
         options.inter_op_num_threads = 1
@@ -99,6 +110,8 @@ class KvModel:
         """BIO probabilities per word of `page` (n_words x len(BIO_LABELS))."""
         if not page.texts:
             return np.zeros((0, len(BIO_LABELS)), dtype=np.float32)
+        if self.word_tagger is not None:
+            return self.word_tagger.predict(page)
         encoded = encode_page(self.tokenizer, page.texts, page.boxes, page.size, options=self.options, special=self.special)
         batch = pad_batch(encoded.windows, self.special.pad or 0)
         (logits,) = self.session.run(["logits"], {k: batch[k] for k in ("input_ids", "bbox", "attention_mask")})

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import DataError
-from .data import KvPage, page_from_reference
+from .data import BIO_LABELS, KvPage, page_from_reference
 from .train_entities import EntityTrainConfig, train_entity_model
 
 
@@ -64,6 +64,7 @@ def train_kv(
     config: EntityTrainConfig,
     log: Callable[[str], None] = print,
     entity_model_dir: Path | None = None,
+    tagger: str = "trees",
 ) -> dict[str, Any]:
     """Train both parts and write the model folder; returns the resolved config with dev scores.
 
@@ -77,7 +78,23 @@ def train_kv(
     dev_pages = read_pages(dev) if dev else []
     log(f"{len(train_pages)} training forms, {len(dev_pages)} dev forms")
     summary: dict[str, Any]
-    if entity_model_dir is None:
+    if tagger == "trees":
+        from .word_tagger import train_word_tagger
+
+        t0 = time.time()
+        word_tagger = train_word_tagger(train_pages, seed=config.seed, max_iter=150)
+        (out_dir / "word_tagger.json").write_text(json.dumps(word_tagger.to_dict()), encoding="utf-8")
+        summary = {
+            "tagger": {
+                "kind": "gradient_boosted_trees, two stages (the second reads the first's tags of neighbouring words)",
+                "seconds": round(time.time() - t0, 1),
+            },
+            "labels": list(BIO_LABELS),
+            "data": {"train": data, "dev": dev, "train_documents": len(train_pages), "dev_documents": len(dev_pages)},
+        }
+    elif tagger != "layoutlm":
+        raise DataError(f"unknown tagger {tagger!r}; choose trees or layoutlm")
+    elif entity_model_dir is None:
         config.data = {"train": data, "dev": dev, "train_documents": len(train_pages), "dev_documents": len(dev_pages)}
         summary = train_entity_model(train_pages, dev_pages, out_dir, config, log=log)
     else:
@@ -106,7 +123,8 @@ def train_kv(
         "trained_on": "gold entities of the training forms",
         "seconds": round(time.time() - t0, 1),
     }
-    summary.setdefault("encoding", asdict(config.encoding()))
+    if tagger == "layoutlm":
+        summary.setdefault("encoding", asdict(config.encoding()))
     summary["name"] = out_dir.name
     (out_dir / "config.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     if dev_pages:
