@@ -60,6 +60,9 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     tax_rows = find_tax_rows(lines, loc, table_lines)
 
     fields: dict[str, Field] = {}
+    # A tax amount on a line with a rate ("Moms 25 %  -91 926,83") is one row of the breakdown;
+    # the tax total is on a line without one ("Total moms"), else the rows are added up below.
+    rate_lines = {i for _, i in tax_rows} if len(tax_rows) >= 2 else set()
     seller_found = find_seller(lines, doc.pages, lexicon, repeated | table_lines)
     seller, sender_idx = seller_found if seller_found else (None, None)
     buyer = find_buyer(lines, doc.pages, lexicon, sender_idx, repeated | table_lines | (seller.lines if seller else set()))
@@ -89,6 +92,12 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     put("iban", best("iban"))
     put("bic", best("bic"))
     due = best("due_date")
+    if due is None:
+        # "Pagamento entro il 23/12/2023.", "Gelieve te betalen vóór 07-04-2023.": the date
+        # in a payment-terms sentence is the due date.
+        sentence = _payment_sentence(lines, table_lines)
+        if sentence is not None:
+            due = _first_date([lines[sentence.line]], loc, used=set(), any_page=True)
     put("due_date", due)
     date = best("invoice_date")
     if date is None:
@@ -107,7 +116,7 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     put("buyer_vat_info", buyer_vat)
 
     for name, slot in AMOUNT_SLOTS.items():
-        put(slot, best(name), loc.currency)
+        put(slot, best(name, avoid=rate_lines) if name == "tax_total" else best(name), loc.currency)
     if "vat_included" not in fields and tax_rows:
         words = [doc.word(i) for row, _ in tax_rows for i in row.word_ids]
         total_tax = sum((Decimal(row.tax) for row, _ in tax_rows if row.tax), Decimal(0))
@@ -162,10 +171,10 @@ def _fmt(value: Decimal) -> str:
     return format_amount(value)
 
 
-def _first_date(lines: Sequence[Line], loc: InvoiceLocale, used: set[int]) -> Value | None:
-    """The first date on page 1 outside the due/delivery lines: the invoice date when no label names it."""
+def _first_date(lines: Sequence[Line], loc: InvoiceLocale, used: set[int], any_page: bool = False) -> Value | None:
+    """The first date on page 1 (or on any page) outside `used` lines: the invoice date when no label names it."""
     for line in lines:
-        if line.page != 0:
+        if line.page != 0 and not any_page:
             break
         if line.index in used:
             continue
