@@ -379,3 +379,18 @@ def test_invoice_amount_lines_never_raise(amount: str) -> None:
     )
     read_invoice(doc, "invoice")
     invoice_checks(doc)
+
+
+@pytest.mark.parametrize(
+    ("printed", "country", "e164"),
+    [
+        ("071-018 72 29", "SE", "+46710187229"),
+        ("61 598 69 50", "PL", "+48615986950"),
+        ("22 12 34 56", "NO", "+4722123456"),
+        ("01 234 56 78", "AT", "+4312345678"),
+    ],
+)
+def test_phones_of_the_label_table_countries_become_e164(printed: str, country: str, e164: str) -> None:
+    from tillroll.normalize import parse_phone
+
+    assert parse_phone(printed, country).value == e164  # type: ignore[union-attr]

@@ -33,6 +33,20 @@ _PHONE_RULES: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "ID": ("62", "0", tuple(range(8, 12))),
     "PH": ("63", "0", (9, 10)),
     "TH": ("66", "0", (8, 9)),
+    # The other European countries the invoice label tables cover (issue 16).
+    "AT": ("43", "0", tuple(range(4, 13))),
+    "CH": ("41", "0", (9,)),
+    "BE": ("32", "0", (8, 9)),
+    "LU": ("352", "", tuple(range(6, 12))),
+    "PT": ("351", "", (9,)),
+    "PL": ("48", "", (9,)),
+    "SE": ("46", "0", (7, 8, 9)),
+    "DK": ("45", "", (8,)),
+    "NO": ("47", "", (8,)),
+    "FI": ("358", "0", tuple(range(5, 11))),
+    "EE": ("372", "", (7, 8)),
+    "LV": ("371", "", (8,)),
+    "LT": ("370", "8", (8,)),
 }
 _CALLING_CODES = sorted({(code, c) for c, (code, _, _) in _PHONE_RULES.items()}, key=lambda x: -len(x[0]))
 # A run of digits with the separators phones are printed with; at least 6 digits.
