@@ -219,25 +219,36 @@ class TreeEnsemble:
         return probs
 
     def raw(self, x: np.ndarray) -> np.ndarray:
-        """The ensemble's raw score (log-odds) per row: all trees walk all rows together, one level per step."""
+        """The ensemble's raw score (log-odds) per row."""
+        raw: np.ndarray = self.baseline + self.leaf_values(x).sum(axis=0)
+        return raw
+
+    def leaf_values(self, x: np.ndarray) -> np.ndarray:
+        """(trees, rows): the value of the leaf each row reaches in each tree.
+
+        All (tree, row) walks advance together, one level per step, and a walk
+        that reached its leaf drops out, so the work is the total path length,
+        not the deepest tree times everything.
+        """
         n = x.shape[0]
         trees, width = self.feature.shape
-        flat = [a.ravel() for a in (self.feature, self.threshold, self.left, self.right, self.missing_left, self.leaf)]
-        feature, threshold, left, right, missing_left, leaf = flat
-        base = (np.arange(trees, dtype=np.int64) * width)[:, None]
-        node = np.broadcast_to(base, (trees, n)).copy()  # flat node index per (tree, row)
-        row_offset = (np.arange(n, dtype=np.int64) * x.shape[1])[None, :]
+        feature, threshold, left, right, missing_left, leaf = (
+            a.ravel() for a in (self.feature, self.threshold, self.left, self.right, self.missing_left, self.leaf)
+        )
+        base = np.repeat(np.arange(trees, dtype=np.int64) * width, n)  # flat offset of each walk's tree
+        node = base.copy()  # flat node index per walk (tree-major)
+        row_offset = np.tile(np.arange(n, dtype=np.int64) * x.shape[1], trees)
         xf = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        for _ in range(self.depth + 1):
-            active = ~leaf[node]
-            if not active.any():
-                break
-            v = xf[row_offset + feature[node]]
-            go_left = np.where(np.isnan(v), missing_left[node], v <= threshold[node])
-            child = np.where(go_left, left[node], right[node]) + base
-            node = np.where(active, child, node)
-        raw: np.ndarray = self.baseline + self.value.ravel()[node].sum(axis=0)
-        return raw
+        walking = np.nonzero(~leaf[node])[0]
+        while walking.size:
+            at = node[walking]
+            v = xf[row_offset[walking] + feature[at]]
+            go_left = np.where(np.isnan(v), missing_left[at], v <= threshold[at])
+            nxt = np.where(go_left, left[at], right[at]) + base[walking]
+            node[walking] = nxt
+            walking = walking[~leaf[nxt]]
+        values: np.ndarray = self.value.ravel()[node].reshape(trees, n)
+        return values
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -288,6 +299,31 @@ class TreeEnsemble:
             depth=int(d["depth"]),
             threshold_link=float(d.get("threshold_link", 0.5)),
             threshold_extra=float(d.get("threshold_extra", 0.9)),
+        )
+
+    @classmethod
+    def concatenate(cls, ensembles: Sequence[TreeEnsemble]) -> TreeEnsemble:
+        """All trees of several ensembles in one (baseline 0), so one walk scores them all."""
+        width = max(e.feature.shape[1] for e in ensembles)
+
+        def stack(name: str, fill: Any) -> np.ndarray:
+            parts = []
+            for e in ensembles:
+                a = getattr(e, name)
+                pad = np.full((a.shape[0], width - a.shape[1]), fill, dtype=a.dtype)
+                parts.append(np.hstack([a, pad]))
+            return np.vstack(parts)
+
+        return cls(
+            0.0,
+            stack("feature", 0),
+            stack("threshold", 0.0),
+            stack("left", 0),
+            stack("right", 0),
+            stack("missing_left", True),
+            stack("leaf", True),
+            stack("value", 0.0),
+            max(e.depth for e in ensembles),
         )
 
     @classmethod

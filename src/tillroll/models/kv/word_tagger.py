@@ -33,6 +33,8 @@ WORD_FEATURES: tuple[str, ...] = (
     "above_gap", "above_colon", "below_gap", "below_colon", "above_x_offset",
 )  # fmt: skip
 _DIGIT = re.compile(r"\d")
+# Packed copies of a tagger's ensembles, keyed by the list they were made from (built on first use).
+_PACKED: dict[int, tuple[Sequence[TreeEnsemble], TreeEnsemble, np.ndarray, list[int]]] = {}
 SEGMENT_GAP = 0.6  # a gap wider than this many text heights splits a line into segments
 
 
@@ -182,7 +184,15 @@ class WordTagger:
 
 
 def _softmax_raw(ensembles: Sequence[TreeEnsemble], x: np.ndarray) -> np.ndarray:
-    raw = np.stack([e.raw(x) for e in ensembles], axis=1)
+    """Softmax over the tags of the per-tag ensembles' raw scores, all trees walked in one pass."""
+    packed = _PACKED.get(id(ensembles))
+    if packed is None or packed[0] is not ensembles:
+        packed = (ensembles, TreeEnsemble.concatenate(ensembles), np.array([e.baseline for e in ensembles]), [e.feature.shape[0] for e in ensembles])
+        _PACKED[id(ensembles)] = packed
+    _, together, baselines, sizes = packed
+    leaves = together.leaf_values(x)
+    bounds = np.cumsum([0, *sizes])
+    raw = np.stack([leaves[bounds[k] : bounds[k + 1]].sum(axis=0) for k in range(len(sizes))], axis=1) + baselines[None, :]
     raw -= raw.max(axis=1, keepdims=True)
     e = np.exp(raw)
     probs: np.ndarray = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
