@@ -160,8 +160,9 @@ def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_li
         seg = None
         for s, e in segments(line):
             ps = line.pieces[s:e]
-            # Left-aligned under the block, or centred under it (a centred letterhead).
-            aligned = abs(ps[0].x0 - x0) < 3 * line.height or abs((ps[0].x0 + ps[-1].x1) - (x0 + x1)) / 2 < 3 * line.height
+            # Left-aligned under the block, or centred or right-aligned under it (letterheads).
+            h3 = 3 * line.height
+            aligned = abs(ps[0].x0 - x0) < h3 or abs((ps[0].x0 + ps[-1].x1) - (x0 + x1)) / 2 < h3 or abs(ps[-1].x1 - x1) < h3
             if ps[0].x0 < x1 and ps[-1].x1 > x0 and aligned:
                 seg = ps
                 break
