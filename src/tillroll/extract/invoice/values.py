@@ -79,8 +79,9 @@ def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False, numer
     if not [p for p in rest if p.key]:
         segs = [s for s in segments(line) if s[0] >= b]
         rest = line.pieces[segs[0][0] : segs[0][1]] if segs else []
-        # A row of labels ("Invoice #   Date:   Due date:") with the values printed below.
-        if segs and any(h.start == segs[0][0] and h.names(FIELD) for h in line.hits):
+        # A row of labels ("Invoice #   Date:   Currency:") with the values printed below: the
+        # next block is another label, known to the tables or ending in a colon without digits.
+        if segs and (any(h.start == segs[0][0] and h.names(FIELD) for h in line.hits) or _looks_like_label(rest)):
             rest = []
     if [p for p in rest if p.key] or same_line_only:
         return rest, False
@@ -93,6 +94,11 @@ def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False, numer
             if overlap(seg[0].x0, seg[-1].x1, hit.x0 - line.height, max(hit.x1, hit.x0 + 6 * line.height)) > 0:
                 return seg, True
     return [], False
+
+
+def _looks_like_label(pieces: Sequence[Piece]) -> bool:
+    text = " ".join(p.text for p in pieces)
+    return text.endswith(":") and not any(ch.isdigit() for ch in text)
 
 
 def _joined(pieces: Sequence[Piece]) -> tuple[str, list[tuple[int, int]]]:
