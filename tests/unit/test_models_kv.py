@@ -168,3 +168,17 @@ def test_overlay_draws_a_link_arrow_between_key_and_value() -> None:
     between = linked[45:56, 100:180]  # the gap between the two words, where the arrow runs
     assert (np.abs(between.astype(int) - LINK_COLOUR).sum(axis=-1) < 30).any()
     assert not (np.abs(plain[45:56, 100:180].astype(int) - LINK_COLOUR).sum(axis=-1) < 30).any()
+
+
+def test_train_kv_trees_on_generated_forms_then_the_folder_links_them(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from tillroll.models.kv.train import train_kv
+    from tillroll.models.kv.train_entities import EntityTrainConfig
+
+    forms = tmp_path / "forms"
+    for i in range(6):
+        write_form(forms, f"form{i}", seed=i, n_pairs=8)
+    summary = train_kv(f"funsd:{forms}:all", f"funsd:{forms}:all", tmp_path / "kv", EntityTrainConfig(), log=lambda m: None)
+    assert kv_model_available(tmp_path / "kv")
+    assert summary["dev_scores"]["links"]["f1"] > 0.9  # its own training forms: a check that every part is wired, not a score
+    assert summary["linker"]["threshold_link"] <= summary["linker"]["threshold_extra"]
