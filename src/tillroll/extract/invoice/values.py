@@ -72,6 +72,8 @@ def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False, numer
     line = lines[hit.line]
     a, b = segment_of(line, hit.start)
     rest = line.pieces[hit.end : b]
+    if rest and all(p.key in _FILLER or p.text.strip(":.").lower() in _NUMBER_MARKS for p in rest):
+        rest = []  # "Factura nº" over its value: the number mark is still the label
     if numeric and rest and all("%" in p.text or not any(ch.isdigit() for ch in p.text) for p in rest):
         segs = [s for s in segments(line) if s[0] >= b]
         if segs and not any(h.start == segs[0][0] and h.names(FIELD) for h in line.hits):
