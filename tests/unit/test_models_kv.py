@@ -182,3 +182,21 @@ def test_train_kv_trees_on_generated_forms_then_the_folder_links_them(tmp_path: 
     assert kv_model_available(tmp_path / "kv")
     assert summary["dev_scores"]["links"]["f1"] > 0.9  # its own training forms: a check that every part is wired, not a score
     assert summary["linker"]["threshold_link"] <= summary["linker"]["threshold_extra"]
+
+
+@pytest.mark.datasets
+def test_funsd_dev_gold_tags_decode_and_shipped_model_scores(shared_datasets: Path) -> None:
+    from tillroll.models.kv.train import read_pages, score_pages
+
+    funsd = shared_datasets / "funsd" / "train"
+    if not funsd.is_dir():
+        pytest.skip("no FUNSD in the shared datasets")
+    pages = read_pages(f"funsd:{funsd}:dev")
+    # The annotation's own tags, decoded, give back nearly every entity (the decoder's ceiling).
+    ceiling = entity_scores([(p.entities, decode_entities(p, _one_hot([BIO_LABELS[t] for t in p.bio_tags()]))) for p in pages])
+    assert ceiling["micro"]["f1"] >= 0.95
+    if not kv_model_available(DEFAULT_KV_MODEL_DIR):
+        pytest.skip("no key-value model shipped in this checkout")
+    scores = score_pages(DEFAULT_KV_MODEL_DIR, pages)
+    # Measured on 2026-12-03: entity F1 0.574, link F1 0.403 (docs/benchmarks.md); a guard against regressions.
+    assert scores["entities"]["micro"]["f1"] >= 0.55 and scores["links"]["f1"] >= 0.38
