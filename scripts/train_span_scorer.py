@@ -26,27 +26,36 @@ from tillroll.evaluate.values import strict_match
 from tillroll.extract.span_scorer import FEATURES, SCORED_FIELDS, SpanScorer, candidates, fit_conditional_logit, training_groups
 
 
-def processed(spec: str, work: Path, model_dir: Path | None, cached_only: bool, ocr: str = "rapidocr") -> list[tuple[Document, dict[str, Field]]]:
+def processed(
+    spec: str, work: Path, model_dir: Path | None, cached_only: bool, ocr: str = "rapidocr", allow_test: bool = False
+) -> list[tuple[Document, dict[str, Field]]]:
     """(joint pipeline's document, gold fields) per receipt of `spec`, from --work when already computed."""
     from tillroll.evaluate.runner import build_stages, cached_engine, load_example_document
     from tillroll.io.datasets import read_dataset
     from tillroll.pipeline import Pipeline
 
-    if ":test" in spec:
-        raise SystemExit("the span scorer never reads the test split")
+    if spec.endswith(":test") and not allow_test:
+        raise SystemExit("the span scorer never trains or selects on the test split (score it with --score-only)")
     key = f"{ocr}-" + spec.replace("/", "_").replace(":", "_") + ("-cached" if cached_only else "") + (f"-{model_dir.name}" if model_dir else "")
     path = work / f"{key}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())  # noqa: S301 - our own cache file
+    from tillroll.ocr.static import StaticEngine
+
     config = PipelineConfig(model="joint", model_dir=model_dir)
-    engine = cached_engine(ocr)
-    pipeline = Pipeline(config, stages=build_stages("joint", engine, config))
+    # "gold": the annotation's own words (no OCR cost, cleaner text than users get).
+    static = StaticEngine()
+    engine: Any = static if ocr == "gold" else cached_engine(ocr)
+    # The rules' spans are what the scorer learns to re-decide: run the joint model without it.
+    pipeline = Pipeline(config, stages=[s for s in build_stages("joint", engine, config) if getattr(s, "name", "") != "spans"])
     out = []
     skipped = 0
     t0 = time.time()
     for example in read_dataset(spec):
         doc = load_example_document(example)
-        if cached_only and not engine.path_for(doc.pages[0].image).exists():
+        if ocr == "gold":
+            static.words = example.gold_ocr_words()
+        elif cached_only and not engine.path_for(doc.pages[0].image).exists():
             skipped += 1
             continue
         doc = pipeline.run(doc)
@@ -95,16 +104,28 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("runs/span-scorer"))
     ap.add_argument("--model-dir", type=Path, default=None, help="classifier whose probabilities are features (default: shipped)")
     ap.add_argument("--cached-only", action="store_true", help="train on the training receipts whose OCR is cached, skip the rest")
-    ap.add_argument("--ocr", default="rapidocr", help="OCR engine whose cached words the receipts are read with")
+    ap.add_argument("--ocr", default="rapidocr", help="OCR engine whose cached words the training receipts are read with (gold: their annotation words)")
+    ap.add_argument("--dev-ocr", default=None, help="OCR engine for the dev receipts (default: --ocr)")
+    ap.add_argument(
+        "--score-only",
+        default=None,
+        help="do not train: score the weights in --out on these specs (e.g. the test split, once a change is finished)",
+    )
     ap.add_argument("--l2", default="0.0001,0.001,0.01,0.1", help="ridge penalties to try; dev picks one per field")
     args = ap.parse_args()
+    if args.score_only:
+        scorer = SpanScorer.load(args.out)
+        for spec in args.score_only.split(","):
+            docs = processed(spec, args.work, args.model_dir, False, args.dev_ocr or args.ocr, allow_test=True)
+            print(spec, {f: choice_accuracy(scorer, docs, f) for f in SCORED_FIELDS})
+        return
 
     train: list[tuple[Document, dict[str, Field]]] = []
     for spec in args.train.split(","):
         train += processed(spec, args.work, args.model_dir, args.cached_only, args.ocr)
     dev: list[tuple[Document, dict[str, Field]]] = []
     for spec in args.dev.split(","):
-        dev += processed(spec, args.work, args.model_dir, args.cached_only, args.ocr)
+        dev += processed(spec, args.work, args.model_dir, args.cached_only, args.dev_ocr or args.ocr)
     weights, means, scales, report = {}, {}, {}, {}
     for field_name in SCORED_FIELDS:
         groups = training_groups(train, field_name, lambda g, v, f=field_name: strict_match(g, v, f))
@@ -130,7 +151,15 @@ def main() -> None:
             "trials": trials,
             "weights": dict(zip(FEATURES, (round(x, 3) for x in w))),
         }
-    meta = {"train": args.train, "dev": args.dev, "ocr": args.ocr, "cached_only": args.cached_only, "train_receipts": len(train), "selection": report}
+    meta = {
+        "train": args.train,
+        "dev": args.dev,
+        "ocr": args.ocr,
+        "dev_ocr": args.dev_ocr or args.ocr,
+        "cached_only": args.cached_only,
+        "train_receipts": len(train),
+        "selection": report,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(SpanScorer(weights, means, scales, meta).to_json() + "\n", encoding="utf-8")
     print(json.dumps({f: {k: v for k, v in r.items() if k != "trials"} for f, r in report.items()}, indent=1))
