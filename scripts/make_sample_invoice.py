@@ -23,8 +23,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from tillroll.synth.invoice.content import HUNDRED, Invoice, Party, Row, TaxLine, check_invoice, iban_check_digits, load_invoice_locale, money
-from tillroll.synth.invoice.layout import _LAYOUT_PARTS, MM, PAGE_W, Style, layout_invoice
+from tillroll.synth.invoice.layout import layout_invoice
 from tillroll.synth.invoice.render import render_pdf
+from tillroll.synth.invoice.style import LAYOUT_PARTS, MM, PAGE_W, Style
 from tillroll.synth.render import available_faces
 
 ITEMS = [  # description, detail line, article number, quantity, unit, net unit price (EUR), VAT rate
@@ -136,7 +137,7 @@ def sample_style() -> Style:
     }
     return Style(
         layout="din_left",
-        parts=dict(_LAYOUT_PARTS["din_left"], totals="tax_table"),
+        parts=dict(LAYOUT_PARTS["din_left"], totals="tax_table"),
         columns="full",
         regular=face.regular,
         bold=face.bold,

@@ -18,7 +18,8 @@ MM = 72.0 / 25.4
 PAGE_W, PAGE_H = 595.28, 841.89  # A4 in points
 
 LAYOUTS: tuple[str, ...] = ("din_left", "modern_right", "boxed_grid", "letter_fr", "compact_center", "minimal_banner")
-_LAYOUT_PARTS: dict[str, dict[str, Any]] = {
+# Each layout family as its parts (header, buyer block, details, column sets, totals, footer).
+LAYOUT_PARTS: dict[str, dict[str, Any]] = {
     "din_left": {
         "header": "letterhead_left",
         "buyer": "window_left",
@@ -142,7 +143,7 @@ class Style:
 
 def choose_style(inv: Invoice, locale: InvoiceLocale, rng: random.Random, faces: list[Any], layouts: tuple[str, ...] = LAYOUTS) -> Style:
     layout = rng.choice(list(layouts))
-    parts = _LAYOUT_PARTS[layout]
+    parts = LAYOUT_PARTS[layout]
     face = rng.choice(faces)
     labels = {key: rng.choice(values) for key, values in locale["labels"].items()}
     a = locale["address"]
