@@ -391,3 +391,13 @@ def test_normalize_capital_o_read_as_zero_in_names(text: str, fixed: str) -> Non
     from tillroll.extract.normalize import fix_letters_in_words
 
     assert fix_letters_in_words(text) == fixed
+
+
+def test_normalize_amount_with_more_digits_than_the_decimal_context_does_not_raise() -> None:
+    # OCR glues a barcode into one long number; parsing it must not end in decimal.InvalidOperation
+    # (WildReceipt e368026983... did, in the assembler's tax-line search).
+    from tillroll.normalize.amounts import find_amounts, format_amount
+
+    assert format_amount(Decimal("1" * 40)) == "1" * 40 + ".00"
+    found = find_amounts("SUBTOTAL 1234567890123456789012345678901.00")
+    assert [a.value for a in found] == [Decimal("1234567890123456789012345678901.00")]

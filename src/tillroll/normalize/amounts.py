@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 from typing import Any
 
@@ -159,7 +159,11 @@ def _to_decimal(num: str) -> Decimal | None:
 def format_amount(value: Decimal) -> str:
     """Decimal string with at least two decimals: 27 -> "27.00", 0.125 -> "0.125"."""
     if value == value.to_integral_value() or -value.as_tuple().exponent <= 2:  # type: ignore[operator]
-        value = value.quantize(Decimal("0.01"))
+        # A long digit run that OCR glued together (a barcode read as one number) has more
+        # digits than the default 28-digit context can quantize; widen it for this value.
+        with localcontext() as ctx:
+            ctx.prec = max(ctx.prec, len(value.as_tuple().digits) + 4)
+            value = value.quantize(Decimal("0.01"))
     s = format(value, "f")
     return "0.00" if s in {"-0.00"} else s
 
