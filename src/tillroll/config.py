@@ -77,10 +77,12 @@ class PipelineConfig:
     model_dir: Path | None = None  # None: the model shipped inside the package
     # Hints for normalisation where the receipt itself is ambiguous (e.g. "MY", "MT", "GB").
     country_hint: str | None = None
-    # Key-value pairs: "auto" uses the learned model (models/kv/model) when it is installed
-    # and the same-line heuristic otherwise; "heuristic" always the heuristic; "model" requires
-    # the model. TILLROLL_KV overrides it. kv_model_dir: another trained folder.
-    key_values: str = "auto"
+    # Key-value pairs: "heuristic" (the default) pairs keys and values on the same line;
+    # "model" uses the learned linker (models/kv/model) and fails without it; "auto" uses the
+    # model when it is installed. The shipped model is opt-in: it is trained on FUNSD
+    # (non-commercial licence), costs ~50-100 ms CPU a page, and its link F1 from OCR is
+    # still low (docs/benchmarks.md). TILLROLL_KV overrides this. kv_model_dir: another folder.
+    key_values: str = "heuristic"
     kv_model_dir: Path | None = None
     # "auto": decide receipt / invoice / credit note from the document; or force one of those.
     document_type: str = "auto"

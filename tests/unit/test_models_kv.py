@@ -200,3 +200,11 @@ def test_funsd_dev_gold_tags_decode_and_shipped_model_scores(shared_datasets: Pa
     scores = score_pages(DEFAULT_KV_MODEL_DIR, pages)
     # Measured on 2026-12-03: entity F1 0.574, link F1 0.403 (docs/benchmarks.md); a guard against regressions.
     assert scores["entities"]["micro"]["f1"] >= 0.55 and scores["links"]["f1"] >= 0.38
+
+
+def test_learned_key_values_are_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shipped model is FUNSD-trained (non-commercial): a default configuration never runs it.
+    monkeypatch.delenv("TILLROLL_KV", raising=False)
+    assert KeyValuesStage(PipelineConfig(model="rules")).mode == "heuristic"
+    monkeypatch.setenv("TILLROLL_KV", "auto")
+    assert KeyValuesStage(PipelineConfig(model="rules")).mode == ("model" if kv_model_available(DEFAULT_KV_MODEL_DIR) else "heuristic")

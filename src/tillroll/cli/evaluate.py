@@ -41,7 +41,9 @@ def evaluate(
     markdown: Path | None = typer.Option(None, "--markdown", help="Also write the tables as Markdown to this file"),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar"),
     key_values: str = typer.Option(
-        "auto", "--key-values", help="auto | model | heuristic: key-value pairs from the learned model (models/kv) or the same-line heuristic"
+        "heuristic",
+        "--key-values",
+        help="heuristic | model | auto: key-value pairs from the same-line heuristic (default) or the learned model (models/kv, FUNSD-trained, opt-in)",
     ),
 ) -> None:
     """Run a model over a dataset and print word-, field-, line-item and key-value scores.
