@@ -7,7 +7,7 @@ receipts (ids sorted), timing each from the file on disk to the finished
 document: wall-clock and CPU time of the whole process (every thread). Peak
 RSS of that process is reported too (models, pipeline and the largest page).
 
-    .venv/bin/python benchmarks/extract_latency.py --engines rapidocr-legacy,rapidocr,rapidocr-fast --sroie 20 --wild 10
+    .venv/bin/python benchmarks/extract_latency.py --engines rapidocr,rapidocr-tuned,rapidocr-fast --sroie 20 --wild 10
 
 Wall time is what a user waits for on an idle machine; with other jobs on the
 machine it stretches, CPU time much less (so both are printed, with the load

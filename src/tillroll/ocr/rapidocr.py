@@ -8,11 +8,15 @@ ones that `rapidocr-fast` reads.
 
 Three configurations (`PROFILES`), each its own engine name:
 
-- `rapidocr` (default): small models, tuned settings (`TUNED_PARAMS`), the
+- `rapidocr` (default): RapidOCR's own defaults with the small models. It
+  stays the default because field scores decide it: the shipped classifier was
+  trained on its words, and on the tuned engine's words its fields fall
+  (docs/benchmarks.md, "OCR engines"), until it is retrained on them;
+- `rapidocr-tuned`: small models, tuned settings (`TUNED_PARAMS`), the
   detector on `threads` threads and the line crops read by up to `threads`
-  threads sharing one single-thread recogniser session;
-- `rapidocr-fast`: the same settings with the tiny models;
-- `rapidocr-legacy`: RapidOCR's own defaults, as tillroll ran before.
+  threads sharing one single-thread recogniser session: fewer character
+  errors and less CPU than the default;
+- `rapidocr-fast`: the tuned settings with the tiny models.
 """
 
 from __future__ import annotations
@@ -328,18 +332,18 @@ TUNED_PARAMS: dict[str, Any] = {
 }
 
 PROFILES: dict[str, RapidProfile] = {
-    "rapidocr": RapidProfile("rapidocr", "tuned1", TUNED_PARAMS),
+    # RapidOCR's own defaults (angle classifier on, one recogniser): the words the
+    # shipped classifier was trained on. Its cache entries are the untagged ones.
+    "rapidocr": RapidProfile("rapidocr", "", {}, parallel_recognition=False),
+    # Shares the "rapidocr" cache folder under its own tag (entries written while it was the default).
+    "rapidocr-tuned": RapidProfile("rapidocr-tuned", "tuned1", TUNED_PARAMS, cache_name="rapidocr"),
     # PP-OCRv6 tiny detector (1.8 MB) and recogniser (4.5 MB) with its 6.9k-character dictionary.
     "rapidocr-fast": RapidProfile("rapidocr-fast", "tiny1", TUNED_PARAMS, tiny_models=True),
-    # RapidOCR's own defaults, as tillroll ran it before issue 19 (angle classifier
-    # on, one recogniser). Kept to compare against and to read old cache entries:
-    # it shares the "rapidocr" cache folder with the untagged entries written then.
-    "rapidocr-legacy": RapidProfile("rapidocr-legacy", "", {}, parallel_recognition=False, cache_name="rapidocr"),
 }
 
 
 class RapidOcrEngine:
-    """The default engine: RapidOCR with the tuned profile; subclasses pick other profiles."""
+    """The default engine: RapidOCR with its own default settings; subclasses pick other profiles."""
 
     name = "rapidocr"
 
@@ -431,7 +435,7 @@ class RapidOcrFastEngine(RapidOcrEngine):
     name = "rapidocr-fast"
 
 
-class RapidOcrLegacyEngine(RapidOcrEngine):
-    """RapidOCR's defaults as tillroll used them before issue 19 (for comparisons and old caches)."""
+class RapidOcrTunedEngine(RapidOcrEngine):
+    """`--ocr rapidocr-tuned`: the tuned settings (no line angle classifier, parallel recognisers)."""
 
-    name = "rapidocr-legacy"
+    name = "rapidocr-tuned"
