@@ -258,16 +258,9 @@ def find_item_table(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon)
             table.skipped_lines.append(i)
             i += 1
             continue
-        if _stops_table(line) and summary:
-            close()
-            # Later pages may hold a continuation under a new header; look on.
-            nxt = next((k for k in range(i + 1, len(lines)) if lines[k].page > line.page), None)
-            if nxt is None:
-                break
-            i = nxt
-            prev_page = None
-            continue
-        if prev_y1 is not None and line.y0 - prev_y1 > 4 * line.height:
+        if (_stops_table(line) and summary) or (prev_y1 is not None and line.y0 - prev_y1 > 4 * line.height):
+            # A summary line or a wide gap ends the table on this page; later pages may
+            # hold a continuation under a new header, so look on from the next page.
             close()
             nxt = next((k for k in range(i + 1, len(lines)) if lines[k].page > line.page), None)
             if nxt is None:
