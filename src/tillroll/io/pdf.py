@@ -142,6 +142,37 @@ def _mostly_picture(page: Any, page_area: float) -> bool:
     return covered >= 0.5 * page_area
 
 
+# The loose character box (font ascent to descent) is about 0.9-1.2 em tall for
+# common faces; it stands in for the font size where pdfium reports a size that
+# a text matrix scales (size 1 drawn 12 times larger).
+_BOX_PER_EM = 1.1
+# A word space is 0.25-0.33 em in text faces and never below a thin space (1/6 em);
+# letters of one word sit at the run's letter spacing plus kerning (well under 0.1 em).
+# A gap wider than the letter spacing by this much is a word break.
+WORD_GAP_EM = 0.15
+
+
+def em_size(reported: float, box_height: float) -> float:
+    """The font size in page units: pdfium's when it agrees with the box, else from the box height."""
+    if box_height * 0.6 <= reported <= box_height * 1.5:
+        return reported
+    return box_height / _BOX_PER_EM
+
+
+def word_break(gap: float, em: float, spacing: list[float]) -> bool:
+    """Whether a horizontal `gap` between two characters on one line separates two words.
+
+    `spacing` holds the gaps between letters of words already read on this line:
+    their median is the line's letter spacing (0 for ordinary text, a tenth of an
+    em or more for letter-spaced headings), and a break must exceed it by
+    WORD_GAP_EM. A fixed fraction of the box height glued words a producer
+    placed a narrow space apart ("Transporttowaru") and, set wider, split
+    letter-spaced words.
+    """
+    tracking = sorted(spacing[-9:])[len(spacing[-9:]) // 2] if spacing else 0.0
+    return gap > max(0.0, tracking) + WORD_GAP_EM * em
+
+
 def _text_layer_words(page: Any, width_px: int, height_px: int) -> list[OcrWord]:
     """Words of the page's text layer with boxes in the rendered image's pixels.
 
@@ -191,7 +222,11 @@ def _text_layer_words(page: Any, width_px: int, height_px: int) -> list[OcrWord]
         # and build a rectangle per character, which dominated loading a text page.
         raw_text = textpage.raw
         unicode_of, loose_box = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+        font_size = pdfium_c.FPDFText_GetFontSize
         rect = pdfium_c.FS_RECTF()
+        # Gaps between letters of the same word on the current line: the run's letter
+        # spacing (tracking), against which a word break is measured.
+        spacing: list[float] = []
         for i in range(n_chars):
             code = unicode_of(raw_text, i)
             # Halves of a UTF-16 surrogate pair (an emoji) end a word, as decoding them did.
@@ -201,17 +236,23 @@ def _text_layer_words(page: Any, width_px: int, height_px: int) -> list[OcrWord]
                 continue
             if not loose_box(raw_text, i, rect):
                 flush()
+                spacing.clear()
                 continue
             box = (float(rect.left), float(rect.bottom), float(rect.right), float(rect.top))
             if chars:
                 # Some producers place words without a space character between
-                # them: split on a jump to another line or a wide horizontal gap.
+                # them: split on a jump to another line or a word gap (see word_break).
                 prev = chars[-1][1]
                 h = max(1.0, prev[3] - prev[1], box[3] - box[1])
                 same_line = min(prev[3], box[3]) - max(prev[1], box[1]) > 0.5 * h
                 gap = box[0] - prev[2]
-                if not same_line or gap > 0.5 * h or gap < -2 * h:
+                if not same_line or gap < -2 * h:
                     flush()
+                    spacing.clear()
+                elif word_break(gap, em_size(font_size(raw_text, i), h), spacing):
+                    flush()
+                else:
+                    spacing.append(gap)
             chars.append((ch, box))
         flush()
         return words
