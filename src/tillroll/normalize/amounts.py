@@ -122,18 +122,38 @@ def _detect_currency(text: str, country: str | None) -> CurrencyMatch | NoMatch:
     return _no("currency", text, "no currency symbol or ISO code")
 
 
-# A number as receipts print money: 1,234.50 / 1.234,50 / 12,50 / 12.5 / 7 / -3.00 / (3.00) / 3.00-.
-# Spaces are never thousands separators here: receipt columns are separated by spaces.
-# (The leading lookahead changes nothing that matches; it lets the engine skip letters fast.)
+# Countries whose thousands separator is a space ("1 234,56"), as their national
+# conventions (and CLDR) write money. In these a plain space between digit groups
+# may group thousands; elsewhere a plain space separates columns (receipts print
+# "2 12,50" for quantity and price), so it never joins two numbers.
+SPACE_GROUPING_COUNTRIES = frozenset({"BG", "CZ", "EE", "FI", "FR", "HU", "LT", "LU", "LV", "NO", "PL", "PT", "RU", "SE", "SK", "UA"})
+# Thousands separators that are never column gaps: the apostrophe (Switzerland,
+# "1'234.56", also typeset as a right single quote) and the no-break and thin
+# spaces typesetting puts between digit groups.
+_GROUP_MARKS = "'\u2019\u00a0\u202f\u2009"
+
+# A number as receipts print money: 1,234.50 / 1.234,50 / 1'234.50 / 1 234,50 (no-break
+# space) / 12,50 / 12.5 / 7 / -3.00 / (3.00) / 3.00-. One separator groups all thousands
+# of a number. (The leading lookahead changes nothing that matches; it lets the engine
+# skip letters fast.)
+_NUM_BODY = (
+    r"\d{1,3}(?P<sep>[,." + _GROUP_MARKS + r"])\d{3}(?:(?P=sep)\d{3})*(?:[.,]\d{1,3})?"
+    r"|\d+(?:[.,]\s?\d{1,3})?|[.,]\d{2})"
+)
 _AMOUNT = re.compile(
     r"(?=[-–(\d.,])(?<![\d.,])(?P<neg>[-–(]\s?)?"
-    r"(?P<num>\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,3})?|\d+(?:[.,]\s?\d{1,3})?|[.,]\d{2})"
-    r"(?P<trail>\)|-(?!\d))?(?![\d]|[.,]\d)"
+    r"(?P<num>" + _NUM_BODY + r"(?P<trail>\)|-(?!\d))?(?![\d]|[.,]\d)"
+)
+# The same where a plain space may group thousands (SPACE_GROUPING_COUNTRIES): only with
+# the cents printed ("15 247,16"), since a bare "2 125" is as likely two columns.
+_AMOUNT_SPACED = re.compile(
+    r"(?=[-–(\d.,])(?<![\d.,])(?P<neg>[-–(]\s?)?"
+    r"(?P<num>\d{1,3}(?: \d{3})+[.,]\d{2}(?!\d)|" + _NUM_BODY + r"(?P<trail>\)|-(?!\d))?(?![\d]|[.,]\d)"
 )
 
 
 def _to_decimal(num: str) -> Decimal | None:
-    num = num.replace(" ", "").replace("'", "")
+    num = re.sub("[ " + _GROUP_MARKS + "]", "", num)
     if num[0] in ".,":
         num = "0" + num
     last_dot, last_comma = num.rfind("."), num.rfind(",")
@@ -185,7 +205,8 @@ _DOLLAR_READ_AS_S = re.compile(r"(?<![A-Za-z0-9$])[Ss](?=\d{1,6}[.,]\d{2}(?![\d.
 @lru_cache(maxsize=8192)
 def _find_amounts(text: str, country: str | None) -> tuple[ParsedAmount, ...]:
     fixed = fix_digits(_DOLLAR_READ_AS_S.sub("$", text) if "S" in text or "s" in text else text)
-    matches = list(_AMOUNT.finditer(fixed))
+    spaced = country is not None and country.upper() in SPACE_GROUPING_COUNTRIES
+    matches = list((_AMOUNT_SPACED if spaced else _AMOUNT).finditer(fixed))
     if not matches:
         return ()
     code: str | None = None
@@ -211,7 +232,10 @@ def parse_amount(text: Any, country: str | None = None) -> ParsedAmount | NoMatc
     """The money amount in `text`: the last number, since receipts print labels before values.
 
     Thousands separators and decimal commas are resolved from their grouping
-    ("1.234,50" and "1,234.50" are both 1234.50; "12,50" is 12.50), negatives
+    ("1.234,50", "1,234.50", "1'234.50" and "1 234,50" with a no-break space
+    are all 1234.50; "12,50" is 12.50); a plain space groups thousands only in
+    a `country` that writes numbers so (SPACE_GROUPING_COUNTRIES: "15 247,16"
+    in PL is 15247.16, elsewhere the space ends a column), negatives
     may be printed "-3.00", "3.00-" or "(3.00)", and the currency is taken from
     any symbol or code in the text.
     """
