@@ -98,6 +98,18 @@ def test_extract_assemble_country_from_receipt_text() -> None:
     assert infer_country("anything", hint="gb") == "GB"
 
 
+def test_infer_country_reads_any_calling_code_or_eu_vat_prefix() -> None:
+    # Countries without a hand-written pattern come from the phone and VAT tables.
+    assert infer_country("PASTELARIA LUA\nRua Augusta 10, Lisboa\nTel. +351 21 342 1234") == "PT"
+    assert infer_country("Kavana\nOIB: HR12345678901") == "HR"
+    assert infer_country("Bäckerei Korn\nUSt-IdNr. DE123456789\nTel +49 (0)30 1234567") == "DE"
+    # A VAT id outweighs one foreign phone number; a signed amount is not a phone number.
+    assert infer_country("NIF ES B12345678\nTel +33 1 23 45 67 89\nIVA ES B12345678") == "ES"
+    assert infer_country("REFUND +31.00\nTOTAL 4.00") is None
+    # The training-data countries keep their evidence and their tie-break.
+    assert infer_country("KEDAI ABC SDN BHD\nTel +65 6123 4567") == "MY"
+
+
 def test_extract_assemble_works_from_model_labels_alone() -> None:
     # The neural model runs assemble without the rules stage: fields come from labels only.
     doc = build(["SUNNY CAFE LTD", "12 Main Street", "01/02/2024", "Latte        3.50", "TOTAL        3.50"])

@@ -1,8 +1,20 @@
-"""Which country a receipt comes from: the configured hint, else evidence in its text."""
+"""Which country a receipt comes from: the configured hint, else evidence in its text.
+
+Two kinds of evidence add up. Hand-written patterns for the countries of the
+training data (Malaysian street words, Maltese VAT ids, US ZIP codes), and,
+for every other country, the facts tillroll already keeps in one place:
+an international phone number's calling code (`normalize.phones`) and an EU
+VAT id's country prefix (`normalize.tax_ids`). So a receipt from Lisbon or
+Zagreb gets its country, and its phone numbers and day/month order with it,
+without a pattern written for it.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+
+from ...normalize import country_of_calling_code, parse_vat_number
 
 # Per country: its evidence pattern, and strings of which the text must hold one for the
 # pattern to match at all (None: no such shortcut). The shortcut only saves scanning a
@@ -18,18 +30,49 @@ _COUNTRY_EVIDENCE: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = [
 _MT_WITHOUT_MALTA = re.compile(r"\+356|00356|(?<![A-Z])M[TI]\s?\d{4}\s?-?\s?\d{4}(?!\d)")
 
 
+# "+351 21 ...", "+49 (0)40 ...": a plus sign, then the calling code. ("00" prefixes are
+# left out: receipts print long zero-padded ids such as GST numbers.)
+# At least six more digits follow, so a signed amount ("+31.00") is not a phone number.
+_INTERNATIONAL_PHONE = re.compile(r"(?<![\w+])\+\s?(\d{1,4})[\s\-./()]*(?:\d[\s\-./()]*){6,}")
+# A VAT id carries weight of two phone numbers: it names the seller's country outright.
+_VAT_WEIGHT = 2
+
+
+def generic_country_evidence(text: str) -> Counter[str]:
+    """Votes per country from international phone numbers and EU VAT ids, one line at a time."""
+    votes: Counter[str] = Counter()
+    for line in text.splitlines():
+        if "+" in line:
+            for m in _INTERNATIONAL_PHONE.finditer(line):
+                country = country_of_calling_code(m.group(1))
+                if country:
+                    votes[country] += 1
+        vat = parse_vat_number(line)
+        if vat and getattr(vat, "scheme", "") == "eu_vat" and getattr(vat, "country", None):
+            votes[str(vat.country)] += _VAT_WEIGHT
+    return votes
+
+
 def infer_country(text: str, hint: str | None = None) -> str | None:
     """ISO 3166 alpha-2 country of the receipt: the hint, else the strongest evidence in its text."""
     if hint:
         return hint.upper()
     upper = text.upper()
-    scores = {}
+    generic = generic_country_evidence(upper)
+    # Pattern countries first, so a tie goes to the countries of the hand-written patterns, as before.
+    scores: dict[str, int] = {}
     for country, rx, needs in _COUNTRY_EVIDENCE:
         if needs is not None and not any(n in upper for n in needs):
-            scores[country] = 0
-        elif country == "MT" and "MALTA" not in upper:
-            scores[country] = len(_MT_WITHOUT_MALTA.findall(upper))
+            continue
+        if country == "MT" and "MALTA" not in upper:
+            found = len(_MT_WITHOUT_MALTA.findall(upper))
         else:
-            scores[country] = len(rx.findall(upper))
+            found = len(rx.findall(upper))
+        # The hand-written pattern already counts its own country's calling code: no double count.
+        scores[country] = max(found, generic[country])
+    for country, votes in generic.items():
+        scores.setdefault(country, votes)
+    if not scores:
+        return None
     best = max(scores, key=lambda c: scores[c])
     return best if scores[best] else None
