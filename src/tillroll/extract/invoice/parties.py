@@ -129,6 +129,11 @@ def _is_label_line(line: Line) -> bool:
     return any(h.names(FIELD) or h.names(DOCTYPE) for h in line.hits)
 
 
+def _opens_with_label(line: Line, seg: Sequence[Piece]) -> bool:
+    """Whether the block segment `seg` of `line` starts with a label (of a field or a title)."""
+    return bool(seg) and any((h.names(FIELD) or h.names(DOCTYPE)) and line.pieces[h.start] is seg[0] for h in line.hits)
+
+
 def _salutation(pieces: Sequence[Piece], lexicon: Lexicon) -> int:
     """How many leading pieces are a salutation ("Herr", "Firma", "z. Hd.")."""
     joined = ""
@@ -255,7 +260,9 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
             continue  # a title, a date or a page number
         # The letterhead's address block below the name, in the same column: its lines are
         # the seller's, so the buyer's window block is looked for outside them.
-        below = [(i, ps) for i, ps in _block_below(lines, line.index + 1, seg[0].x0, seg[-1].x1, 5) if i not in skip and not _is_label_line(lines[i])]
+        # A line opening with a label is not the letterhead's; one with a label part-way
+        # ("Piazza Duomo 28 · 98517 Milano · Telefono: 011 ...") is, up to that label.
+        below = [(i, ps) for i, ps in _block_below(lines, line.index + 1, seg[0].x0, seg[-1].x1, 5) if i not in skip and not _opens_with_label(lines[i], ps)]
         party = _party_from_block([(line.index, list(seg))] + below, lexicon, lines)
         if party is None or not party.name:
             return Party(words_of(seg), [], {line.index}), line.index
@@ -322,7 +329,7 @@ def _envelope_side(lines: Sequence[Line], page: Page, lexicon: Lexicon, sender: 
             continue
         segs = [line.pieces[a:b] for a, b in segments(line)]
         first = segs[0] if left else next((sg for sg in segs if sg[0].x0 > 0.4 * page.width), segs[0])
-        if (left and first[0].x0 > 0.5 * page.width) or (not left and first[0].x0 <= 0.4 * page.width) or _is_label_line(line):
+        if (left and first[0].x0 > 0.5 * page.width) or (not left and first[0].x0 <= 0.4 * page.width) or _opens_with_label(line, first):
             continue
         if sum(ch.isalpha() for ch in _text(first)) < 2 or _contact(first):
             continue

@@ -20,7 +20,7 @@ from .lexicon import PAYMENT_SENTENCE, Lexicon, load_lexicon
 from .locale import InvoiceLocale, detect_locale, read_date
 from .parties import Party, find_buyer, find_seller, repeated_lines
 from .tables import find_item_table, find_tax_rows
-from .values import Value, read_labelled_values
+from .values import Value, read_labelled_values, sets_off
 
 AMOUNT_SLOTS = {"net_total": "subtotal", "tax_total": "vat_included", "gross_total": "total", "amount_due": "amount_due"}
 
@@ -134,6 +134,11 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         cur_words = [w for w in doc.words if w.text.strip() in {loc.currency, "€", "£", "$"}][:1]
         fields["currency"] = _field(cur_words, loc.currency, cur_words[0].text if cur_words else loc.currency, 0.9 if cur_words else 0.6)
 
+    # A labelled phone outside the buyer's block is the seller's ("Tel. 040 2753958"): its
+    # label says what it is where the receipt assembler has only a run of digits to go on.
+    # The first one printed: the letterhead comes before a footer's switchboard numbers.
+    phones = [v for v in values.get("telephone", ()) if v.line not in buyer_lines]
+    put("telephone", min(phones, key=lambda v: v.line) if phones else None)
     if "telephone" in doc.fields and "telephone" not in fields:
         tel = doc.fields["telephone"]
         if loc.country and not tel.value.startswith("+"):
@@ -157,7 +162,8 @@ def _payment_sentence(lines: Sequence[Line], skip: set[int]) -> Value | None:
         if line.index in skip:
             continue
         for hit in line.hits:
-            if hit.start == 0 and any(m.kind == PAYMENT_SENTENCE for m in hit.meanings):
+            # "Payment due: 08/04/2025" is a labelled date, not a sentence: no colon after the phrase.
+            if hit.start == 0 and any(m.kind == PAYMENT_SENTENCE for m in hit.meanings) and not sets_off(line, hit):
                 a, b = segments(line)[0]
                 words = words_of(line.pieces[a:b])
                 text = " ".join(p.text for p in line.pieces[a:b])

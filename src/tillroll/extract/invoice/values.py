@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ...document import Word
-from ...normalize import parse_vat_number
+from ...normalize import ParsedPhone, parse_phone, parse_vat_number
 from .layout import Hit, Line, Piece, overlap, segment_of, segments, words_of
 from .lexicon import DOCTYPE, FIELD, TAX_COLUMN, Lexicon, norm
 from .locale import InvoiceLocale, find_money, read_date
@@ -25,7 +25,7 @@ from .locale import InvoiceLocale, find_money, read_date
 AMOUNT_FIELDS = ("net_total", "tax_total", "gross_total", "amount_due", "prepaid", "carried_forward")
 CODE_FIELDS = ("invoice_number", "purchase_order", "customer_number")
 DATE_FIELDS = ("invoice_date", "due_date", "delivery_date")
-TRY_ORDER = ("buyer_vat_id", "vat_id", "iban", "bic") + DATE_FIELDS + CODE_FIELDS + ("payment_terms",) + AMOUNT_FIELDS
+TRY_ORDER = ("buyer_vat_id", "vat_id", "iban", "bic", "telephone") + DATE_FIELDS + CODE_FIELDS + ("payment_terms",) + AMOUNT_FIELDS
 # Words between a label and its value that belong to neither ("Rechnung Nr. 42", "Invoice # 7").
 _FILLER = frozenset({"", "nr", "no", "n", "nro", "number", "nummer", "numero", "num", "nb", "of", "vom", "du", "de"})
 # Marks between a document title and its number: "Rechnung # 42", "Invoice No. 7", "Facture N° 3".
@@ -117,10 +117,32 @@ def _pieces_in(pieces: Sequence[Piece], spans: Sequence[tuple[int, int]], span: 
     return [p for p, (s, e) in zip(pieces, spans) if s < span[1] and span[0] < e]
 
 
-def _until_next_label(pieces: Sequence[Piece], lines: Sequence[Line], hit: Hit) -> list[Piece]:
-    """Cut the value region where another field label starts."""
+def _colon_after(line: Line, hit: Hit) -> bool:
+    """Whether the label `hit` ends in a colon ("Zahlungsbedingungen: ...", "Conditions de paiement : ...")."""
+    if line.pieces[hit.end - 1].text.endswith(":"):
+        return True
+    return hit.end < len(line.pieces) and line.pieces[hit.end].text.startswith(":")
+
+
+def sets_off(line: Line, hit: Hit) -> bool:
+    """Whether the label `hit` is set off from what follows it on its line: by a colon, or by a gap
+    of half the line's height, twice a word space (a column of labels: "Conditions de paiement
+    Paiement immédiat"). A label running on at a word space opens a sentence."""
+    if _colon_after(line, hit) or hit.end >= len(line.pieces):
+        return True
+    return line.pieces[hit.end].x0 - line.pieces[hit.end - 1].x1 > 0.5 * line.height
+
+
+def _until_next_label(pieces: Sequence[Piece], lines: Sequence[Line], hit: Hit, free_text: bool = False) -> list[Piece]:
+    """Cut the value region where another field label starts.
+
+    `free_text`: the value is a sentence ("10 days net", "Zahlbar ohne Abzug"), where words of
+    the tables ("net", "Abzug") are words, not labels: only a label set off by a colon ends it.
+    """
     line = lines[hit.line]
-    starts = {id(line.pieces[h.start]) for h in line.hits if h is not hit and h.start >= hit.end and h.names(FIELD)}
+    starts = {
+        id(line.pieces[h.start]) for h in line.hits if h is not hit and h.start >= hit.end and h.names(FIELD) and (not free_text or _colon_after(line, h))
+    }
     out = []
     for p in pieces:
         if id(p) in starts:
@@ -154,7 +176,7 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     """The value of `field` announced by `hit`, or None when nothing fitting is printed there."""
     label_pieces = lines[hit.line].pieces[hit.start : hit.end]
     region, below = _region(lines, hit, numeric=field != "payment_terms")
-    region = _until_next_label(region, lines, hit)
+    region = _until_next_label(region, lines, hit, free_text=field == "payment_terms")
     if not region:
         return None
     text, spans = _joined(region)
@@ -188,9 +210,25 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
             if _BIC.match(t) and t[4:6].isalpha():
                 out = (t, [p], p.text)
                 break
+    elif field == "telephone":
+        # "Tel. 040 2753958" -> E.164 through the invoice's country ("+49402753958").
+        phone = parse_phone(text, loc.country)
+        if isinstance(phone, ParsedPhone):
+            ps = _pieces_in(region, spans, phone.span)
+            if ps:
+                out = (phone.value, ps, " ".join(p.text for p in ps))
     elif field == "payment_terms":
-        if any(ch.isalpha() for ch in text):
-            out = (" ".join(text.split()), list(region), text)
+        terms = list(region)
+        while terms and not terms[0].key:
+            terms.pop(0)  # the colon of "Conditions de paiement : 30 jours"
+        if not below and not sets_off(lines[hit.line], hit):
+            # A label that runs on into its line without a colon opens a sentence, which is the
+            # value as a whole ("Règlement par virement avant le 12/01/2025.", "Termin płatności
+            # 14 dni od daty wystawienia."), as the label tables' payment sentences are.
+            terms = list(label_pieces) + terms
+        printed_terms = " ".join(p.text for p in terms)
+        if any(ch.isalpha() for ch in printed_terms):
+            out = (" ".join(printed_terms.split()), terms, printed_terms)
     elif field in AMOUNT_FIELDS:
         for m in find_money(text, loc.decimal):
             if m.percent:

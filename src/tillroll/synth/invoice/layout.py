@@ -436,11 +436,16 @@ def _layout(inv: Invoice, locale: InvoiceLocale, s: Style, total_pages: int) -> 
     if f["terms"]:
         text = L["payment_terms"].replace("{days}", str(inv.terms_days))
         terms: list[Token] = []
-        for w in text.split():
+        # "Zahlungsbedingungen: 14 Tage netto.": the words up to the colon are the label, as
+        # for every labelled field, and not part of the value; a sentence without a colon
+        # ("Zahlbar innerhalb von 14 Tagen ohne Abzug.") is the value as a whole.
+        words = text.split()
+        label_end = next((i + 1 for i, w in enumerate(words) if w.endswith(":")), 0)
+        for i, w in enumerate(words):
             if "{due}" in w:
                 terms += [(w.replace("{due}", date_text(inv.due_date)), DATE_TIME, ("payment_terms", "due_date"))]
             else:
-                terms.append((w, MISC, ("payment_terms",)))
+                terms.append((w, MISC, () if i < label_end else ("payment_terms",)))
         for line in P.wrap(terms, width, size):
             P.put(left, y, line)
             y += lh

@@ -1,0 +1,127 @@
+"""Labelled invoice values read by their labels: the seller's phone, and payment terms with or without a colon.
+
+Invoices built here as words with boxes (as a PDF text layer gives them); what
+each test expects is what it printed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tillroll.document import Document, Page, Word
+from tillroll.extract.invoice import prepare, read_invoice
+from tillroll.synth.invoice.content import available_invoice_locales
+from tillroll.synth.invoice.generate import make_one_invoice
+
+A4 = (1654, 2339)
+CHAR_W, LINE_H = 17.0, 30.0
+WORD_SPACE = 8.0
+
+
+def make_doc(lines: list[tuple[float, list[tuple[float, str]]]]) -> Document:
+    doc = Document(source="test.pdf")
+    doc.pages.append(Page(index=0, width=A4[0], height=A4[1], coordinates="pdf", text_source="pdf_text_layer", dpi=200))
+    for line_id, (y, words) in enumerate(lines):
+        for x, text in words:
+            doc.words.append(Word(len(doc.words), 0, text, (x, y, x + CHAR_W * len(text), y + LINE_H), line=line_id))
+    return doc
+
+
+def row(y: float, *cells: tuple[float, str]) -> tuple[float, list[tuple[float, str]]]:
+    """A printed line: each cell's words a word space apart (a quarter of the line's height, as text faces set it)."""
+    words: list[tuple[float, str]] = []
+    for x, text in cells:
+        for w in text.split():
+            words.append((x, w))
+            x += CHAR_W * len(w) + WORD_SPACE
+    return (y, words)
+
+
+def invoice(*extra: tuple[float, list[tuple[float, str]]], letterhead: str = "Hauptstraße 5 · 80331 München · Tel. 089 2753958") -> Document:
+    lines = [
+        row(150, (200, "Muster Werkzeug GmbH")),
+        row(190, (200, letterhead)),
+        row(480, (200, "Karl Kunde")),
+        row(520, (200, "Bahnweg 42")),
+        row(560, (200, "88045 Friedrichshafen")),
+        row(800, (200, "Rechnung")),
+        row(860, (200, "Rechnungsnummer:"), (600, "RE-2018-0042")),
+        row(900, (200, "Rechnungsdatum:"), (600, "06.03.2018")),
+        row(1240, (900, "Nettobetrag:"), (1400, "100,00")),
+        row(1280, (900, "USt. 19 %:"), (1400, "19,00")),
+        row(1320, (900, "Gesamtbetrag:"), (1400, "119,00 EUR")),
+        *extra,
+        row(2100, (200, "USt-IdNr.: DE136695976")),
+        row(2140, (200, "IBAN: DE88 2008 0000 0970 3757 00"), (1000, "BIC: COBADEFFXXX")),
+    ]
+    doc = make_doc(lines)
+    read_invoice(doc, "invoice", prepare(doc))
+    return doc
+
+
+def test_the_letterhead_phone_is_read_by_its_label_in_e164_and_ends_the_address() -> None:
+    doc = invoice()
+    assert doc.fields["telephone"].value == "+49892753958"  # the country from the VAT id and IBAN
+    assert doc.fields["telephone"].text == "089 2753958"
+    assert doc.fields["address"].value == "Hauptstraße 5 80331 München"  # the parts, without their dots
+    assert doc.fields["shop_name"].value == "Muster Werkzeug GmbH"
+
+
+def test_a_phone_in_the_buyers_block_is_not_the_sellers() -> None:
+    lines = [
+        row(150, (200, "Muster Werkzeug GmbH")),
+        row(190, (200, "Hauptstraße 5 · 80331 München")),
+        row(440, (200, "Rechnungsempfänger:")),
+        row(480, (200, "Karl Kunde")),
+        row(520, (200, "Bahnweg 42")),
+        row(560, (200, "88045 Friedrichshafen")),
+        row(600, (200, "Tel. 07541 123456")),
+        row(800, (200, "Rechnung")),
+        row(860, (200, "Rechnungsnummer:"), (600, "RE-2018-0042")),
+        row(2100, (200, "USt-IdNr.: DE136695976")),
+    ]
+    doc = make_doc(lines)
+    read_invoice(doc, "invoice", prepare(doc))
+    assert doc.fields["buyer_name"].value == "Karl Kunde"
+    assert "telephone" not in doc.fields or doc.fields["telephone"].value != "+497541123456"
+
+
+@pytest.mark.parametrize(
+    ("printed", "terms"),
+    [
+        # A label with a colon: the value follows it, free text whose table words ("netto") are words.
+        ("Zahlungsbedingungen: 30 Tage netto.", "30 Tage netto."),
+        # A label running on at a word space opens a sentence: the sentence is the value.
+        ("Zahlungsbedingungen 30 Tage netto ohne Abzug.", "Zahlungsbedingungen 30 Tage netto ohne Abzug."),
+        # A sentence opening with a payment phrase, no label at all.
+        ("Zahlbar innerhalb von 14 Tagen ohne Abzug.", "Zahlbar innerhalb von 14 Tagen ohne Abzug."),
+    ],
+)
+def test_payment_terms_with_a_colon_are_the_value_after_it_else_the_sentence(printed: str, terms: str) -> None:
+    doc = invoice(row(1600, (200, printed)))
+    assert doc.fields["payment_terms"].value == terms
+
+
+def test_payment_terms_in_a_column_of_labels_are_the_value_beside_the_label() -> None:
+    # "Conditions de paiement   Paiement immédiat": a gap of twice a word space sets the label off.
+    doc = invoice(row(1600, (200, "Zahlungsbedingungen"), (200 + CHAR_W * 19 + 2 * WORD_SPACE, "sofort ohne Abzug")))
+    assert doc.fields["payment_terms"].value == "sofort ohne Abzug"
+
+
+def test_a_payment_phrase_with_a_colon_labels_a_date_and_is_no_sentence() -> None:
+    doc = invoice(row(1600, (200, "Zahlbar bis:"), (600, "06.04.2018")))
+    assert doc.fields["due_date"].value == "2018-04-06"
+    assert "payment_terms" not in doc.fields
+
+
+def test_synthetic_gold_payment_terms_leave_the_label_out() -> None:
+    # The generator's gold follows the reader's convention: "Payment terms: 10 days net." -> "10 days net.".
+    seen = 0
+    for i in range(60):
+        doc = make_one_invoice(5, i, tuple(available_invoice_locales())).document
+        terms = doc.fields.get("payment_terms")
+        if terms is None:
+            continue
+        seen += 1
+        assert not any(word.endswith(":") for word in terms.text.split()), terms.text
+    assert seen >= 20
