@@ -125,3 +125,52 @@ def test_synthetic_gold_payment_terms_leave_the_label_out() -> None:
         seen += 1
         assert not any(word.endswith(":") for word in terms.text.split()), terms.text
     assert seen >= 20
+
+
+def _read(lines: list[tuple[float, list[tuple[float, str]]]]) -> Document:
+    doc = make_doc(lines)
+    read_invoice(doc, "invoice", prepare(doc))
+    return doc
+
+
+HEAD = [
+    row(150, (200, "Muster Werkzeug GmbH")),
+    row(190, (200, "Hauptstraße 5 · 80331 München")),
+    row(800, (200, "Rechnung")),
+    row(860, (200, "Rechnungsnummer:"), (600, "RE-2018-0042")),
+    row(1320, (900, "Gesamtbetrag:"), (1400, "119,00")),
+]
+
+
+def test_an_iban_and_a_bic_wrapped_onto_the_next_line_of_a_footer_read_whole() -> None:
+    doc = _read(
+        HEAD
+        + [
+            row(2100, (200, "Muster Werkzeug GmbH · USt-IdNr.: DE136695976 · IBAN: DE88 2008 0000")),
+            row(2100 + LINE_H + 4, (400, "0970 3757 00 · BIC:")),
+            row(2100 + 2 * LINE_H + 8, (400, "COBADEFFXXX")),
+        ]
+    )
+    assert doc.fields["iban"].value == "DE88200800000970375700"
+    assert doc.fields["bic"].value == "COBADEFFXXX"
+
+
+def test_an_iban_complete_at_the_end_of_a_line_takes_nothing_from_the_next() -> None:
+    doc = _read(HEAD + [row(2100, (200, "IBAN: DE88 2008 0000 0970 3757 00")), row(2100 + LINE_H + 4, (200, "1234 Danke"))])
+    assert doc.fields["iban"].value == "DE88200800000970375700"
+
+
+def test_a_province_code_is_no_currency_but_an_iso_code_is() -> None:
+    # "Roma (RM)": RM is Malaysia's ringgit only right before an amount.
+    lines = [
+        row(150, (200, "Ferrari Consulenze S.n.c.")),
+        row(190, (200, "Piazza Duomo 28 · 00184 Roma (RM)")),
+        row(480, (200, "Rossi S.r.l.")),
+        row(520, (200, "Via Roma 1 · 00185 Roma (RM)")),
+        row(800, (200, "Fattura")),
+        row(860, (200, "Numero fattura:"), (600, "9754/2023")),
+        row(900, (200, "Valuta:"), (600, "EUR")),
+        row(1320, (900, "Totale:"), (1400, "119,00")),
+        row(2100, (200, "Partita IVA: IT57030174561")),
+    ]
+    assert _read(lines).fields["currency"].value == "EUR"

@@ -147,6 +147,29 @@ def _date_order_evidence(text: str) -> bool | None:
     return None
 
 
+def _document_currency(lines: Sequence[Line], country: str | None, national: str | None) -> str | None:
+    """The currency most lines name, the country's own on a tie (or when none is named).
+
+    A mark that is no ISO 4217 code ("RM", "RS", "RP") counts only right before a number
+    ("RM 27.55"): on an invoice it is as often a province ("Roma (RM)"). A symbol or an
+    ISO code counts wherever it stands ("Währung: EUR").
+    """
+    votes: Counter[str] = Counter()
+    for line in lines:
+        cur = detect_currency(line.text, country)
+        if not cur:
+            continue
+        mark = cur.evidence
+        if mark[:1].isalpha() and mark.upper() != cur.code and not re.search(re.escape(mark) + r"\s?[-–(]?\d", line.text):
+            continue
+        votes[cur.code] += 1
+    if not votes:
+        return national
+    best = max(votes.values())
+    winners = [code for code, n in votes.items() if n == best]
+    return national if national in winners else winners[0]
+
+
 def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | None = None) -> InvoiceLocale:
     """Language, country, decimal mark, date order and currency of the document."""
     votes: Counter[str] = Counter()
@@ -180,8 +203,7 @@ def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | N
     else:
         decimal = str(lexicon.countries.get(country or "", {}).get("decimal", "."))
 
-    cur = detect_currency(text, country)
-    currency = cur.code if cur else lexicon.countries.get(country or "", {}).get("currency")
+    currency = _document_currency(lines, country, lexicon.countries.get(country or "", {}).get("currency"))
     # The order of day and month follows the country; English without a country
     # (US or UK?) is left undecided, so an ambiguous date is flagged.
     evidence = _date_order_evidence(text)

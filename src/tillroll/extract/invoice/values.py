@@ -95,7 +95,30 @@ def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False, numer
             seg = nxt.pieces[s:e]
             if overlap(seg[0].x0, seg[-1].x1, hit.x0 - line.height, max(hit.x1, hit.x0 + 6 * line.height)) > 0:
                 return seg, True
+    if hit.end == len(line.pieces):
+        # The label ends a line of running text ("... · IBAN: DE88 ... · BIC" / "COBADEFFXXX"):
+        # its value opens the next line, where the paragraph wraps.
+        wrapped = wrapped_continuation(lines, hit.line)
+        if wrapped:
+            return wrapped, True
     return [], False
+
+
+def wrapped_continuation(lines: Sequence[Line], index: int) -> list[Piece]:
+    """The first block of the line after `index` when that line continues it as running text.
+
+    A paragraph (a footer of parts, a sentence) wraps onto a line directly below, within
+    its width (left-aligned or centred); another column or a block further down does not.
+    """
+    if index + 1 >= len(lines):
+        return []
+    line, nxt = lines[index], lines[index + 1]
+    if nxt.page != line.page or not nxt.pieces or nxt.y0 - line.y1 > 0.8 * line.height:
+        return []
+    if nxt.pieces[0].x0 < line.pieces[0].x0 - line.height or nxt.pieces[-1].x1 > line.pieces[-1].x1 + line.height:
+        return []
+    a, b = segments(nxt)[0]
+    return list(nxt.pieces[a:b])
 
 
 def _looks_like_label(pieces: Sequence[Piece]) -> bool:
@@ -204,6 +227,20 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
                 out = (v.value, ps, " ".join(p.text for p in ps))
     elif field == "iban":
         out = _iban(region, lexicon)
+        compact = re.sub(r"[^A-Za-z0-9]", "", "".join(p.text for p in region)).upper()
+        want = _iban_lengths(lexicon).get(compact[:2], 0)
+        if len(compact) < want and region[-1] is lines[hit.line].pieces[-1]:
+            # Printed in groups of four up to the end of a line of running text, a shorter IBAN
+            # than its country's goes on at the start of the next line ("IBAN: ES92 4720 8065
+            # 3250" / "5758 4545 · BIC ..."): only groups of four, and only if they complete it.
+            more: list[Piece] = []
+            for p in wrapped_continuation(lines, hit.line):
+                if not re.fullmatch(r"[A-Za-z0-9]{1,4}", p.text):
+                    break
+                more.append(p)
+            longer = _iban(list(region) + more, lexicon) if more else None
+            if longer is not None and iban_ok(longer[0], _iban_lengths(lexicon)):
+                out = longer
     elif field == "bic":
         for p in region[:3]:
             t = p.text.strip(".,;:").upper()
@@ -254,8 +291,12 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     return Value(field, value, printed, words_of(ps), 0.9 if strong else 0.75, strength, hit.line, words_of(label_pieces), ambiguous)
 
 
+def _iban_lengths(lexicon: Lexicon) -> dict[str, int]:
+    return {k: int(v["iban"]) for k, v in lexicon.countries.items() if "iban" in v}
+
+
 def _iban(region: Sequence[Piece], lexicon: Lexicon) -> tuple[str, list[Piece], str] | None:
-    lengths = {k: int(v["iban"]) for k, v in lexicon.countries.items() if "iban" in v}
+    lengths = _iban_lengths(lexicon)
     start = next((i for i, p in enumerate(region) if re.match(r"^[A-Z]{2}\d{2}", p.text.upper())), None)
     if start is None:
         return None
