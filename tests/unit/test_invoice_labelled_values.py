@@ -174,3 +174,38 @@ def test_a_province_code_is_no_currency_but_an_iso_code_is() -> None:
         row(2100, (200, "Partita IVA: IT57030174561")),
     ]
     assert _read(lines).fields["currency"].value == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("label", "number", "want"),
+    [
+        ("Faktura nr", "FV 8646/2025", "FV 8646/2025"),  # a series prefix printed apart
+        ("Numero fattura:", "1912/2024", "1912/2024"),  # not the 19th of December 2024
+        ("Rechnungsnummer:", "RE-2018-0042", "RE-2018-0042"),
+    ],
+)
+def test_invoice_numbers_below_their_label(label: str, number: str, want: str) -> None:
+    doc = _read(
+        [
+            row(150, (200, "Muster Werkzeug GmbH")),
+            row(190, (200, "Hauptstraße 5 · 80331 München")),
+            row(800, (200, label), (700, "Datum:")),
+            row(800 + LINE_H + 6, (200, number), (700, "06.03.2018")),
+            row(1320, (900, "Gesamtbetrag:"), (1400, "119,00")),
+            row(2100, (200, "USt-IdNr.: DE136695976")),
+        ]
+    )
+    assert doc.fields["invoice_number"].value == want
+    assert doc.fields["date"].value == "2018-03-06"
+
+
+def test_a_title_beside_the_letterhead_name_announces_the_number() -> None:
+    doc = _read(
+        [
+            row(150, (200, "Muster Werkzeug GmbH"), (1100, "Rechnung Nr. RE-42")),
+            row(190, (200, "Hauptstraße 5 · 80331 München")),
+            row(1320, (900, "Gesamtbetrag:"), (1400, "119,00")),
+            row(2100, (200, "USt-IdNr.: DE136695976")),
+        ]
+    )
+    assert doc.fields["invoice_number"].value == "RE-42"

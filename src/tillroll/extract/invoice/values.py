@@ -33,6 +33,7 @@ _NUMBER_MARKS = frozenset({"#", "nr", "no", "n°", "nº", "no°", "num", "nummer
 # A code ending in digits with letters glued after them: "501vom".
 _GLUED_TAIL = re.compile(r"^(.*\d)([^\W\d_]{2,})$")
 _TYPE_CODE = re.compile(r"^\(\d{3}\)$")
+_SERIES = re.compile(r"^[A-Z]{1,4}$")
 _IBAN = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
 _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 _HAS_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
@@ -175,13 +176,25 @@ def _until_next_label(pieces: Sequence[Piece], lines: Sequence[Line], hit: Hit, 
 
 
 def _code(pieces: Sequence[Piece]) -> list[Piece]:
-    for p in pieces:
+    """The code a label announces: its first word with a digit, with a series prefix printed
+    apart ("FV 8646/2025", "FK 4369/2023": up to four capitals, a word space before the number)."""
+    for i, p in enumerate(pieces):
         if p.key in _FILLER or _TYPE_CODE.match(p.text):
             continue
         if any(ch.isdigit() for ch in p.text) and len(p.text.strip(".,;:")) >= 1:
             return [p]
+        nxt = pieces[i + 1] if i + 1 < len(pieces) else None
+        if _SERIES.match(p.text) and nxt is not None and nxt.text[:1].isdigit() and nxt.x0 - p.x1 < (p.x1 - p.x0):
+            return [p, nxt]
         return []
     return []
+
+
+def _is_date(code: str, loc: InvoiceLocale) -> bool:
+    """Whether a code is a date: with its month in words, or day, month and year each set off
+    ("06.03.2018", "2018-03-06"); an invoice number "1912/2024" is not the 19th of December."""
+    d = read_date(code, loc)
+    return d is not None and (d.textual_month or len(re.findall(r"[./-]", code[d.span[0] : d.span[1]])) >= 2)
 
 
 def _unglue(code: str, lexicon: Lexicon) -> str:
@@ -207,9 +220,9 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     ambiguous = False
     if field in CODE_FIELDS:
         got = _code(region)
-        if got and not read_date(got[0].text, loc):
-            value = _unglue(got[0].text.strip(".,;:"), lexicon)
-            out = (value, got, got[0].text)
+        if got and not _is_date(got[-1].text, loc):
+            value = " ".join([p.text for p in got[:-1]] + [_unglue(got[-1].text.strip(".,;:"), lexicon)])
+            out = (value, got, " ".join(p.text for p in got))
     elif field in DATE_FIELDS:
         d = read_date(text, loc)
         if d is not None:
@@ -331,8 +344,9 @@ def read_labelled_values(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lex
             if skip(hit) or (tax_header and hit.names(TAX_COLUMN)):
                 continue
             names = set(hit.names(FIELD))
-            if hit.names(DOCTYPE) and hit.start <= 1:
-                names.add("invoice_number")  # "Rechnung Nr. 42", "Facture FA-2017-0010"
+            if hit.names(DOCTYPE) and (hit.start <= 1 or any(a == hit.start for a, _ in segments(line))):
+                # "Rechnung Nr. 42", "Facture FA-2017-0010", also beside the letterhead's name.
+                names.add("invoice_number")
             for name in TRY_ORDER:
                 if name not in names:
                     continue
