@@ -209,3 +209,40 @@ def test_a_title_beside_the_letterhead_name_announces_the_number() -> None:
         ]
     )
     assert doc.fields["invoice_number"].value == "RE-42"
+
+
+@pytest.mark.parametrize("name", ["Andersson Transport Aktiebolag", "Data Norrland HB", "Moreau Boulangerie"])
+def test_a_letterhead_name_holding_a_label_word_is_the_seller(name: str) -> None:
+    # "Transport" (carried forward) and "Data" (date) label amounts and dates: without a colon or a
+    # number after them they are words of a name; "du" in "place du Marché" is a street's.
+    doc = _read(
+        [
+            row(150, (200, name)),
+            row(190, (200, "84, place du Marché · 65276 Paris · Tél. : 01 32 15 20 40")),
+            row(480, (200, "Karl Kunde")),
+            row(520, (200, "Bahnweg 42")),
+            row(560, (200, "88045 Friedrichshafen")),
+            row(800, (200, "Facture n°"), (600, "FA-42")),
+            row(1320, (900, "Total TTC"), (1400, "119,00")),
+            row(2100, (200, "N° TVA : FR50141166755")),
+        ]
+    )
+    assert doc.fields["shop_name"].value == name
+    assert doc.fields["address"].value == "84, place du Marché 65276 Paris"
+    assert doc.fields["telephone"].value == "+33132152040"
+    assert doc.fields["buyer_name"].value == "Karl Kunde"
+
+
+def test_a_one_letter_phone_mark_ends_the_letterhead_address() -> None:
+    doc = _read(
+        [
+            row(150, (200, "Cotswold Consulting LLP")),
+            row(190, (200, "Unit 157, Riverside Park")),
+            row(230, (200, "Bristol BS3 3TR")),
+            row(270, (200, "T: 07685 944609")),
+            row(800, (200, "Invoice number:"), (600, "720780")),
+            row(1320, (900, "Total"), (1400, "119.00")),
+            row(2100, (200, "VAT No: GB146386416")),
+        ]
+    )
+    assert doc.fields["address"].value == "Unit 157, Riverside Park Bristol BS3 3TR"

@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from ...document import Page, Word
 from .layout import Hit, Line, Piece, segments, words_of
 from .lexicon import DOCTYPE, FIELD, SALUTATION, Lexicon
+from .values import AMOUNT_FIELDS, CODE_FIELDS, DATE_FIELDS
+
+# Fields whose printed value has digits: their label words in a block without any are names.
+_VALUED = frozenset(AMOUNT_FIELDS + CODE_FIELDS + DATE_FIELDS + ("iban", "bic", "vat_id", "buyer_vat_id", "telephone"))
 
 _SEPARATORS = re.compile(r"^(?:[●•·|–\-/,]|\u2022|\u25cf|\u00b7)$")
 # A postal code opening a line, then the town: "12345 Stadthausen", "D-07545 GERA", "69001 Lyon".
@@ -34,7 +38,7 @@ _POSTCODE = re.compile(r"(?<![\w-])(?:(?:[A-Z]{1,2}-)?\d{4,5}|\d{4} ?[A-Z]{2}|\d
 
 
 # A street with its house number: "Kerkstraat 140", "174 High Street", "ul. Słoneczna 75", "Calle Mayor 65".
-_STREET = re.compile(r"^\d{1,4}[a-z]?\s+[^\W\d]{3,}|[^\W\d]{3,}\.?\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?$")
+_STREET = re.compile(r"^\d{1,4}[a-z]?,?\s+[^\W\d]{3,}|[^\W\d]{3,}\.?\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?$")
 
 
 def _city_line(text: str) -> bool:
@@ -120,6 +124,10 @@ def sender_line(lines: Sequence[Line], page: Page | None) -> tuple[int, list[lis
 _PHONE_LABEL = re.compile(r"^(?:tel|tél|telefon|telephone|téléphone|teléfono|telefono|telefone|phone|fon|fax|tlf|puh|e-?mail)\b[.:]?", re.IGNORECASE)
 
 
+# One-letter phone marks of letterheads ("T: 020 ...", "T 06 ...", "M: 07..."); only before a number.
+_PHONE_MARK = re.compile(r"^[TFM]\.?:?$")
+
+
 def _contact(pieces: Sequence[Piece]) -> bool:
     text = _text(pieces)
     return "@" in text or "http" in text.lower() or "www." in text.lower() or text.startswith(("+", "✉", "☎"))
@@ -129,9 +137,42 @@ def _is_label_line(line: Line) -> bool:
     return any(h.names(FIELD) or h.names(DOCTYPE) for h in line.hits)
 
 
+def _labels(line: Line, a: int, b: int) -> list[Hit]:
+    """The label hits of the block `line.pieces[a:b]` that are labels there.
+
+    A word of the tables for a field whose value has digits (an amount, a date, a
+    number) labels something only when a colon or a number follows it, or when it ends
+    its block with another block beside it (the value's column): "Transport" and "Data"
+    in "Andersson Transport Aktiebolag", "Data Norrland HB", "du" in "place du Marché"
+    are words of names and streets.
+    """
+    out = []
+    for h in line.hits:
+        if not a <= h.start < b or not (h.names(FIELD) or h.names(DOCTYPE)):
+            continue
+        if not h.names(DOCTYPE) and all(n in _VALUED for n in h.names(FIELD)):
+            after = line.pieces[h.end].text if h.end < b else ""
+            # The colon may close a longer wording of the label ("Date of supply:").
+            colon = False
+            for p in line.pieces[h.end - 1 : min(b, h.end + 2)]:
+                if p.text.endswith(":") or p.text.startswith(":"):
+                    colon = True
+                if not any(ch.isalnum() for ch in p.text):
+                    break
+            number = bool(re.match(r"[-–(+#№]?\s?\d", after))
+            column = h.end == b and b < len(line.pieces)
+            if not (colon or number or column):
+                continue
+        out.append(h)
+    return out
+
+
 def _opens_with_label(line: Line, seg: Sequence[Piece]) -> bool:
     """Whether the block segment `seg` of `line` starts with a label (of a field or a title)."""
-    return bool(seg) and any((h.names(FIELD) or h.names(DOCTYPE)) and line.pieces[h.start] is seg[0] for h in line.hits)
+    if not seg:
+        return False
+    a = next(i for i, p in enumerate(line.pieces) if p is seg[0])
+    return any(line.pieces[h.start] is seg[0] for h in _labels(line, a, a + len(seg)))
 
 
 def _salutation(pieces: Sequence[Piece], lexicon: Lexicon) -> int:
@@ -194,8 +235,10 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
     line_hits: dict[int, list[Hit]] = {}
     if lines is not None:
         for idx, seg in block:
-            ids = {id(p) for p in seg}
-            line_hits[idx] = [h for h in lines[idx].hits if id(lines[idx].pieces[h.start]) in ids]
+            if not seg:
+                continue
+            a = next((i for i, p in enumerate(lines[idx].pieces) if p is seg[0]), None)
+            line_hits[idx] = _labels(lines[idx], a, a + len(seg)) if a is not None else []
     for idx, seg in block:
         n = _salutation(seg, lexicon)
         rest = seg[n:]
@@ -220,6 +263,12 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
             for part in _parts(rest):
                 if _contact(part) or part[0].text.startswith("+") or _PHONE_LABEL.match(part[0].text) or any(id(p) in label_starts for p in part):
                     stop = True
+                    break
+                # "Manchester M3 3AE T: 07340 133405": a one-letter phone mark before a number, part-way.
+                mark = next((k for k in range(len(part) - 1) if _PHONE_MARK.match(part[k].text) and part[k + 1].text[:1] in "0123456789+("), None)
+                if mark is not None:
+                    address += part[:mark]
+                    stop = bool(address)
                     break
                 address += part
             if stop:
@@ -249,7 +298,7 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
         # the name printed beside it; a block right of a title has no digits (no date or page).
         seg = None
         for k, (a, b) in enumerate(segments(line)):
-            if any((h.names(FIELD) or h.names(DOCTYPE)) and a <= h.start < b for h in line.hits):
+            if _labels(line, a, b):
                 continue
             cand = line.pieces[a:b]
             text = _text(cand)
