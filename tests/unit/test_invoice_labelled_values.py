@@ -246,3 +246,18 @@ def test_a_one_letter_phone_mark_ends_the_letterhead_address() -> None:
         ]
     )
     assert doc.fields["address"].value == "Unit 157, Riverside Park Bristol BS3 3TR"
+
+
+def test_a_date_word_inside_running_text_does_not_beat_the_date_label() -> None:
+    doc = _read(
+        [
+            row(150, (200, "Cotswold Consulting LLP")),
+            row(190, (200, "Unit 157, Riverside Park · Bristol BS3 3TR")),
+            row(800, (200, "Invoice number:"), (600, "720780")),
+            row(840, (200, "Date:"), (600, "29/05/2025")),
+            row(1000, (200, "Consulting services as per quote dated 17/05/2025")),
+            row(1320, (900, "Total"), (1400, "119.00")),
+            row(2100, (200, "VAT No: GB146386416")),
+        ]
+    )
+    assert doc.fields["date"].value == "2025-05-29"

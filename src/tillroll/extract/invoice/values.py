@@ -301,6 +301,10 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     titled = field == "invoice_number" and bool(hit.names(DOCTYPE)) and after is not None and after.text.strip(":.").lower() in _NUMBER_MARKS
     strong = bool(own) or titled
     strength = sum(len(p.key) for p in label_pieces) + (100 if native or titled else 60 if own else 0) - (50 if below else 0)
+    if field in DATE_FIELDS and hit.start - segment_of(lines[hit.line], hit.start)[0] >= 2 and not _colon_after(lines[hit.line], hit):
+        # A date word inside running text ("as per quote dated 17/05/2025", "Règlement par virement
+        # avant le 13/06/2025") is weaker than a date label opening its block or set off by a colon.
+        strength -= 80
     return Value(field, value, printed, words_of(ps), 0.9 if strong else 0.75, strength, hit.line, words_of(label_pieces), ambiguous)
 
 
