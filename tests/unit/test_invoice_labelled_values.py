@@ -261,3 +261,24 @@ def test_a_date_word_inside_running_text_does_not_beat_the_date_label() -> None:
         ]
     )
     assert doc.fields["date"].value == "2025-05-29"
+
+
+def test_two_vat_ids_under_one_bare_label_go_to_seller_and_buyer() -> None:
+    # Polish invoices print "NIP:" for both: the seller's in the footer with its name, the buyer's in the details.
+    doc = _read(
+        [
+            row(150, (200, "Transport Kowalski sp.j.")),
+            row(190, (200, "ul. Marszałkowska 31")),
+            row(230, (200, "13-311 Warszawa")),
+            row(400, (200, "Nabywca:")),
+            row(440, (200, "Wielkopolska Drukarnia Sp. z o.o.")),
+            row(480, (200, "ul. Polna 46")),
+            row(520, (200, "95-108 Warszawa")),
+            row(800, (200, "Faktura nr"), (600, "FV 2444/2023")),
+            row(840, (200, "NIP:"), (600, "PL1549750002")),
+            row(1320, (900, "Razem brutto"), (1400, "119,00")),
+            row(2100, (200, "Transport Kowalski sp.j. · ul. Marszałkowska 31 · NIP: PL5021540266")),
+        ]
+    )
+    assert doc.fields["vat_info"].value == "PL5021540266"
+    assert doc.fields["buyer_vat_info"].value == "PL1549750002"

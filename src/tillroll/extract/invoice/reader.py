@@ -107,12 +107,22 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         doc.meta["date_order_ambiguous"] = True
 
     buyer_vat = best("buyer_vat_id")
-    seller_vat = next((v for v in values.get("vat_id", ()) if v.line not in buyer_lines and (buyer_vat is None or v.value != buyer_vat.value)), None)
+    seller_vats = [v for v in values.get("vat_id", ()) if v.line not in buyer_lines and (buyer_vat is None or v.value != buyer_vat.value)]
+    if seller and seller.name:
+        # A VAT id printed with the seller's name or in the seller's block ("ACME GmbH · ... · USt-IdNr.
+        # DE..." in the footer) is the seller's before a bare one elsewhere (the buyer's, in the details).
+        name = " ".join(w.text for w in seller.name)
+        seller_vats.sort(key=lambda v: not (v.line in seller.lines or name in lines[v.line].text))
+    seller_vat = seller_vats[0] if seller_vats else None
     if seller_vat is None:
         seller_vat = _unlabelled_vat(lines, loc, buyer_lines | ({buyer_vat.line} if buyer_vat else set()), exclude=buyer_vat.value if buyer_vat else None)
     put("vat_info", seller_vat)
     if buyer_vat is None and buyer_lines:
         buyer_vat = _unlabelled_vat([lines[i] for i in sorted(buyer_lines)], loc, set(), exclude=seller_vat.value if seller_vat else None)
+    if buyer_vat is None and seller_vat is not None:
+        # Two different VAT ids under the same bare label ("NIP:" in the letterhead and again
+        # in the invoice's details): the one that is not the seller's is the buyer's.
+        buyer_vat = next((v for v in values.get("vat_id", ()) if v.value != seller_vat.value and _eu_vat(v.value)), None)
     put("buyer_vat_info", buyer_vat)
 
     for name, slot in AMOUNT_SLOTS.items():
@@ -169,6 +179,11 @@ def _payment_sentence(lines: Sequence[Line], skip: set[int]) -> Value | None:
                 text = " ".join(p.text for p in line.pieces[a:b])
                 return Value("payment_terms", " ".join(text.split()), text, words, 0.7, 0, line.index, [])
     return None
+
+
+def _eu_vat(value: str) -> bool:
+    vat = parse_vat_number(value)
+    return bool(vat) and getattr(vat, "scheme", "") == "eu_vat"
 
 
 def _fmt(value: Decimal) -> str:
