@@ -26,7 +26,9 @@ def evaluate(
     ),
     model: str = typer.Option("rules", "--model", "-m", help="rules | neural | joint"),
     ocr: str = typer.Option(
-        "rapidocr", "--ocr", help="rapidocr | rapidocr-tuned | rapidocr-fast | tesseract | gold (the annotation's own words: no OCR errors)"
+        "rapidocr",
+        "--ocr",
+        help="rapidocr | rapidocr-tuned | rapidocr-fast | paddle-fast | paddle-small | tesseract | gold (the annotation's own words: no OCR errors)",
     ),
     labels: str = typer.Option(
         "model",

@@ -39,6 +39,9 @@ class OcrChoice(StrEnum):
     rapidocr_tuned = "rapidocr-tuned"
     # PP-OCRv6 tiny models: about a third of the default's CPU time, a little less accurate
     rapidocr_fast = "rapidocr-fast"
+    # faster-paddle's Rust pipeline: tiny models (fastest of all) and small models
+    paddle_fast = "paddle-fast"
+    paddle_small = "paddle-small"
     tesseract = "tesseract"
 
 

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..ocr.base import get_engine
 from ..ocr.cache import CachedEngine
 
-OCR_CHOICES = ("rapidocr", "rapidocr-tuned", "rapidocr-fast", "tesseract", "gold")
+OCR_CHOICES = ("rapidocr", "rapidocr-tuned", "rapidocr-fast", "paddle-fast", "paddle-small", "tesseract", "gold")
 
 
 def progress_iter(items: Iterable[Any], total: int | None, description: str, enabled: bool = True) -> Iterable[Any]:
