@@ -86,3 +86,12 @@ def test_space_grouping_needs_the_cents_even_where_the_country_groups_with_space
     # "1 234" alone is as likely a quantity and a price as one number: the last number wins.
     assert parse_amount("1 234", country="PL").text == "234.00"  # type: ignore[union-attr]
     assert "PL" in SPACE_GROUPING_COUNTRIES and "DE" not in SPACE_GROUPING_COUNTRIES
+
+
+@pytest.mark.parametrize("text", ["Överförs 126 511,16", "Transfers 12,00", "Äpfel 2,50"])
+def test_a_currency_code_inside_a_word_is_no_currency_whatever_its_letters(text: str) -> None:
+    # "rs" closes the Swedish "Överförs" (carried forward): INR only stands alone ("Rs. 120").
+    from tillroll.normalize import detect_currency
+
+    assert not detect_currency(text, "SE")
+    assert detect_currency("Rs. 120").code == "INR"  # type: ignore[union-attr]

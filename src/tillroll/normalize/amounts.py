@@ -77,12 +77,13 @@ _COUNTRY_CURRENCY = {
 }
 _LETTER_MARKS = sorted((k for k in _CURRENCY_MARKS if k[0].isalpha()), key=len, reverse=True)
 _SYMBOL_MARKS = sorted((k for k in _CURRENCY_MARKS if not k[0].isalpha()), key=len, reverse=True)
-# Letter codes must stand alone or touch a number ("RM27.55"), never sit inside a word ("FARM").
+# Letter codes must stand alone or touch a number ("RM27.55"), never sit inside a word ("FARM",
+# "Överförs": any letter, not only ASCII, closes the word).
 # (The lookahead on the codes' first letters only lets the engine skip ahead quickly: it
 # halves the time of this search, which runs on every line that prints an amount.)
 _LETTER_MARK_RE = re.compile(
-    r"(?<![A-Za-z])(?=[" + re.escape("".join(sorted({k[0] for k in _LETTER_MARKS}))) + r"])"
-    r"(" + "|".join(re.escape(k) for k in _LETTER_MARKS) + r")(?![A-Za-z])",
+    r"(?<![^\W\d_])(?=[" + re.escape("".join(sorted({k[0] for k in _LETTER_MARKS}))) + r"])"
+    r"(" + "|".join(re.escape(k) for k in _LETTER_MARKS) + r")(?![^\W\d_])",
     re.IGNORECASE,
 )
 
