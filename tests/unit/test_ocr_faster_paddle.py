@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from PIL import Image
 from typer.testing import CliRunner
 
-from samplekit import render_lines
+from samplekit import font, render_lines
 from tillroll.errors import EngineUnavailableError
 from tillroll.ocr.base import engine_names, get_engine
 from tillroll.ocr.cache import CachedEngine
-from tillroll.ocr.faster_paddle import FasterPaddleEngine, split_line, words_of_lines
+from tillroll.ocr.faster_paddle import FasterPaddleEngine, ink_gaps, split_line, words_of_lines
 
 LINES = ["CAFE VALLETTA", "TOTAL 12.30", "VAT MT12345678"]
 
@@ -72,6 +72,62 @@ def test_split_line_words_lie_in_the_line_in_order_without_overlap(text: str, x0
         assert (wy0, wy1) == (box[1], box[3])
     for (_, left), (_, right) in zip(words, words[1:]):
         assert left[2] <= right[0]  # in reading order, not overlapping
+
+
+def test_split_line_puts_each_space_on_an_ink_gap_near_it() -> None:
+    box = (0.0, 0.0, 500.0, 20.0)
+    # one space printed as a wide gap: the words end where the ink does, not at their share of the width
+    assert split_line("TOTAL 12.30", box, [(60.0, 440.0)]) == [("TOTAL", (0.0, 0.0, 60.0, 20.0)), ("12.30", (440.0, 0.0, 500.0, 20.0))]
+    # more gaps than spaces: the one nearest the share-based estimate (250) wins
+    assert split_line("AB CD", box, [(30.0, 40.0), (230.0, 240.0), (400.0, 480.0)])[0][1] == (0.0, 0.0, 230.0, 20.0)
+    # two spaces, gaps in order: each space keeps its own gap even when both lie nearer the first
+    words = split_line("TOTAL RM 9.90", box, [(100.0, 300.0), (340.0, 350.0)])
+    assert [w[1][0] for w in words] == [0.0, 300.0, 350.0]
+    # fewer gaps than spaces: the gaps say too little, the shares decide
+    assert split_line("A B C", (0.0, 0.0, 50.0, 10.0), [(12.0, 18.0)]) == split_line("A B C", (0.0, 0.0, 50.0, 10.0))
+
+
+_gap_list = st.lists(st.tuples(st.floats(min_value=-0.2, max_value=1.2), st.floats(min_value=0.0, max_value=0.2)), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_text, x0=_coord, width=st.floats(min_value=0, max_value=3000, allow_nan=False), gap_shares=_gap_list)
+def test_split_line_with_gaps_keeps_words_in_the_line_in_order_without_overlap(
+    text: str, x0: float, width: float, gap_shares: list[tuple[float, float]]
+) -> None:
+    box = (x0, 0.0, x0 + width, 30.0)
+    # disjoint runs, as ink_gaps reports them, some reaching past the box
+    gaps, end = [], -1.0
+    for start, length in sorted(gap_shares):
+        if start > end:
+            gaps.append((x0 + width * start, x0 + width * (start + length)))
+            end = start + length
+    words = split_line(text, box, gaps)
+    assert " ".join(w for w, _ in words) == " ".join(text.split())
+    for _, (wx0, _, wx1, _) in words:
+        assert box[0] <= wx0 <= wx1 <= box[2]
+    for (_, left), (_, right) in zip(words, words[1:]):
+        assert left[2] <= right[0]
+
+
+def test_ink_gaps_finds_the_space_between_printed_words_and_none_inside_them() -> None:
+    import numpy as np
+    from PIL import ImageDraw
+
+    image = Image.new("L", (600, 100), 255)
+    draw = ImageDraw.Draw(image)
+    f = font(36)
+    draw.text((30, 30), "TOTAL", font=f, fill=0)
+    draw.text((400, 30), "RM", font=f, fill=0)
+    total, rm = draw.textbbox((30, 30), "TOTAL", font=f), draw.textbbox((400, 30), "RM", font=f)
+    gaps = ink_gaps(np.asarray(image), (20.0, 20.0, 480.0, 80.0))
+    widest = max(gaps, key=lambda g: g[1] - g[0])
+    assert abs(widest[0] - total[2]) <= 3 and abs(widest[1] - rm[0]) <= 3
+    # between letters only narrow runs, if any (the margins before "TOTAL" and after "RM" are no gaps)
+    assert all(g[1] - g[0] < 20 and total[0] < g[0] < rm[2] for g in gaps if g != widest)
+    # the same in white on black, and nothing on a blank band
+    assert widest in ink_gaps(255 - np.asarray(image), (20.0, 20.0, 480.0, 80.0))
+    assert ink_gaps(np.full((100, 600), 255, dtype=np.uint8), (20.0, 20.0, 480.0, 80.0)) == []
 
 
 def test_words_of_lines_reads_faster_paddle_bounds() -> None:
