@@ -69,9 +69,10 @@ def score(spec: str, model: str, limit: int | None = None) -> dict[str, Any]:
 def synth_folder(seed: int, n: int) -> Path:
     """Invoices 0..n-1 of `seed` in both forms, generated once into the cache folder."""
     from tillroll.ocr.cache import default_cache_dir
-    from tillroll.synth.invoice.generate import GENERATOR_VERSION, iter_generate_invoices
+    from tillroll.synth.invoice.generate import GENERATOR_VERSION, GOLD_VERSION, iter_generate_invoices
 
-    folder = default_cache_dir() / "synth-invoices" / f"v{GENERATOR_VERSION}-s{seed}-n{n}"
+    # The gold version too: the same pages with corrected gold must not be read from an old folder.
+    folder = default_cache_dir() / "synth-invoices" / f"v{GENERATOR_VERSION}.{GOLD_VERSION}-s{seed}-n{n}"
     if not (folder / "pdf").is_dir() or len(list((folder / "pdf").glob("*.json"))) < n:
         for _ in iter_generate_invoices(n, "all", seed, folder, form="both"):
             pass

@@ -36,6 +36,8 @@ from .render import DPI, render_images, render_pdf, tiff_bytes
 from .scan import scan_page
 
 GENERATOR_VERSION = 1  # bump when the same seed starts giving different invoices
+# Bump when the same invoices get different gold (2: payment_terms leave a colon-set label out).
+GOLD_VERSION = 2
 FORMS = ("image", "pdf", "both")
 
 
@@ -204,6 +206,7 @@ def make_one_invoice(seed: int, index: int, locales: Sequence[str], layouts: Seq
     doc.meta = {
         "generator": "tillroll.synth.invoice",
         "generator_version": GENERATOR_VERSION,
+        "gold_version": GOLD_VERSION,
         "locale": locale.code,
         "layout": style.layout,
         "columns": style.columns,
