@@ -140,6 +140,10 @@ def test_words_of_lines_reads_faster_paddle_bounds() -> None:
     assert [(w.text, w.confidence) for w in words] == [("TOTAL", 0.93), ("12.30", 0.93), ("RM", 1.0)]
     assert words[0].box == (10.0, 20.0, 60.0, 40.0)
     assert words[1].box == (70.0, 20.0, 120.0, 40.0)
+    # a line read with too little confidence (garbage from a barcode, say) is left out whole
+    bounds[3] = {"topLeftCoord": (10, 110), "bottomRightCoord": (90, 130), "text": "北未行出 大", "confidence": 0.3}
+    assert [w.text for w in words_of_lines(bounds, min_confidence=0.5)] == ["TOTAL", "12.30", "RM"]
+    assert [w.text for w in words_of_lines(bounds)][-2:] == ["北未行出", "大"]
 
 
 # --------------------------------------------------------------------------- the engine
