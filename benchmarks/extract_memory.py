@@ -60,11 +60,12 @@ def pick_images(data: Path) -> list[Path]:
     return images
 
 
-def peak_rss_mib(image: Path, model: str) -> tuple[float, float, int]:
+def peak_rss_mib(image: Path, model: str, ocr: str | None = None) -> tuple[float, float, int]:
     """(peak RSS MiB, wall s, exit code) of one `tillroll extract` child."""
     exe = str(Path(sys.executable).parent / "tillroll")
     t0 = time.perf_counter()
-    proc = subprocess.Popen([exe, "extract", str(image), "--model", model], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    engine = ["--ocr", ocr] if ocr else []
+    proc = subprocess.Popen([exe, "extract", str(image), "--model", model, *engine], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return usage.ru_maxrss / 1024, time.perf_counter() - t0, proc.returncode
@@ -74,6 +75,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", action="append", help="rules, neural or joint (repeatable; default joint)")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--ocr", default=None, help="OCR engine (default: tillroll extract's default)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--image", type=Path, action="append", help="measure this image instead of the standard set (repeatable)")
@@ -86,7 +88,7 @@ def main() -> int:
         for model in args.model or ["joint"]:
             peaks, walls = [], []
             for _ in range(args.runs):
-                peak, wall, code = peak_rss_mib(image, model)
+                peak, wall, code = peak_rss_mib(image, model, args.ocr)
                 if code != 0:
                     print(f"{image.name}: tillroll extract exited {code}", file=sys.stderr)
                     return 1
@@ -96,6 +98,7 @@ def main() -> int:
                 "image": image.name,
                 "pixels": f"{size[0]}x{size[1]}",
                 "model": model,
+                "ocr": args.ocr or "default",
                 "runs": args.runs,
                 "peak_rss_mib_max": round(max(peaks), 1),
                 "peak_rss_mib_median": round(statistics.median(peaks), 1),
