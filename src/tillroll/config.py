@@ -61,9 +61,15 @@ class LoadLimits:
     pdf_dpi: float = 200.0  # receipt text is small; 200 dpi reads well without huge pages
 
 
+# The OCR engine every front end uses unless told otherwise (extract, batch, serve,
+# evaluate, train): the engine whose words the shipped classifier was trained on.
+# One place, so a change of default is one line (docs/benchmarks.md says why it is this one).
+DEFAULT_ENGINE = "rapidocr"
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
-    ocr: str = "rapidocr"
+    ocr: str = DEFAULT_ENGINE
     model: str = "joint"  # classifier (shipped model) then rules, paper 6.5; "rules" needs no model
     preprocess: str = "none"
     # "auto": turn pages photographed sideways or upside down upright before OCR

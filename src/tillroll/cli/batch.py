@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
-from .extract import ORIENTATION_HELP, ModelChoice, OcrChoice, OrientationChoice, PreprocessChoice, build_config
+from .extract import DEFAULT_OCR_CHOICE, ORIENTATION_HELP, ModelChoice, OcrChoice, OrientationChoice, PreprocessChoice, build_config
 
 
 class EngineChoice(StrEnum):
@@ -83,7 +83,7 @@ def batch(
     ray_runtime_env: str | None = typer.Option(
         None, "--ray-runtime-env", help='Ray runtime_env as JSON or a JSON/YAML file, e.g. \'{"pip": ["tillroll\\[ray]"]}\' (see docs/batch.md).'
     ),
-    ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
+    ocr: OcrChoice = typer.Option(DEFAULT_OCR_CHOICE, "--ocr", help="OCR engine."),
     model: ModelChoice | None = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
     orientation: OrientationChoice = typer.Option(OrientationChoice.auto, "--orientation", help=ORIENTATION_HELP),

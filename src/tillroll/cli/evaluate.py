@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..config import DEFAULT_ENGINE
 from . import EXIT_USAGE, app
 
 
@@ -26,7 +27,7 @@ def evaluate(
     ),
     model: str = typer.Option("rules", "--model", "-m", help="rules | neural | joint"),
     ocr: str = typer.Option(
-        "rapidocr",
+        DEFAULT_ENGINE,
         "--ocr",
         help="rapidocr | rapidocr-tuned | rapidocr-fast | paddle-fast | paddle-small | tesseract | gold (the annotation's own words: no OCR errors)",
     ),

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import typer
 
+from ..config import DEFAULT_ENGINE
 from ..ocr.rapidocr import LEAN_MEMORY_ENV
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
 
@@ -43,6 +44,9 @@ class OcrChoice(StrEnum):
     paddle_fast = "paddle-fast"
     paddle_small = "paddle-small"
     tesseract = "tesseract"
+
+
+DEFAULT_OCR_CHOICE = OcrChoice(DEFAULT_ENGINE)
 
 
 class PreprocessChoice(StrEnum):
@@ -194,7 +198,7 @@ def extract(
     overlay: Path | None = typer.Option(
         None, "--overlay", file_okay=False, help="Write <stem>.png per input into this folder: boxes coloured by label, with a legend."
     ),
-    ocr: OcrChoice = typer.Option(OcrChoice.rapidocr, "--ocr", help="OCR engine."),
+    ocr: OcrChoice = typer.Option(DEFAULT_OCR_CHOICE, "--ocr", help="OCR engine."),
     preprocess: PreprocessChoice = typer.Option(PreprocessChoice.none, "--preprocess", help="auto: crop a receipt out of a photo, deskew, denoise."),
     orientation: OrientationChoice = typer.Option(OrientationChoice.auto, "--orientation", help=ORIENTATION_HELP),
     model: ModelChoice | None = typer.Option(None, "--model", help="Which model labels the words (default: tillroll's default)."),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..config import DEFAULT_ENGINE
 from . import EXIT_USAGE, app
 
 
@@ -18,7 +19,7 @@ def serve(
         None, "--token", envvar="TILLROLL_TOKEN", help="Access token for the API and UI; generated and printed when --host is not localhost."
     ),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Review store folder (default: <tillroll data dir>/review; TILLROLL_HOME moves it)."),
-    ocr: str = typer.Option("rapidocr", "--ocr", help="Default OCR engine (a request may pick another)."),
+    ocr: str = typer.Option(DEFAULT_ENGINE, "--ocr", help="Default OCR engine (a request may pick another)."),
     model: str | None = typer.Option(None, "--model", help="Default model: rules, neural or joint (default: tillroll's default)."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Extractions running at once (default: CPUs, at most 4)."),
     max_upload_mb: float = typer.Option(20.0, "--max-upload-mb", min=0.001, help="Largest accepted upload (413 above)."),

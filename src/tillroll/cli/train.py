@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ..config import DEFAULT_ENGINE
 from . import EXIT_USAGE, app
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,7 +62,7 @@ def train(
     architecture: str | None = typer.Option(
         None, help="minilm-l4 (pretrained, 4 layers, default), minilm (6 layers), minilm-l3, minilm-l2 (the --task kv default), or tiny (random, for tests)"
     ),
-    ocr: str = typer.Option("rapidocr", help="OCR engine whose words the model trains on"),
+    ocr: str = typer.Option(DEFAULT_ENGINE, help="OCR engine whose words the model trains on"),
     uncached: str = typer.Option("ocr", help=UNCACHED_HELP),
     limit: int | None = typer.Option(None, help="at most this many documents per training source"),
     name: str | None = typer.Option(None, help="model name recorded in config.json (default: folder name)"),
@@ -150,7 +151,7 @@ def tune(
     epochs: int = typer.Option(2, help="epochs per trial"),
     max_steps_per_epoch: int | None = typer.Option(None, help="cap on steps per epoch per trial"),
     threads: int = typer.Option(2, help="torch CPU threads"),
-    ocr: str = typer.Option("rapidocr", help="OCR engine whose words the model trains on"),
+    ocr: str = typer.Option(DEFAULT_ENGINE, help="OCR engine whose words the model trains on"),
     uncached: str = typer.Option("ocr", help=UNCACHED_HELP),
     limit: int | None = typer.Option(None, help="at most this many documents per training source"),
     seed: int = typer.Option(13, help="sampler seed"),

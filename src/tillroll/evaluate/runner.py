@@ -21,7 +21,7 @@ from dataclasses import replace as _replace
 from pathlib import Path
 from typing import Any
 
-from ..config import PipelineConfig
+from ..config import DEFAULT_ENGINE, PipelineConfig
 from ..document import Document, LineItem, Page, TaxRow
 from ..errors import ConfigError, TillrollError
 from ..io.gold.align import locate_entities, match_words
@@ -115,7 +115,7 @@ def _field_record(gold: Any, pred: Any, name: str) -> dict[str, Any]:
 def evaluate_dataset(
     spec: str,
     model: str = "rules",
-    ocr: str = "rapidocr",
+    ocr: str = DEFAULT_ENGINE,
     limit: int | None = None,
     config: PipelineConfig | None = None,
     cache_dir: str | Path | None = None,

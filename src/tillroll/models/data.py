@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import DEFAULT_ENGINE
 from ..document import Document
 from ..errors import ConfigError
 from ..labels import LABELS
@@ -50,7 +51,7 @@ def parse_specs(specs: str | Iterable[str]) -> list[str]:
 
 def training_documents(
     specs: str | Iterable[str],
-    engine_name: str = "rapidocr",
+    engine_name: str = DEFAULT_ENGINE,
     uncached: str = "ocr",
     limit_per_source: int | None = None,
     summary: DataSummary | None = None,
