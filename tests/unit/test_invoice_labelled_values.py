@@ -282,3 +282,24 @@ def test_two_vat_ids_under_one_bare_label_go_to_seller_and_buyer() -> None:
     )
     assert doc.fields["vat_info"].value == "PL5021540266"
     assert doc.fields["buyer_vat_info"].value == "PL1549750002"
+
+
+def test_a_detail_line_holding_a_foreign_label_word_does_not_end_the_item_table() -> None:
+    # "as" is the Lithuanian account label "a/s"; inside "as per quote dated ..." it labels nothing.
+    doc = _read(
+        [
+            row(150, (200, "Cotswold Consulting LLP")),
+            row(190, (200, "Unit 157, Riverside Park · Bristol BS3 3TR")),
+            row(800, (200, "Invoice number:"), (600, "720780")),
+            row(1000, (160, "Qty"), (300, "Description"), (1100, "Unit price"), (1400, "Amount")),
+            row(1050, (160, "50"), (300, "Printed brochures"), (1100, "484.70"), (1400, "24235.00")),
+            row(1085, (300, "as per quote dated 17/05/2025")),
+            row(1130, (160, "1"), (300, "Children's car seat"), (1100, "122.97"), (1400, "122.97")),
+            row(1250, (900, "Subtotal"), (1400, "24357.97")),
+            row(2100, (200, "VAT No: GB146386416")),
+        ]
+    )
+    assert [(li.description, li.amount) for li in doc.line_items] == [
+        ("Printed brochures as per quote dated 17/05/2025", "24235.00"),
+        ("Children's car seat", "122.97"),
+    ]

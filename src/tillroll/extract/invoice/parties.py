@@ -23,10 +23,7 @@ from dataclasses import dataclass
 from ...document import Page, Word
 from .layout import Hit, Line, Piece, segments, words_of
 from .lexicon import DOCTYPE, FIELD, SALUTATION, Lexicon
-from .values import AMOUNT_FIELDS, CODE_FIELDS, DATE_FIELDS
-
-# Fields whose printed value has digits: their label words in a block without any are names.
-_VALUED = frozenset(AMOUNT_FIELDS + CODE_FIELDS + DATE_FIELDS + ("iban", "bic", "vat_id", "buyer_vat_id", "telephone"))
+from .values import label_hits as _labels
 
 _SEPARATORS = re.compile(r"^(?:[●•·|–\-/,]|\u2022|\u25cf|\u00b7)$")
 # A postal code opening a line, then the town: "12345 Stadthausen", "D-07545 GERA", "69001 Lyon".
@@ -135,36 +132,6 @@ def _contact(pieces: Sequence[Piece]) -> bool:
 
 def _is_label_line(line: Line) -> bool:
     return any(h.names(FIELD) or h.names(DOCTYPE) for h in line.hits)
-
-
-def _labels(line: Line, a: int, b: int) -> list[Hit]:
-    """The label hits of the block `line.pieces[a:b]` that are labels there.
-
-    A word of the tables for a field whose value has digits (an amount, a date, a
-    number) labels something only when a colon or a number follows it, or when it ends
-    its block with another block beside it (the value's column): "Transport" and "Data"
-    in "Andersson Transport Aktiebolag", "Data Norrland HB", "du" in "place du Marché"
-    are words of names and streets.
-    """
-    out = []
-    for h in line.hits:
-        if not a <= h.start < b or not (h.names(FIELD) or h.names(DOCTYPE)):
-            continue
-        if not h.names(DOCTYPE) and all(n in _VALUED for n in h.names(FIELD)):
-            after = line.pieces[h.end].text if h.end < b else ""
-            # The colon may close a longer wording of the label ("Date of supply:").
-            colon = False
-            for p in line.pieces[h.end - 1 : min(b, h.end + 2)]:
-                if p.text.endswith(":") or p.text.startswith(":"):
-                    colon = True
-                if not any(ch.isalnum() for ch in p.text):
-                    break
-            number = bool(re.match(r"[-–(+#№]?\s?\d", after))
-            column = h.end == b and b < len(line.pieces)
-            if not (colon or number or column):
-                continue
-        out.append(h)
-    return out
 
 
 def _opens_with_label(line: Line, seg: Sequence[Piece]) -> bool:

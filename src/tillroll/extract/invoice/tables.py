@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ...document import LineItem, TaxRow, Word
-from .layout import Line, Piece, find_hits, words_of
+from .layout import Line, Piece, find_hits, segments, words_of
 from .lexicon import COLUMN, FIELD, TAX_COLUMN, Lexicon
 from .locale import InvoiceLocale, find_money, format_rate, parse_rate
+from .values import label_hits
 
 # Column names that may be ambiguous, in the order they are assigned: the amount
 # column is settled before "Amount" may mean a quantity (English "Amount | Product").
@@ -192,8 +193,11 @@ def _fmt(value: Decimal) -> str:
 
 
 def _stops_table(line: Line) -> bool:
+    # Only a word that labels something there ("Subtotal 1.234,00", "IBAN: ..."), not one inside a
+    # detail line ("as per quote dated ...": "as" is Lithuanian's account abbreviation "a/s").
+    labels = {id(h) for a, b in segments(line) for h in label_hits(line, a, b)}
     for h in line.hits:
-        if set(h.names(FIELD)) & _STOP_FIELDS:
+        if set(h.names(FIELD)) & _STOP_FIELDS and id(h) in labels:
             return True
         if h.names(TAX_COLUMN) and len([x for x in line.hits if x.names(TAX_COLUMN)]) >= 2:
             return True

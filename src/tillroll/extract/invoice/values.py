@@ -25,6 +25,8 @@ from .locale import InvoiceLocale, find_money, read_date
 AMOUNT_FIELDS = ("net_total", "tax_total", "gross_total", "amount_due", "prepaid", "carried_forward")
 CODE_FIELDS = ("invoice_number", "purchase_order", "customer_number")
 DATE_FIELDS = ("invoice_date", "due_date", "delivery_date")
+# Fields whose printed value has digits: their label words without a colon or number after them are words.
+VALUED_FIELDS = frozenset(AMOUNT_FIELDS + CODE_FIELDS + DATE_FIELDS + ("iban", "bic", "vat_id", "buyer_vat_id", "telephone"))
 TRY_ORDER = ("buyer_vat_id", "vat_id", "iban", "bic", "telephone") + DATE_FIELDS + CODE_FIELDS + ("payment_terms",) + AMOUNT_FIELDS
 # Words between a label and its value that belong to neither ("Rechnung Nr. 42", "Invoice # 7").
 _FILLER = frozenset({"", "nr", "no", "n", "nro", "number", "nummer", "numero", "num", "nb", "of", "vom", "du", "de"})
@@ -50,6 +52,36 @@ class Value:
     line: int
     label_words: list[Word]
     ambiguous: bool = False  # a date whose day/month order nothing on the document settled
+
+
+def label_hits(line: Line, a: int, b: int) -> list[Hit]:
+    """The label hits of the block `line.pieces[a:b]` that are labels there.
+
+    A word of the tables for a field whose value has digits (an amount, a date, a
+    number) labels something only when a colon or a number follows it, or when it ends
+    its block with another block beside it (the value's column): "Transport" and "Data"
+    in "Andersson Transport Aktiebolag", "Data Norrland HB", "du" in "place du Marché"
+    are words of names and streets.
+    """
+    out = []
+    for h in line.hits:
+        if not a <= h.start < b or not (h.names(FIELD) or h.names(DOCTYPE)):
+            continue
+        if not h.names(DOCTYPE) and all(n in VALUED_FIELDS for n in h.names(FIELD)):
+            after = line.pieces[h.end].text if h.end < b else ""
+            # The colon may close a longer wording of the label ("Date of supply:").
+            colon = False
+            for p in line.pieces[h.end - 1 : min(b, h.end + 2)]:
+                if p.text.endswith(":") or p.text.startswith(":"):
+                    colon = True
+                if not any(ch.isalnum() for ch in p.text):
+                    break
+            number = bool(re.match(r"[-–(+#№]?\s?\d", after))
+            column = h.end == b and b < len(line.pieces)
+            if not (colon or number or column):
+                continue
+        out.append(h)
+    return out
 
 
 def iban_ok(iban: str, lengths: dict[str, int] | None = None) -> bool:
