@@ -303,3 +303,10 @@ def test_a_detail_line_holding_a_foreign_label_word_does_not_end_the_item_table(
         ("Printed brochures as per quote dated 17/05/2025", "24235.00"),
         ("Children's car seat", "122.97"),
     ]
+
+
+def test_a_number_touching_a_slash_is_no_money() -> None:
+    from tillroll.extract.invoice.locale import find_money
+
+    assert find_money("Fattura 9754/2023", ",") == []
+    assert [m.text for m in find_money("12/05/2025  100,00", ",")] == ["100.00"]

@@ -31,10 +31,11 @@ from .lexicon import Lexicon
 
 # A printed number: optional sign or parenthesis, digits with optional grouping
 # ('.', ',', apostrophe, thin or plain space) and an optional fraction.
+# A number touching a slash is part of a reference or a date ("9754/2023", "12/05/2025"), never money.
 _NUMBER = re.compile(
-    r"(?<![\w.,'])(?P<neg>[-–−(]\s?)?"
+    r"(?<![\w.,'/])(?P<neg>[-–−(]\s?)?"
     r"(?P<num>\d{1,3}(?:[.,'\u2019\u00a0\u202f ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
-    r"(?P<trail>-(?!\d)|\))?(?![\w]|[.,]\d)"
+    r"(?P<trail>-(?!\d)|\))?(?![\w/]|[.,]\d)"
 )
 _MAX_DIGITS = 15
 _IBAN_HEAD = re.compile(r"\b([A-Z]{2})(\d{2})\s?[A-Z0-9]{4}")
