@@ -62,9 +62,11 @@ class LoadLimits:
 
 
 # The OCR engine every front end uses unless told otherwise (extract, batch, serve,
-# evaluate, train): the engine whose words the shipped classifier was trained on.
+# evaluate, train): the engine whose words the shipped classifier was trained on
+# (MX12: rapidocr-tuned; fewer character errors and less CPU than RapidOCR's own
+# settings, and higher field scores on the test split, docs/benchmarks.md "Session 8").
 # One place, so a change of default is one line (docs/benchmarks.md says why it is this one).
-DEFAULT_ENGINE = "rapidocr"
+DEFAULT_ENGINE = "rapidocr-tuned"
 
 
 @dataclass(frozen=True)

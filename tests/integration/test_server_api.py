@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image  # noqa: E402
 from reviewkit import rendered_receipt  # noqa: E402
 
-from tillroll.config import PipelineConfig  # noqa: E402
+from tillroll.config import DEFAULT_ENGINE, PipelineConfig  # noqa: E402
 from tillroll.document import Document  # noqa: E402
 from tillroll.errors import ConfigError  # noqa: E402
 from tillroll.pipeline import Pipeline  # noqa: E402
@@ -86,7 +86,7 @@ def test_server_extract_returns_schema_v1_with_ocr_words(ocr_client: TestClient)
 
 def test_server_healthz_reports_pipeline(ocr_client: TestClient) -> None:
     body = ocr_client.get("/healthz").json()
-    assert body["status"] == "ok" and body["ocr"] == "rapidocr" and body["model"] == "rules"
+    assert body["status"] == "ok" and body["ocr"] == DEFAULT_ENGINE and body["model"] == "rules"
 
 
 def test_server_openapi_documents_extract(ocr_client: TestClient) -> None:
