@@ -5,14 +5,15 @@ and recogniser (Apache-2.0, from PaddleOCR) and runs detection, line cropping,
 recognition and CTC decoding in Rust, spreading line crops over parallel
 single-thread recogniser sessions itself. Nothing downloads at run time for
 these two model sizes (only its `medium` size would, and tillroll does not
-offer it). On the same receipts it needs about two thirds of the CPU time of
-RapidOCR with the same tiny models (docs/benchmarks.md).
+offer it). On the first SROIE and WildReceipt dev receipts `paddle-fast` took
+less CPU per image than RapidOCR with the same tiny models (0.33 against 0.43
+s, one thread; docs/benchmarks.md, "faster-paddle engines").
 
 Two engine names, one per bundled model size:
 
 - `paddle-fast`: the tiny models: the fastest engine tillroll has;
-- `paddle-small`: the small models: fewer character errors, about three
-  times the time of `paddle-fast`.
+- `paddle-small`: the small models: fewer character errors than the default
+  `rapidocr` and about six times the CPU of `paddle-fast`.
 
 faster-paddle reports text *lines* only (an axis-aligned box, the text and one
 confidence per line), while the classifier labels words. `split_line` cuts a
