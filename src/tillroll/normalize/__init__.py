@@ -36,7 +36,7 @@ from __future__ import annotations
 from .amounts import currency_of_country, detect_currency, find_amounts, format_amount, parse_amount, parse_quantity
 from .dates import MONTH_FIRST_COUNTRIES, find_dates, parse_date
 from .ocr_fixes import fix_digits, fix_letters_in_words
-from .phones import country_of_calling_code, find_phones, parse_phone
+from .phones import find_phones, parse_phone
 from .results import CurrencyMatch, NoMatch, ParsedAmount, ParsedDate, ParsedPhone, ParsedQuantity, ParsedTime, ParsedVat
 from .tax_ids import EU_VAT_FORMATS, TAX_ID_NAMES, malta_vat_checksum_ok, parse_vat_number
 from .times import find_times, parse_time
@@ -57,7 +57,6 @@ __all__ = [
     "detect_currency",
     "find_amounts",
     "find_dates",
-    "country_of_calling_code",
     "find_phones",
     "find_times",
     "fix_digits",

@@ -49,18 +49,6 @@ _PHONE_RULES: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "LT": ("370", "8", (8,)),
 }
 _CALLING_CODES = sorted({(code, c) for c, (code, _, _) in _PHONE_RULES.items()}, key=lambda x: -len(x[0]))
-_COUNTRY_OF_CODE = {code: country for country, (code, _, _) in reversed(list(_PHONE_RULES.items()))}
-
-
-def country_of_calling_code(digits: str) -> str | None:
-    """The country whose international calling code opens `digits` ("351..." -> "PT"); the first
-    country of `_PHONE_RULES` where several share a code ("1" -> "US", "44" -> "GB")."""
-    for code, _ in _CALLING_CODES:
-        if digits.startswith(code):
-            return _COUNTRY_OF_CODE[code]
-    return None
-
-
 # A run of digits with the separators phones are printed with; at least 6 digits.
 _PHONE = re.compile(r"(?<![\w])(?P<num>(?:\+|00)?\s?\(?\d[\d\s\-./()]{4,22}\d)(?!\d)")
 

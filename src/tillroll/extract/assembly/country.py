@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from ...normalize import country_of_calling_code, parse_vat_number
+from ...normalize import find_phones, parse_vat_number
 
 # Per country: its evidence pattern, and strings of which the text must hold one for the
 # pattern to match at all (None: no such shortcut). The shortcut only saves scanning a
@@ -30,10 +30,6 @@ _COUNTRY_EVIDENCE: list[tuple[str, re.Pattern[str], tuple[str, ...] | None]] = [
 _MT_WITHOUT_MALTA = re.compile(r"\+356|00356|(?<![A-Z])M[TI]\s?\d{4}\s?-?\s?\d{4}(?!\d)")
 
 
-# "+351 21 ...", "+49 (0)40 ...": a plus sign, then the calling code. ("00" prefixes are
-# left out: receipts print long zero-padded ids such as GST numbers.)
-# At least six more digits follow, so a signed amount ("+31.00") is not a phone number.
-_INTERNATIONAL_PHONE = re.compile(r"(?<![\w+])\+\s?(\d{1,4})[\s\-./()]*(?:\d[\s\-./()]*){6,}")
 # A VAT id carries weight of two phone numbers: it names the seller's country outright.
 _VAT_WEIGHT = 2
 
@@ -43,10 +39,11 @@ def generic_country_evidence(text: str) -> Counter[str]:
     votes: Counter[str] = Counter()
     for line in text.splitlines():
         if "+" in line:
-            for m in _INTERNATIONAL_PHONE.finditer(line):
-                country = country_of_calling_code(m.group(1))
-                if country:
-                    votes[country] += 1
+            # Only numbers printed with "+": the phone parser also reads "00" as international,
+            # and receipts print zero-padded ids (GST numbers) that would then name a country.
+            for phone in find_phones(line):
+                if phone.country and line[phone.span[0] : phone.span[1]].lstrip().startswith("+"):
+                    votes[phone.country] += 1
         vat = parse_vat_number(line)
         if vat and getattr(vat, "scheme", "") == "eu_vat" and getattr(vat, "country", None):
             votes[str(vat.country)] += _VAT_WEIGHT
