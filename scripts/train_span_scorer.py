@@ -17,13 +17,23 @@ import json
 import pickle
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tillroll.config import PipelineConfig
 from tillroll.document import Document, Field
 from tillroll.evaluate.values import strict_match
-from tillroll.extract.span_scorer import FEATURES, SCORED_FIELDS, SpanScorer, candidates, fit_conditional_logit, training_groups
+from tillroll.extract.span_scorer import (
+    FEATURE_SETS,
+    FEATURES,
+    SCORED_FIELDS,
+    SpanScorer,
+    SpanScorerStage,
+    _value_of,
+    candidates,
+    fit_conditional_logit,
+)
 
 
 def processed(
@@ -69,31 +79,70 @@ def processed(
     return out
 
 
-def choice_accuracy(scorer: SpanScorer | None, docs: list[tuple[Document, dict[str, Field]]], field_name: str) -> dict[str, Any]:
-    """Right / wrong field values of the rules and of the scorer, over receipts with a gold value."""
-    rules_right = model_right = oracle = n = 0
+@dataclass
+class Choice:
+    """One receipt's candidates for one field: features, the value each would give, which is the rules' one."""
+
+    gold: str
+    features: list[list[float]]
+    values: list[str]
+    rules_index: int | None
+    rules_value: str | None
+
+
+class Speller:
+    """The entity database's spelling of a candidate's value, as the stage gives a span it chose (memoised)."""
+
+    def __init__(self) -> None:
+        self.stage = SpanScorerStage(PipelineConfig(model="joint"))
+        self.memo: dict[tuple[str, str], str] = {}
+
+    def __call__(self, field_name: str, value: str) -> str:
+        key = (field_name, value)
+        if key not in self.memo:
+            self.memo[key] = self.stage._spelling(field_name, value)
+        return self.memo[key]
+
+
+def choices(docs: list[tuple[Document, dict[str, Field]]], field_name: str, spell: Speller) -> list[Choice]:
+    """Every receipt with a gold value for the field, with its candidates (none when the rules found no evidence)."""
+    out = []
     for doc, gold in docs:
         g = gold.get(field_name)
         if g is None:
             continue
-        n += 1
         rule_field = doc.fields.get(field_name)
-        rules_ok = rule_field is not None and strict_match(g.value, rule_field.value, field_name)
-        rules_right += rules_ok
         cands = candidates(doc, field_name, rule_field)
-        if not cands:
+        values = [
+            rule_field.value if (c.from_rules and rule_field is not None) else spell(field_name, _value_of(c.words, field_name))
+            for c in cands
+        ]
+        rules_index = next((i for i, c in enumerate(cands) if c.from_rules), None)
+        out.append(Choice(g.value, [c.features for c in cands], values, rules_index, rule_field.value if rule_field else None))
+    return out
+
+
+def choice_accuracy(scorer: SpanScorer | None, items: list[Choice], field_name: str) -> dict[str, Any]:
+    """Right field values of the rules and of the scorer (by the strict scorer), over receipts with a gold value."""
+    rules_right = model_right = oracle = changed = 0
+    for c in items:
+        rules_ok = strict_match(c.gold, c.rules_value, field_name)
+        rules_right += rules_ok
+        if not c.values:
             model_right += rules_ok
             continue
-        from tillroll.extract.span_scorer import _value_of
-
-        values = [rule_field.value if (c.from_rules and rule_field is not None) else _value_of(c.words, field_name) for c in cands]
-        oracle += any(strict_match(g.value, v, field_name) for v in values)
+        oracle += any(strict_match(c.gold, v, field_name) for v in c.values)
         if scorer is None:
             continue
-        scores = [scorer.score(field_name, c.features) for c in cands]
-        best = max(range(len(cands)), key=lambda i: scores[i])
-        model_right += strict_match(g.value, values[best], field_name)
-    return {"receipts": n, "rules": rules_right, "scorer": model_right, "any_candidate": oracle}
+        scores = [scorer.score(field_name, f) for f in c.features]
+        best = max(range(len(scores)), key=lambda i: scores[i])
+        changed += best != c.rules_index
+        model_right += strict_match(c.gold, c.values[best], field_name)
+    return {"receipts": len(items), "rules": rules_right, "scorer": model_right, "any_candidate": oracle, "changed": changed}
+
+
+def groups_of(items: list[Choice], field_name: str) -> list[tuple[list[list[float]], list[bool]]]:
+    return [(c.features, [strict_match(c.gold, v, field_name) for v in c.values]) for c in items if c.values]
 
 
 def main() -> None:
@@ -102,7 +151,14 @@ def main() -> None:
     ap.add_argument("--dev", required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--work", type=Path, default=Path("runs/span-scorer"))
-    ap.add_argument("--model-dir", type=Path, default=None, help="classifier whose probabilities are features (default: shipped)")
+    ap.add_argument("--model-dir", type=Path, default=None, help="classifier for the dev (and test) receipts (default: shipped)")
+    ap.add_argument(
+        "--train-model-dirs",
+        default=None,
+        help="KIND=DIR,...: classifier per training dataset kind, one that never saw that dataset "
+        "(cross-fitting, e.g. sroie=runs/lodo-no-sroie,wildreceipt=runs/lodo-no-wild); default --model-dir",
+    )
+    ap.add_argument("--prepare-only", action="store_true", help="run the pipeline over the receipts into --work, fit nothing")
     ap.add_argument("--cached-only", action="store_true", help="train on the training receipts whose OCR is cached, skip the rest")
     ap.add_argument("--ocr", default="rapidocr", help="OCR engine whose cached words the training receipts are read with (gold: their annotation words)")
     ap.add_argument("--dev-ocr", default=None, help="OCR engine for the dev receipts (default: --ocr)")
@@ -112,42 +168,59 @@ def main() -> None:
         help="do not train: score the weights in --out on these specs (e.g. the test split, once a change is finished)",
     )
     ap.add_argument("--l2", default="0.0001,0.001,0.01,0.1", help="ridge penalties to try; dev picks one per field")
+    ap.add_argument(
+        "--feature-sets",
+        default=",".join(FEATURE_SETS),
+        help=f"feature sets to try ({', '.join(FEATURE_SETS)}); dev picks one per field with the ridge penalty",
+    )
     args = ap.parse_args()
+    spell = Speller()
     if args.score_only:
         scorer = SpanScorer.load(args.out)
         for spec in args.score_only.split(","):
             docs = processed(spec, args.work, args.model_dir, False, args.dev_ocr or args.ocr, allow_test=True)
-            print(spec, {f: choice_accuracy(scorer, docs, f) for f in SCORED_FIELDS})
+            print(spec, {f: choice_accuracy(scorer, choices(docs, f, spell), f) for f in SCORED_FIELDS})
         return
 
+    train_dirs = dict(kv.split("=", 1) for kv in args.train_model_dirs.split(",")) if args.train_model_dirs else {}
     train: list[tuple[Document, dict[str, Field]]] = []
     for spec in args.train.split(","):
-        train += processed(spec, args.work, args.model_dir, args.cached_only, args.ocr)
-    dev: list[tuple[Document, dict[str, Field]]] = []
-    for spec in args.dev.split(","):
-        dev += processed(spec, args.work, args.model_dir, args.cached_only, args.dev_ocr or args.ocr)
+        kind = spec.split(":", 1)[0]
+        model_dir = Path(train_dirs[kind]) if kind in train_dirs else args.model_dir
+        train += processed(spec, args.work, model_dir, args.cached_only, args.ocr)
+    dev_by_spec = {spec: processed(spec, args.work, args.model_dir, args.cached_only, args.dev_ocr or args.ocr) for spec in args.dev.split(",")}
+    if args.prepare_only:
+        return
+    sets = args.feature_sets.split(",")
     weights, means, scales, report = {}, {}, {}, {}
     for field_name in SCORED_FIELDS:
-        groups = training_groups(train, field_name, lambda g, v, f=field_name: strict_match(g, v, f))
-        best: tuple[int, float, Any] | None = None
+        tr = choices(train, field_name, spell)
+        dv = {spec: choices(d, field_name, spell) for spec, d in dev_by_spec.items()}
+        dv_all = [c for items in dv.values() for c in items]
+        groups = groups_of(tr, field_name)
+        best: tuple[int, str, float, Any] | None = None
         trials = []
-        for l2 in (float(x) for x in args.l2.split(",")):
-            w, m, s = fit_conditional_logit(groups, l2)
-            scorer = SpanScorer({field_name: w}, {field_name: m}, {field_name: s})
-            acc = choice_accuracy(scorer, dev, field_name)
-            trials.append({"l2": l2, "dev": acc})
-            print(f"{field_name} l2={l2}: dev {acc}", file=sys.stderr)
-            if best is None or acc["scorer"] > best[0]:
-                best = (acc["scorer"], l2, (w, m, s))
+        for set_name in sets:
+            use = [FEATURES.index(f) for f in FEATURE_SETS[set_name]]
+            for l2 in (float(x) for x in args.l2.split(",")):
+                w, m, s_ = fit_conditional_logit(groups, l2, use=use)
+                scorer = SpanScorer({field_name: w}, {field_name: m}, {field_name: s_})
+                acc = choice_accuracy(scorer, dv_all, field_name)
+                per = {spec.split(":")[0]: choice_accuracy(scorer, items, field_name) for spec, items in dv.items()}
+                trials.append({"features": set_name, "l2": l2, "dev": acc, "dev_per_dataset": per, "train": choice_accuracy(scorer, tr, field_name)})
+                print(f"{field_name} {set_name} l2={l2}: dev {acc} per dataset {per}", file=sys.stderr)
+                if best is None or acc["scorer"] > best[0]:
+                    best = (acc["scorer"], set_name, l2, (w, m, s_))
         assert best is not None
-        w, m, s = best[2]
-        weights[field_name], means[field_name], scales[field_name] = w, m, s
-        scorer = SpanScorer({field_name: w}, {field_name: m}, {field_name: s})
+        w, m, s_ = best[3]
+        weights[field_name], means[field_name], scales[field_name] = w, m, s_
+        scorer = SpanScorer({field_name: w}, {field_name: m}, {field_name: s_})
         report[field_name] = {
-            "l2": best[1],
+            "features": best[1],
+            "l2": best[2],
             "train_groups": len(groups),
-            "train": choice_accuracy(scorer, train, field_name),
-            "dev": choice_accuracy(scorer, dev, field_name),
+            "train": choice_accuracy(scorer, tr, field_name),
+            "dev": choice_accuracy(scorer, dv_all, field_name),
             "trials": trials,
             "weights": dict(zip(FEATURES, (round(x, 3) for x in w))),
         }
@@ -157,6 +230,8 @@ def main() -> None:
         "ocr": args.ocr,
         "dev_ocr": args.dev_ocr or args.ocr,
         "cached_only": args.cached_only,
+        "train_model_dirs": args.train_model_dirs,
+        "model_dir": str(args.model_dir) if args.model_dir else "shipped",
         "train_receipts": len(train),
         "selection": report,
     }

@@ -85,6 +85,10 @@ class PipelineConfig:
     model_dir: Path | None = None  # None: the model shipped inside the package
     # Hints for normalisation where the receipt itself is ambiguous (e.g. "MY", "MT", "GB").
     country_hint: str | None = None
+    # Joint model: let the learned span scorer (tillroll.extract.span_scorer, issue 20)
+    # re-decide the shop-name and address spans among candidates around the rules' choice.
+    # Off until it beats the rules' spans on dev and test (docs/benchmarks.md); TILLROLL_SPAN_SCORER=1/0 overrides.
+    span_scorer: bool = False
     # Key-value pairs: "heuristic" (the default) pairs keys and values on the same line;
     # "model" uses the learned linker (models/kv/model) and fails without it; "auto" uses the
     # model when it is installed. The shipped model is opt-in: it is trained on FUNSD

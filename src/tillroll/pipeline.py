@@ -35,6 +35,7 @@ STAGE_FACTORIES: dict[str, str] = {
     "classify": "tillroll.models.predict:ClassifyStage",
     "rules": "tillroll.rules.joint:RulesStage",
     "assemble": "tillroll.extract.assemble:AssembleStage",
+    "spans": "tillroll.extract.span_scorer:SpanScorerStage",
     "invoice": "tillroll.extract.invoice.stage:InvoiceStage",
     "key_values": "tillroll.models.kv.model:KeyValuesStage",
     "check": "tillroll.extract.checks:CheckStage",
@@ -44,7 +45,7 @@ STAGE_FACTORIES: dict[str, str] = {
 STAGES_FOR_MODEL: dict[str, tuple[str, ...]] = {
     "rules": ("orient", "preprocess", "ocr", "rules", "assemble", "invoice", "key_values", "check"),
     "neural": ("orient", "preprocess", "ocr", "classify", "assemble", "invoice", "key_values", "check"),
-    "joint": ("orient", "preprocess", "ocr", "classify", "rules", "assemble", "invoice", "key_values", "check"),
+    "joint": ("orient", "preprocess", "ocr", "classify", "rules", "assemble", "spans", "invoice", "key_values", "check"),
 }
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import statistics
 from collections.abc import Iterable, Sequence
@@ -49,12 +50,21 @@ MAX_LINES = {SHOP_NAME: 3, ADDRESS: 6}
 # so the first lines of the page are always candidates for that field.
 TOP_LINES = 4
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "data" / "span_scorer.json"
+# "1" / "0" switch the stage on or off whatever PipelineConfig.span_scorer says, so any
+# front end (`tillroll evaluate` included) can compare the scorer with the rules' spans.
+SPAN_SCORER_ENV = "TILLROLL_SPAN_SCORER"
 
 FEATURES: tuple[str, ...] = (
     "bias_rule",  # the rules' own span
     "rule_overlap",  # Jaccard overlap with the rules' span
     "p_mean",  # mean classifier probability of this field over the words
     "p_min",
+    # The same probability relative to the field's other candidates on this receipt. A
+    # classifier's absolute probabilities differ from model to model and from seen to
+    # unseen receipts; which span it likes best transfers better (the scorer trains on one
+    # classifier's outputs and runs on another's).
+    "p_gap",  # p_mean minus the best p_mean among the candidates (0 for the best)
+    "p_top",  # 1 for the candidate(s) with the best p_mean
     "label_frac",  # share of words the joint labels give this field
     "label_cover",  # share of the page's words of this field inside the candidate
     "labelled_above",  # the line above carries the field too (candidate may start late)
@@ -146,6 +156,8 @@ def _features(page: _Page, field_name: str, words: list[Word], rule_ids: set[int
         "rule_overlap": len(ids & rule_ids) / len(ids | rule_ids) if rule_ids else 0.0,
         "p_mean": sum(probs) / len(probs),
         "p_min": min(probs),
+        "p_gap": 0.0,  # relative features: filled in by `candidates`, which sees them all
+        "p_top": 0.0,
         "label_frac": sum(1 for w in words if w.id in labelled) / len(words),
         "label_cover": len(ids & labelled) / len(labelled) if labelled else 0.0,
         "labelled_above": 1.0 if above >= 0 and any(w.id in labelled for w in page.lines[above]) else 0.0,
@@ -226,8 +238,28 @@ def candidates(doc: Document, field_name: str, rule_field: Field | None, page: _
             own = [w for i in rows for w in page.lines[i] if w.id in labelled]
             if own and {page.line_of[w.id] for w in own} == set(rows):
                 add(own, whole=False)
+    i_mean, i_gap, i_top = FEATURES.index("p_mean"), FEATURES.index("p_gap"), FEATURES.index("p_top")
+    best = max(c.features[i_mean] for c in out) if out else 0.0
+    for c in out:
+        c.features[i_gap] = c.features[i_mean] - best
+        c.features[i_top] = 1.0 if c.features[i_mean] >= best - 1e-9 else 0.0
     return out
 
+
+# Feature sets the training script compares on dev (the others get weight 0). The
+# classifier's absolute probabilities are the least portable evidence (their scale
+# depends on the model and on whether it has seen the receipt), so there are sets
+# with only the relative ones and with none, and one that also drops the labels the
+# classifier put on the words (rules cues and layout only; the candidates themselves
+# are still found around the labelled lines).
+_PROB = ("p_mean", "p_min", "p_gap", "p_top")
+_LABELS = ("label_frac", "label_cover", "labelled_above", "labelled_below")
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "all": FEATURES,
+    "relative-prob": tuple(f for f in FEATURES if f not in ("p_mean", "p_min")),
+    "no-prob": tuple(f for f in FEATURES if f not in _PROB),
+    "no-classifier": tuple(f for f in FEATURES if f not in _PROB + _LABELS),
+}
 
 # --------------------------------------------------------------------------- the model
 
@@ -268,13 +300,17 @@ class SpanScorer:
 
 
 def fit_conditional_logit(
-    groups: Sequence[tuple[Sequence[Sequence[float]], Sequence[bool]]], l2: float, steps: int = 1500
+    groups: Sequence[tuple[Sequence[Sequence[float]], Sequence[bool]]],
+    l2: float,
+    steps: int = 1500,
+    use: Sequence[int] | None = None,
 ) -> tuple[list[float], list[float], list[float]]:
     """Weights maximising sum over groups of log P(a right candidate), P a softmax of scores over the group.
 
     Groups with no right candidate teach nothing and are skipped. Features are
     standardised first (mean, scale returned with the weights); `l2` is the
-    ridge penalty per group. Full-batch gradient ascent with an adaptive step
+    ridge penalty per group. `use`: the feature columns to fit (the others get
+    weight 0, mean 0, scale 1, so a file always holds every feature). Full-batch gradient ascent with an adaptive step
     (grown after a success, halved after a failure): the problem is small (a few
     thousand candidates) and concave, so nothing more elaborate is needed.
     """
@@ -284,6 +320,10 @@ def fit_conditional_logit(
     if not usable:
         raise ValueError("no training group has both a right and a wrong candidate")
     stacked = np.vstack([x for x, _ in usable])
+    width = stacked.shape[1]
+    cols = np.asarray(sorted(set(use)) if use is not None else range(width), dtype=int)
+    usable = [(x[:, cols], y) for x, y in usable]
+    stacked = stacked[:, cols]
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0)
     scale[scale < 1e-6] = 1.0
@@ -321,7 +361,9 @@ def fit_conditional_logit(
             break
         if float(np.abs(grad).max()) < 1e-6:
             break
-    return w.tolist(), mean.tolist(), scale.tolist()
+    full_w, full_mean, full_scale = np.zeros(width), np.zeros(width), np.ones(width)
+    full_w[cols], full_mean[cols], full_scale[cols] = w, mean, scale
+    return full_w.tolist(), full_mean.tolist(), full_scale.tolist()
 
 
 # --------------------------------------------------------------------------- the stage
@@ -363,8 +405,17 @@ class SpanScorerStage:
             self._assembler = AssembleStage(self.config, entity_db=self._entity_db)
         return str(self._assembler._canonical({field_name: value})[field_name])
 
+    def enabled(self) -> bool:
+        """TILLROLL_SPAN_SCORER when set, else PipelineConfig.span_scorer (on without a config)."""
+        env = os.environ.get(SPAN_SCORER_ENV, "").strip().lower()
+        if env in ("1", "on", "true", "yes"):
+            return True
+        if env in ("0", "off", "false", "no"):
+            return False
+        return self.config is None or bool(getattr(self.config, "span_scorer", True))
+
     def __call__(self, doc: Document) -> Document:
-        if self.config is not None and not getattr(self.config, "span_scorer", True):
+        if not self.enabled():
             return doc  # switched off: the rules' spans stand
         page = _Page.of(doc)
         notes: dict[str, Any] = {}
