@@ -113,10 +113,7 @@ def choices(docs: list[tuple[Document, dict[str, Field]]], field_name: str, spel
             continue
         rule_field = doc.fields.get(field_name)
         cands = candidates(doc, field_name, rule_field)
-        values = [
-            rule_field.value if (c.from_rules and rule_field is not None) else spell(field_name, _value_of(c.words, field_name))
-            for c in cands
-        ]
+        values = [rule_field.value if (c.from_rules and rule_field is not None) else spell(field_name, _value_of(c.words, field_name)) for c in cands]
         rules_index = next((i for i, c in enumerate(cands) if c.from_rules), None)
         out.append(Choice(g.value, [c.features for c in cands], values, rules_index, rule_field.value if rule_field else None))
     return out

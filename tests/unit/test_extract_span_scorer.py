@@ -10,7 +10,7 @@ from receipt_builder import build
 
 from tillroll.document import Document, Field
 from tillroll.errors import ModelError
-from tillroll.extract.span_scorer import FEATURES, SpanScorer, SpanScorerStage, candidates, fit_conditional_logit
+from tillroll.extract.span_scorer import FEATURE_SETS, FEATURES, SPAN_SCORER_ENV, SpanScorer, SpanScorerStage, candidates, fit_conditional_logit
 from tillroll.labels import ADDRESS, SHOP_NAME
 
 
@@ -94,3 +94,68 @@ def test_span_scorer_stage_replaces_a_span_and_says_why(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(ModelError, match="other features"):
         SpanScorer.load(path)
+
+
+def _prefers(feature: str, weight: float = 5.0) -> SpanScorer:
+    """A scorer for both fields whose only evidence is one feature (standardisation switched off)."""
+    weights = [0.0] * len(FEATURES)
+    weights[FEATURES.index(feature)] = weight
+    ones, zeros = [1.0] * len(FEATURES), [0.0] * len(FEATURES)
+    return SpanScorer({f: list(weights) for f in (SHOP_NAME, ADDRESS)}, dict.fromkeys((SHOP_NAME, ADDRESS), zeros), dict.fromkeys((SHOP_NAME, ADDRESS), ones))
+
+
+def test_span_scorer_keeps_the_rules_span_and_its_source_when_it_agrees() -> None:
+    doc = _receipt()
+    doc.fields = {SHOP_NAME: _field(doc, {0, 1}), ADDRESS: _field(doc, {2, 3})}
+    before = {k: (f.text, f.value, f.source, f.confidence) for k, f in doc.fields.items()}
+    out = SpanScorerStage(scorer=_prefers("bias_rule"))(doc)
+    assert {k: (f.text, f.value, f.source, f.confidence) for k, f in out.fields.items()} == before
+    assert "span_scorer" not in out.meta
+
+
+def test_span_scorer_relative_probability_features_mark_the_classifiers_favourite() -> None:
+    doc = _receipt()
+    for w in doc.words:  # the classifier is surest of the second name line
+        w.label_scores = {SHOP_NAME: 0.95 if w.line == 1 else 0.6 if w.line == 0 else 0.01, ADDRESS: 0.01}
+    cands = candidates(doc, SHOP_NAME, _field(doc, {0}))
+    feats = [dict(zip(FEATURES, c.features)) for c in cands]
+    best = max(feats, key=lambda f: f["p_mean"])
+    assert best["p_gap"] == 0.0 and best["p_top"] == 1.0
+    assert all(f["p_gap"] < 0 and f["p_top"] == 0.0 for f in feats if f["p_mean"] < best["p_mean"])
+    # A scorer trusting only the classifier's favourite picks the SDN BHD line alone.
+    doc.fields = {SHOP_NAME: _field(doc, {0})}
+    out = SpanScorerStage(scorer=_prefers("p_top"))(doc)
+    assert out.fields[SHOP_NAME].text == "SDN BHD" and out.fields[SHOP_NAME].source == "model"
+    assert "p_top" in out.meta["span_scorer"][SHOP_NAME]["deciding_features"]
+
+
+def test_span_scorer_fit_on_a_feature_subset_leaves_the_others_at_zero() -> None:
+    groups = [([[0.9, 0.1, 3.0], [0.2, 0.8, 1.0]], [True, False]), ([[0.3, 0.2, 2.0], [0.7, 0.9, 5.0]], [False, True])] * 5
+    w, mean, scale = fit_conditional_logit(groups, l2=0.001, use=[0, 1])
+    assert len(w) == 3 and w[2] == 0.0 and mean[2] == 0.0 and scale[2] == 1.0
+    assert w[0] > 0
+    assert set(FEATURE_SETS["all"]) == set(FEATURES)
+    assert not {"p_mean", "p_min", "p_gap", "p_top"} & set(FEATURE_SETS["no-prob"])
+    assert {"p_gap", "p_top"} <= set(FEATURE_SETS["relative-prob"]) and "p_mean" not in FEATURE_SETS["relative-prob"]
+
+
+def test_span_scorer_switch_config_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tillroll.config import PipelineConfig
+    from tillroll.pipeline import STAGES_FOR_MODEL
+
+    joint = STAGES_FOR_MODEL["joint"]
+    assert joint.index("spans") == joint.index("assemble") + 1
+    scorer = _prefers("legal_form")
+
+    def run(config: PipelineConfig | None) -> str:
+        doc = _receipt()
+        doc.fields = {SHOP_NAME: _field(doc, {0})}
+        return SpanScorerStage(config, scorer=scorer)(doc).fields[SHOP_NAME].text
+
+    monkeypatch.delenv(SPAN_SCORER_ENV, raising=False)
+    assert run(PipelineConfig(span_scorer=False)) == "KEDAI RUNCIT AMAN"
+    assert run(PipelineConfig(span_scorer=True)) == "KEDAI RUNCIT AMAN SDN BHD"
+    monkeypatch.setenv(SPAN_SCORER_ENV, "1")
+    assert run(PipelineConfig(span_scorer=False)) == "KEDAI RUNCIT AMAN SDN BHD"
+    monkeypatch.setenv(SPAN_SCORER_ENV, "0")
+    assert run(PipelineConfig(span_scorer=True)) == "KEDAI RUNCIT AMAN"
