@@ -61,9 +61,21 @@ def score(spec: str, model: str, limit: int | None = None) -> dict[str, Any]:
         # E-invoices only: the same with the gold amounts the page does not print left unchecked.
         "line_items_printed_f1": report.get("line_items_printed", {}).get("f1"),
         "tax_rows_printed_f1": report.get("tax_rows_printed", {}).get("f1"),
+        "line_items_unprinted": report.get("line_items_printed", {}).get("unprinted_gold_amounts"),
+        "tax_rows_unprinted": report.get("tax_rows_printed", {}).get("unprinted_gold_amounts"),
+        "gold_version": _gold_version(spec),
         "document_type": report.get("document_type"),
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def _gold_version(spec: str) -> int | None:
+    """The e-invoice gold version the scores were taken against (None for other data)."""
+    if not spec.startswith("einvoices"):
+        return None
+    from tillroll.io.datasets.einvoices import GOLD_VERSION
+
+    return GOLD_VERSION
 
 
 def synth_folder(seed: int, n: int) -> Path:
@@ -148,16 +160,23 @@ def markdown(res: dict[str, Any]) -> str:
     lines = [
         f"Command: `{res['command']}`; {res['date']}; {res['machine']}; model `{res['model']}`, OCR rapidocr; "
         f"load average {res['load_before']} before, {res['load_after']} after (other jobs were running on the machine).",
+        *(
+            f"E-invoice gold version {v} (tillroll.io.datasets.einvoices.GOLD_VERSION)."
+            for v in sorted({r["gold_version"] for r in res["scores"] if r.get("gold_version")})
+        ),
         "",
         "| data | form | docs (failed) | field micro F1 (support) | line items F1 (gold) | tax rows F1 (gold) | "
-        "line items / tax rows F1, unprinted gold amounts unchecked |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "gold amounts printed nowhere (items / tax rows) | line items / tax rows F1 with those unchecked |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in res["scores"]:
-        printed = f"{_f(row['line_items_printed_f1'])} / {_f(row['tax_rows_printed_f1'])}" if row.get("line_items_printed_f1") is not None else "-"
+        printed, unprinted = "-", "-"
+        if row.get("line_items_printed_f1") is not None:
+            printed = f"{_f(row['line_items_printed_f1'])} / {_f(row['tax_rows_printed_f1'])}"
+            unprinted = f"{row.get('line_items_unprinted', '-')} / {row.get('tax_rows_unprinted', '-')}"
         lines.append(
             f"| {row['name']} | {row['form']} | {row['documents']} ({row['failed']}) | {_f(row['fields_micro_f1'])} ({row['fields_support']}) | "
-            f"{_f(row['line_items_f1'])} ({row['line_items_gold']}) | {_f(row['tax_rows_f1'])} ({row['tax_rows_gold']}) | {printed} |"
+            f"{_f(row['line_items_f1'])} ({row['line_items_gold']}) | {_f(row['tax_rows_f1'])} ({row['tax_rows_gold']}) | {unprinted} | {printed} |"
         )
     names = sorted({k for row in res["scores"] for k in row["per_field"]})
     if names:

@@ -207,6 +207,9 @@ def test_einvoices_amounts_the_page_does_not_print_are_listed_and_scored_apart(t
     assert report["line_items"]["tp"] + report["line_items"]["fn"] == 2
     assert report["line_items_printed"]["tp"] + report["line_items_printed"]["fn"] == 2
     assert report["line_items_printed"]["tp"] >= report["line_items"]["tp"]  # an unchecked amount can only help
+    # The count of unprinted gold amounts is reported beside the scores; the plain score still counts them.
+    assert report["line_items_printed"]["unprinted_gold_amounts"] == 1 and report["tax_rows_printed"]["unprinted_gold_amounts"] == 1
+    assert report["line_items"]["fn"] >= 1
     # A gold tax row without an amount matches on its rate alone.
     assert metrics.tax_row_scores([([TaxRow(rate="7.00")], [TaxRow(rate="7", tax="0.71")])])["tp"] == 1
 

@@ -145,7 +145,7 @@ def evaluate(
     for key, what in (("line_items_printed", "Line items"), ("tax_rows_printed", "Tax rows")):
         if key in result:
             pr = result[key]
-            console.print(f"{what}, gold amounts the page does not print unchecked: F1 {pr['f1']:.3f}")
+            console.print(f"{what}, the {pr.get('unprinted_gold_amounts', '?')} gold amounts the page does not print unchecked: F1 {pr['f1']:.3f}")
     if "document_type" in result:
         dt = result["document_type"]
         console.print(f"Document type: {dt['correct']}/{dt['of']} right")

@@ -152,6 +152,9 @@ class Line:
     amount: str | None = None  # BT-131
     category: str | None = None  # BT-151
     rate: str | None = None  # BT-152
+    price_base_quantity: str | None = None  # BT-149 (the quantity BT-146 is the price of; 1 when absent)
+    # BG-28 minus BG-27: the line's charges less its allowances (None when the XML states none).
+    charges_less_allowances: str | None = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ the versions renamed an element both names are listed (2.x first).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .base import cii_date, decimal_text, first, strip_namespaces, text
@@ -82,6 +83,23 @@ def _amount_in(el: etree._Element | None, name: str, currency: str | None) -> st
     return decimal_text(chosen.text)
 
 
+def _charges_less_allowances(settlement: etree._Element | None) -> str | None:
+    """BG-28 minus BG-27 of one line: its SpecifiedTradeAllowanceCharge elements, charges counted up.
+
+    None when the line states none, so a reader can tell "no adjustment" from "adjusted to zero".
+    """
+    if settlement is None:
+        return None
+    total: Decimal | None = None
+    for charge in settlement.iterfind("SpecifiedTradeAllowanceCharge"):
+        amount = decimal_text(text(charge, "ActualAmount"))
+        if amount is None:
+            continue
+        is_charge = (text(charge, "ChargeIndicator/Indicator") or "").lower() == "true"
+        total = (total or Decimal(0)) + (Decimal(amount) if is_charge else -Decimal(amount))
+    return None if total is None else str(total)
+
+
 def read_cii(root: etree._Element) -> Invoice:
     tree = strip_namespaces(root)
     inv = Invoice(syntax="CII")
@@ -141,6 +159,8 @@ def read_cii(root: etree._Element) -> Invoice:
                 quantity=decimal_text(quantity.text) if quantity is not None else None,
                 unit=quantity.get("unitCode") if quantity is not None else None,
                 net_price=decimal_text(text(trade, "NetPriceProductTradePrice/ChargeAmount")),
+                price_base_quantity=decimal_text(text(trade, "NetPriceProductTradePrice/BasisQuantity")),
+                charges_less_allowances=_charges_less_allowances(line_settlement),
                 amount=decimal_text(
                     text(
                         line_settlement,

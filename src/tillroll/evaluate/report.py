@@ -118,7 +118,8 @@ def evaluation_markdown(report: dict[str, Any]) -> str:
         if key in report:
             pr = report[key]
             lines += [
-                f"{what}, gold amounts the page does not print unchecked: precision {_f(pr['precision'])}, recall {_f(pr['recall'])}, F1 {_f(pr['f1'])}.",
+                f"{what}, gold amounts the page does not print ({pr.get('unprinted_gold_amounts', '?')} of them) unchecked: "
+                f"precision {_f(pr['precision'])}, recall {_f(pr['recall'])}, F1 {_f(pr['f1'])}.",
                 "",
             ]
     if "document_type" in report:

@@ -175,6 +175,8 @@ def evaluate_dataset(
     item_row_texts: list[list[str | None] | None] = []
     item_row_texts_printed: list[list[str | None] | None] = []
     tax_pairs_printed: list[tuple[list[TaxRow], list[TaxRow]]] = []
+    # How many gold amounts the page prints nowhere: reported beside both scores, never dropped from the plain one.
+    unprinted_counts = {"line_items": 0, "tax_rows": 0}
     type_hits = [0, 0]
     located_ocr: dict[str, list[int]] = {}
     located_gold: dict[str, list[int]] = {}
@@ -259,10 +261,12 @@ def evaluate_dataset(
         if unprinted is not None:
             if gold_items:
                 skip = set(unprinted.get("line_items", []))
+                unprinted_counts["line_items"] += len(skip)
                 item_pairs_printed.append(([_replace(li, amount=None) if i in skip else li for i, li in enumerate(gold_items)], pred_items))
                 item_row_texts_printed.append(item_rows)
             if gold_rows:
                 skip = set(unprinted.get("tax_rows", []))
+                unprinted_counts["tax_rows"] += len(skip)
                 tax_pairs_printed.append(([_replace(r, tax=None) if i in skip else r for i, r in enumerate(gold_rows)], pred_rows))
         if ref.meta.get("document_type_annotated"):
             type_hits[0] += ref.document_type == doc.document_type
@@ -327,8 +331,10 @@ def evaluate_dataset(
         report["tax_rows"] = metrics.tax_row_scores(tax_pairs)
     if item_pairs_printed:
         report["line_items_printed"] = metrics.line_item_scores(item_pairs_printed, rows=_rows_or_none(item_row_texts_printed, len(item_pairs_printed)))
+        report["line_items_printed"]["unprinted_gold_amounts"] = unprinted_counts["line_items"]
     if tax_pairs_printed:
         report["tax_rows_printed"] = metrics.tax_row_scores(tax_pairs_printed)
+        report["tax_rows_printed"]["unprinted_gold_amounts"] = unprinted_counts["tax_rows"]
     if type_hits[1]:
         report["document_type"] = {"correct": type_hits[0], "of": type_hits[1], "accuracy": round(type_hits[0] / type_hits[1], 4)}
     if located_gold:
