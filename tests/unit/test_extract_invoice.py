@@ -8,40 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from invoicekit import make_doc, row
 from tillroll.config import PipelineConfig
-from tillroll.document import Document, Field, Page, Word
+from tillroll.document import Document, Field
 from tillroll.extract.invoice import InvoiceStage, classify, prepare, read_invoice
 from tillroll.extract.invoice.checks import invoice_checks, vat_id_ok
 from tillroll.extract.invoice.lexicon import languages, load_lexicon
 from tillroll.extract.invoice.locale import find_money, to_decimal
 from tillroll.extract.invoice.values import iban_ok
-
-A4 = (1654, 2339)
-CHAR_W, LINE_H = 17.0, 30.0
-
-
-def make_doc(pages: list[list[tuple[float, list[tuple[float, str]]]]], size: tuple[int, int] = A4, text_layer: bool = True) -> Document:
-    """A document whose pages hold lines of (x, text) words at height y, as a PDF text layer gives them."""
-    doc = Document(source="test.pdf")
-    line_id = 0
-    for index, lines in enumerate(pages):
-        doc.pages.append(Page(index=index, width=size[0], height=size[1], coordinates="pdf", text_source="pdf_text_layer" if text_layer else "ocr", dpi=200))
-        for y, words in lines:
-            for x, text in words:
-                doc.words.append(Word(len(doc.words), index, text, (x, y, x + CHAR_W * len(text), y + LINE_H), line=line_id))
-            line_id += 1
-    return doc
-
-
-def row(y: float, *cells: tuple[float, str]) -> tuple[float, list[tuple[float, str]]]:
-    """A printed line: each cell's text split into words placed one after another."""
-    words: list[tuple[float, str]] = []
-    for x, text in cells:
-        for w in text.split():
-            words.append((x, w))
-            x += CHAR_W * (len(w) + 1)
-    return (y, words)
-
 
 GERMAN = [
     row(150, (1250, "Muster Werkzeug GmbH")),

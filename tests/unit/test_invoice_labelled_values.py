@@ -8,33 +8,17 @@ from __future__ import annotations
 
 import pytest
 
-from tillroll.document import Document, Page, Word
+from invoicekit import CHAR_W, LINE_H, WORD_SPACE, Row, make_doc
+from invoicekit import row as kit_row
+from tillroll.document import Document
 from tillroll.extract.invoice import prepare, read_invoice
 from tillroll.synth.invoice.content import available_invoice_locales
 from tillroll.synth.invoice.generate import make_one_invoice
 
-A4 = (1654, 2339)
-CHAR_W, LINE_H = 17.0, 30.0
-WORD_SPACE = 8.0
 
-
-def make_doc(lines: list[tuple[float, list[tuple[float, str]]]]) -> Document:
-    doc = Document(source="test.pdf")
-    doc.pages.append(Page(index=0, width=A4[0], height=A4[1], coordinates="pdf", text_source="pdf_text_layer", dpi=200))
-    for line_id, (y, words) in enumerate(lines):
-        for x, text in words:
-            doc.words.append(Word(len(doc.words), 0, text, (x, y, x + CHAR_W * len(text), y + LINE_H), line=line_id))
-    return doc
-
-
-def row(y: float, *cells: tuple[float, str]) -> tuple[float, list[tuple[float, str]]]:
-    """A printed line: each cell's words a word space apart (a quarter of the line's height, as text faces set it)."""
-    words: list[tuple[float, str]] = []
-    for x, text in cells:
-        for w in text.split():
-            words.append((x, w))
-            x += CHAR_W * len(w) + WORD_SPACE
-    return (y, words)
+def row(y: float, *cells: tuple[float, str]) -> Row:
+    """A printed line with real word spaces, which the PDF word-gap rule needs to keep words apart."""
+    return kit_row(y, *cells, space=WORD_SPACE)
 
 
 def invoice(*extra: tuple[float, list[tuple[float, str]]], letterhead: str = "Hauptstraße 5 · 80331 München · Tel. 089 2753958") -> Document:
@@ -54,7 +38,7 @@ def invoice(*extra: tuple[float, list[tuple[float, str]]], letterhead: str = "Ha
         row(2100, (200, "USt-IdNr.: DE136695976")),
         row(2140, (200, "IBAN: DE88 2008 0000 0970 3757 00"), (1000, "BIC: COBADEFFXXX")),
     ]
-    doc = make_doc(lines)
+    doc = make_doc([lines])
     read_invoice(doc, "invoice", prepare(doc))
     return doc
 
@@ -80,7 +64,7 @@ def test_a_phone_in_the_buyers_block_is_not_the_sellers() -> None:
         row(860, (200, "Rechnungsnummer:"), (600, "RE-2018-0042")),
         row(2100, (200, "USt-IdNr.: DE136695976")),
     ]
-    doc = make_doc(lines)
+    doc = make_doc([lines])
     read_invoice(doc, "invoice", prepare(doc))
     assert doc.fields["buyer_name"].value == "Karl Kunde"
     assert "telephone" not in doc.fields or doc.fields["telephone"].value != "+497541123456"
@@ -128,7 +112,7 @@ def test_synthetic_gold_payment_terms_leave_the_label_out() -> None:
 
 
 def _read(lines: list[tuple[float, list[tuple[float, str]]]]) -> Document:
-    doc = make_doc(lines)
+    doc = make_doc([lines])
     read_invoice(doc, "invoice", prepare(doc))
     return doc
 
