@@ -327,24 +327,25 @@ def fit_conditional_logit(
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    xs = [(x - mean) / scale for x, _ in usable]
-    ys = [y for _, y in usable]
+    # All groups in one matrix; `starts` marks where each group begins, so the per-group
+    # softmax is a handful of reduceat calls instead of a Python loop over receipts.
+    x_all = (stacked - mean) / scale
+    y_all = np.concatenate([y for _, y in usable])
+    sizes = np.asarray([len(y) for _, y in usable])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    group = np.repeat(np.arange(len(usable)), sizes)
+    n = len(usable)
     w = np.zeros(stacked.shape[1])
 
     def objective(w: Any) -> tuple[float, Any]:
-        total, grad = 0.0, np.zeros_like(w)
-        for x, y in zip(xs, ys):
-            s = x @ w
-            top = s.max()
-            p = np.exp(s - top)
-            z = p.sum()
-            p /= z
-            pos = p[y].sum()
-            total += math.log(max(pos, 1e-300))
-            # d log(sum_pos p) / dw = E_{p|pos}[x] - E_p[x]
-            grad += (p[y] / pos) @ x[y] - p @ x
-        n = len(xs)
-        return total / n - l2 * float(w @ w), grad / n - 2 * l2 * w
+        s = x_all @ w
+        p = np.exp(s - np.maximum.reduceat(s, starts)[group])
+        p /= np.add.reduceat(p, starts)[group]
+        pos = np.add.reduceat(np.where(y_all, p, 0.0), starts)
+        # d log(sum_pos p) / dw = E_{p|pos}[x] - E_p[x], summed over groups
+        coef = np.where(y_all, p / np.maximum(pos, 1e-300)[group], 0.0) - p
+        total = float(np.log(np.maximum(pos, 1e-300)).sum())
+        return total / n - l2 * float(w @ w), coef @ x_all / n - 2 * l2 * w
 
     value, grad = objective(w)
     step = 1.0
