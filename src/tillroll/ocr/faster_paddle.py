@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ..document import Box
 from ..errors import EngineUnavailableError
 from .base import OcrWord
+from .memory import apply_lean_memory_policy
 from .rapidocr import default_threads
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -246,6 +247,7 @@ class FasterPaddleEngine:
         # Every core, or TILLROLL_OCR_THREADS (set per batch worker): faster-paddle
         # splits them between its detector and its parallel recognisers.
         self.threads = threads or default_threads()
+        apply_lean_memory_policy()
         try:
             self._engine: Any = OcrEngine(model_size=self.model_size, threads=self.threads)
         except Exception as exc:  # noqa: BLE001 - a broken install surfaces as whatever the Rust side raises

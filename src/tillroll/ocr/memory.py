@@ -1,0 +1,63 @@
+"""The malloc policy of a one-off `tillroll extract`: a low, predictable memory peak at little cost.
+
+OCR allocates a few very large tensors per page (the detector's feature maps,
+tens of MiB each) and many small and mid-sized ones. Under glibc's defaults
+the threshold above which a buffer gets its own mapping rises every time a
+large mapped buffer is freed, so after the first page the big tensors come
+from the heap, where freed space is fragmented and not all reusable: one
+`tillroll extract` then peaked anywhere from 461 to 555 MiB on the same photo.
+
+With `TILLROLL_LEAN_MEMORY=1` (`tillroll extract` sets it; batch workers and
+the server do not) the process fixes two glibc settings before the models load:
+
+- `M_MMAP_THRESHOLD` = 16 MiB: the detector's big tensors always get their own
+  mapping and go back to the system when freed, so they cannot pile up;
+- `M_TRIM_THRESHOLD` = 1 GiB: fixing the first setting also freezes glibc's trim
+  threshold at 128 KiB, after which the top of the heap is handed back and
+  faulted in again on every page. A high trim threshold keeps the heap.
+
+Measured on the 2-core VM with `rapidocr-tinydet` (12 SROIE dev receipts, median
+end to end, and the peak of a fresh `tillroll extract` on the largest images;
+docs/benchmarks.md, "Memory policy"): glibc's defaults 0.98 s and 481 MiB; the
+former policy (mmap threshold 1 MiB, trim untouched) 1.57 s and 359 MiB; this one
+0.92-1.23 s (two runs) and 444-456 MiB.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+# "1": apply `apply_lean_memory_policy` in this process.
+LEAN_MEMORY_ENV = "TILLROLL_LEAN_MEMORY"
+# glibc option numbers (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_BYTES = 16 << 20
+TRIM_THRESHOLD_BYTES = 1 << 30
+
+_applied = False
+
+
+def apply_lean_memory_policy() -> bool:
+    """Set the lean malloc policy once per process when TILLROLL_LEAN_MEMORY=1; True if it is in force.
+
+    A user's own MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ settings win, and
+    other C libraries (musl, macOS) are left alone.
+    """
+    global _applied
+    if _applied:
+        return True
+    if os.environ.get(LEAN_MEMORY_ENV, "0") != "1" or not sys.platform.startswith("linux"):
+        return False
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
+        return False  # the user chose a policy; respect it
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+    except (OSError, AttributeError):  # pragma: no cover - another libc
+        return False
+    _applied = True
+    return True
