@@ -1,13 +1,27 @@
-"""Train the span scorer (tillroll.extract.span_scorer) on the train split; choose its ridge penalty on dev.
+"""Train the span scorer (tillroll.extract.span_scorer) on the train split; choose its features and ridge penalty on dev.
 
-Each receipt runs through the joint pipeline (cached OCR, shipped classifier,
-rules, assembler) once; the processed documents are kept in --work so that
-refits cost seconds. Candidates are right when their value equals the gold's by
-the strict scorer (letters and digits). The test split is never read here.
+Each receipt runs through the joint pipeline (cached OCR of the default engine,
+a classifier, rules, assembler) once; the processed documents are kept in --work
+(keyed by OCR engine, split and classifier) so that refits cost seconds.
+Candidates are right when their value, spelled as the stage would spell it,
+equals the gold's by the strict scorer (letters and digits). The test split is
+never read here except by --score-only.
 
-    TILLROLL_CACHE_DIR=$PWD/.cache python scripts/train_span_scorer.py \
-        --train sroie:$D/sroie/train:train,wildreceipt:$D/wildreceipt:train \
-        --dev sroie:$D/sroie/train:dev,wildreceipt:$D/wildreceipt:dev --out src/tillroll/extract/data/span_scorer.json
+Cross-fitting: a classifier's probabilities on the receipts it was trained on
+are more confident than on anyone else's, and a scorer trained on them learns
+to trust it too much. So each training dataset is run through a classifier that
+never saw it (--train-model-dirs: the leave-one-dataset-out models), and the
+dev receipts through the shipped one, as users get it. This is dataset-level
+cross-fitting (two folds, one per dataset), not per-receipt folds.
+
+Retrain (one command; the OCR engine is config.DEFAULT_ENGINE unless --ocr says otherwise):
+
+    D=/work/shared/datasets
+    TILLROLL_CACHE_DIR=$PWD/.cache TILLROLL_HOME=$(mktemp -d) nice -n 15 .venv/bin/python scripts/train_span_scorer.py \\
+        --train sroie:$D/sroie/train:train,wildreceipt:$D/wildreceipt:train \\
+        --train-model-dirs sroie=runs/lodo-no-sroie,wildreceipt=runs/lodo-no-wild \\
+        --dev sroie:$D/sroie/train:dev,wildreceipt:$D/wildreceipt:dev \\
+        --out src/tillroll/extract/data/span_scorer.json
 """
 
 from __future__ import annotations
@@ -21,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tillroll.config import PipelineConfig
+from tillroll.config import DEFAULT_ENGINE, PipelineConfig
 from tillroll.document import Document, Field
 from tillroll.evaluate.values import strict_match
 from tillroll.extract.span_scorer import (
@@ -157,7 +171,7 @@ def main() -> None:
     )
     ap.add_argument("--prepare-only", action="store_true", help="run the pipeline over the receipts into --work, fit nothing")
     ap.add_argument("--cached-only", action="store_true", help="train on the training receipts whose OCR is cached, skip the rest")
-    ap.add_argument("--ocr", default="rapidocr", help="OCR engine whose cached words the training receipts are read with (gold: their annotation words)")
+    ap.add_argument("--ocr", default=DEFAULT_ENGINE, help="OCR engine whose cached words the training receipts are read with (gold: their annotation words)")
     ap.add_argument("--dev-ocr", default=None, help="OCR engine for the dev receipts (default: --ocr)")
     ap.add_argument(
         "--score-only",
