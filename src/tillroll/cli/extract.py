@@ -20,7 +20,7 @@ from typing import IO, Any
 import typer
 
 from ..config import DEFAULT_ENGINE
-from ..ocr.memory import LEAN_MEMORY_ENV, apply_lean_memory_policy
+from ..ocr.memory import LEAN_MEMORY_ENV, apply_lean_memory_policy, release_free_memory
 from . import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE, app
 
 STDIN = "-"
@@ -256,6 +256,7 @@ def extract(
     try:
         for name, source in read_inputs(files):
             doc, error = process_one(pipeline, name, source)
+            release_free_memory()  # one file's leftovers must not add to the next file's peak
             if doc is None:
                 failed += 1
                 if writer is not None and (writer.array or writer.jsonl):
