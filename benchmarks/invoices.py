@@ -8,8 +8,9 @@
 2. Synthetic invoices of a seed nobody tuned on (default 9001), as text-layer
    PDFs and (fewer, OCR is slow) as 200 dpi page images.
 3. Speed: a one-page text-layer invoice end to end with the model loaded
-   (median of N runs after a warm-up, wall and CPU time), and the OCR time of a
-   scanned A4 page against a receipt photo scaled to the same pixel count.
+   (median of N runs after a warm-up, wall and CPU time), and the OCR CPU of
+   scanned A4 pages against SROIE receipts, per megapixel and per character,
+   with the default engine (benchmarks/ocr_page_cost.py).
 
     nice -n 10 .venv/bin/python benchmarks/invoices.py --markdown build/benchmarks/invoices.md
 
@@ -121,54 +122,22 @@ def one_page_timing(paths: list[Path], runs: int) -> list[dict[str, Any]]:
     return out
 
 
-def ocr_page_vs_receipt(scanned_pdf: Path, receipt: Path, runs: int) -> dict[str, Any]:
-    """OCR time (engine only, no cache) of a scanned A4 page and of a receipt scaled to the same pixel count."""
-    from PIL import Image
-
-    from tillroll.io.load import load_document
-    from tillroll.ocr.base import get_engine
-
-    page = load_document(scanned_pdf).pages[0].image
-    assert page is not None
-    with Image.open(receipt) as img:
-        photo = img.convert("RGB")
-    factor = ((page.width * page.height) / (photo.width * photo.height)) ** 0.5
-    photo = photo.resize((round(photo.width * factor), round(photo.height * factor)), Image.LANCZOS)
-    engine = get_engine("rapidocr")
-    engine.read(photo)  # warm-up
-    result: dict[str, Any] = {}
-    for name, image in (("invoice page", page), ("receipt, same pixels", photo)):
-        walls, cpus, words, chars = [], [], 0, 0
-        for _ in range(runs):
-            c0, w0 = time.process_time(), time.perf_counter()
-            found = engine.read(image)
-            words, chars = len(found), sum(len(w.text) for w in found)
-            walls.append(time.perf_counter() - w0)
-            cpus.append(time.process_time() - c0)
-        result[name] = {
-            "size": f"{image.width}x{image.height}",
-            "megapixels": round(image.width * image.height / 1e6, 2),
-            "words": words,
-            "characters": chars,
-            "wall_median_s": round(statistics.median(walls), 2),
-            "cpu_median_s": round(statistics.median(cpus), 2),
-        }
-    return result
-
-
 def markdown(res: dict[str, Any]) -> str:
     lines = [
-        f"Command: `{res['command']}`; {res['date']}; {res['machine']}; model `{res['model']}`, OCR rapidocr; "
+        f"Command: `{res['command']}`; {res['date']}; {res['machine']}; model `{res['model']}`, OCR `{res['ocr_engine']}`; "
         f"load average {res['load_before']} before, {res['load_after']} after (other jobs were running on the machine).",
         *(
             f"E-invoice gold version {v} (tillroll.io.datasets.einvoices.GOLD_VERSION)."
             for v in sorted({r["gold_version"] for r in res["scores"] if r.get("gold_version")})
         ),
-        "",
-        "| data | form | docs (failed) | field micro F1 (support) | line items F1 (gold) | tax rows F1 (gold) | "
-        "gold amounts printed nowhere (items / tax rows) | line items / tax rows F1 with those unchecked |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+    if res["scores"]:
+        lines += [
+            "",
+            "| data | form | docs (failed) | field micro F1 (support) | line items F1 (gold) | tax rows F1 (gold) | "
+            "gold amounts printed nowhere (items / tax rows) | line items / tax rows F1 with those unchecked |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
     for row in res["scores"]:
         printed, unprinted = "-", "-"
         if row.get("line_items_printed_f1") is not None:
@@ -198,15 +167,15 @@ def markdown(res: dict[str, Any]) -> str:
         for t in res["timing"]:
             lines.append(f"| {t['file']} | {t['runs']} | {t['wall_median_ms']} | {t['cpu_median_ms']} | {t['wall_min_ms']} |")
     if res.get("ocr"):
-        lines += ["", "| OCR (rapidocr, no cache) | size | MP | words | characters | median wall s | median CPU s |", "|---|---|---:|---:|---:|---:|---:|"]
-        for name, o in res["ocr"].items():
-            lines.append(
-                f"| {name} | {o['size']} | {o['megapixels']} | {o['words']} | {o.get('characters', '-')} | {o['wall_median_s']} | {o['cpu_median_s']} |"
-            )
+        from ocr_page_cost import markdown as ocr_markdown
+
+        lines += ["", ocr_markdown(res["ocr"]).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
+    from tillroll.config import DEFAULT_ENGINE
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DATASETS / "einvoices")
     ap.add_argument("--forms", default="shipped,text,scanned")
@@ -215,7 +184,8 @@ def main() -> None:
     ap.add_argument("--synth-n", type=int, default=60)
     ap.add_argument("--synth-image-n", type=int, default=20, help="how many of them to score as page images (OCR)")
     ap.add_argument("--timing-runs", type=int, default=25)
-    ap.add_argument("--ocr-runs", type=int, default=3)
+    ap.add_argument("--ocr-images", type=int, default=4, help="invoice pages and receipts each for the OCR cost (benchmarks/ocr_page_cost.py)")
+    ap.add_argument("--ocr-runs", type=int, default=1)
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: einvoices, synth, timing, ocr")
     ap.add_argument("--markdown", type=Path, default=REPO / "build" / "benchmarks" / "invoices.md")
     ap.add_argument("--json", type=Path, default=REPO / "build" / "benchmarks" / "invoices.json")
@@ -227,6 +197,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU, Python {platform.python_version()}",
         "model": args.model,
+        "ocr_engine": DEFAULT_ENGINE,
         "load_before": round(os.getloadavg()[0], 2),
         "scores": [],
     }
@@ -264,13 +235,9 @@ def main() -> None:
         res["timing"] = one_page_timing(one_page, args.timing_runs)
         print(json.dumps(res["timing"]), file=sys.stderr, flush=True)
     if "ocr" not in skip:
-        from tillroll.io.datasets.einvoices import form_path
-        from tillroll.io.splits import split_of
+        from ocr_page_cost import page_vs_receipts
 
-        first_scan = form_path(sorted((args.data / "pdf").glob("*.pdf"))[1], "scanned")
-        receipt = sorted(p for p in (DATASETS / "sroie" / "train" / "images").glob("*.jpg") if split_of(p.stem) == "dev")[0]
-        res["ocr"] = ocr_page_vs_receipt(first_scan, receipt, args.ocr_runs)
-        print(json.dumps(res["ocr"]), file=sys.stderr, flush=True)
+        res["ocr"] = page_vs_receipts(args.data, DATASETS / "sroie" / "train", args.ocr_images, args.ocr_images, runs=args.ocr_runs)
     res["load_after"] = round(os.getloadavg()[0], 2)
     text = markdown(res)
     for path, content in ((args.markdown, text), (args.json, json.dumps(res, indent=1, ensure_ascii=False) + "\n")):
