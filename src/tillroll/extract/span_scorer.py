@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ..document import Document, Field, Word
-from ..labels import ADDRESS, SHOP_NAME
+from ..labels import ADDRESS, MISC, SHOP_NAME
 
 SCORED_FIELDS: tuple[str, ...] = (SHOP_NAME, ADDRESS)
 # At most this many lines make one candidate: a shop name wraps onto three lines at
@@ -81,6 +81,15 @@ FEATURES: tuple[str, ...] = (
     "contact_cue",  # TEL, FAX, PHONE, WWW, @: rarely part of either field
     "tax_cue",  # GST, VAT, REG NO
     "whole_lines",  # every word of its lines, not only the labelled ones
+    # Where rules' spans go wrong on the training receipts: a name cut inside its line
+    # ("Iron Horse" of "Iron Horse Tavern"), an address that swallows the shop-name line
+    # above it or a "THANK YOU" below it, a street number left out.
+    "cut_frac",  # share of the words on the candidate's lines that it leaves out
+    "other_field",  # share of its words the joint labels give another field (not misc)
+    "rule_superset",  # holds the rules' span and more
+    "rule_subset",  # part of the rules' span
+    "starts_number",  # first word starts with a digit or NO / LOT (how addresses begin)
+    "ends_postcode",  # last line holds a 4-6 digit number (how addresses end)
 )
 
 _LEGAL = re.compile(
@@ -91,6 +100,8 @@ _STREET = re.compile(
     r"|(?<!\d)\d{5}(?!\d)"
 )
 _CONTACT = re.compile(r"(?<![A-Z])(?:TEL|FAX|PHONE|PH|HP|WWW|HTTP|EMAIL|E-MAIL)(?![A-Z])|@")
+_STARTS_NUMBER = re.compile(r"\s*(?:\d|NO\b|NO\.|LOT\b)")
+_POSTCODE = re.compile(r"(?<!\d)\d{4,6}(?!\d)")
 _TAX = re.compile(r"(?<![A-Z])(?:GST|VAT|SST|TAX|REG|ROC|CO\.?\s*NO)(?![A-Z])")
 
 
@@ -174,6 +185,12 @@ def _features(page: _Page, field_name: str, words: list[Word], rule_ids: set[int
         "contact_cue": 1.0 if _CONTACT.search(text) else 0.0,
         "tax_cue": 1.0 if _TAX.search(text) else 0.0,
         "whole_lines": 1.0 if whole else 0.0,
+        "cut_frac": 1.0 - len(words) / sum(len(page.lines[i]) for i in line_idx),
+        "other_field": sum(1 for w in words if w.label not in (None, MISC, field_name)) / len(words),
+        "rule_superset": 1.0 if rule_ids and rule_ids < ids else 0.0,
+        "rule_subset": 1.0 if rule_ids and ids < rule_ids else 0.0,
+        "starts_number": 1.0 if _STARTS_NUMBER.match(text) else 0.0,
+        "ends_postcode": 1.0 if _POSTCODE.search(" ".join(w.text for w in words if page.line_of[w.id] == line_idx[-1])) else 0.0,
     }
     return [values[name] for name in FEATURES]
 
@@ -253,7 +270,7 @@ def candidates(doc: Document, field_name: str, rule_field: Field | None, page: _
 # classifier put on the words (rules cues and layout only; the candidates themselves
 # are still found around the labelled lines).
 _PROB = ("p_mean", "p_min", "p_gap", "p_top")
-_LABELS = ("label_frac", "label_cover", "labelled_above", "labelled_below")
+_LABELS = ("label_frac", "label_cover", "labelled_above", "labelled_below", "other_field")
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "all": FEATURES,
     "relative-prob": tuple(f for f in FEATURES if f not in ("p_mean", "p_min")),
