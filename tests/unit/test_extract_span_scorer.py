@@ -159,3 +159,16 @@ def test_span_scorer_switch_config_and_environment(monkeypatch: pytest.MonkeyPat
     assert run(PipelineConfig(span_scorer=False)) == "KEDAI RUNCIT AMAN SDN BHD"
     monkeypatch.setenv(SPAN_SCORER_ENV, "0")
     assert run(PipelineConfig(span_scorer=True)) == "KEDAI RUNCIT AMAN"
+
+
+def test_span_scorer_shipped_weights_load_and_match_the_features() -> None:
+    from tillroll.extract.span_scorer import DEFAULT_WEIGHTS
+
+    scorer = SpanScorer.load(DEFAULT_WEIGHTS)
+    assert scorer.weights, "the weights file names no field"
+    for name, w in scorer.weights.items():
+        assert name in (SHOP_NAME, ADDRESS)
+        assert len(w) == len(scorer.mean[name]) == len(scorer.scale[name]) == len(FEATURES)
+        assert any(x != 0.0 for x in w)
+    # The training run that made them is recorded beside them (what was trained on, what dev said).
+    assert scorer.meta["train_model_dirs"] and scorer.meta["selection"]
