@@ -148,6 +148,8 @@ def choice_accuracy(scorer: SpanScorer | None, items: list[Choice], field_name: 
         oracle += any(strict_match(c.gold, v, field_name) for v in c.values)
         if scorer is None:
             continue
+        if c.rules_index is None:
+            continue  # the stage never fills a field the rules left empty (SpanScorerStage)
         scores = [scorer.score(field_name, f) for f in c.features]
         best = max(range(len(scores)), key=lambda i: scores[i])
         changed += best != c.rules_index

@@ -172,3 +172,10 @@ def test_span_scorer_shipped_weights_load_and_match_the_features() -> None:
         assert any(x != 0.0 for x in w)
     # The training run that made them is recorded beside them (what was trained on, what dev said).
     assert scorer.meta["train_model_dirs"] and scorer.meta["selection"]
+
+
+def test_span_scorer_does_not_fill_a_field_the_rules_left_empty() -> None:
+    doc = _receipt()
+    doc.fields = {}  # labelled words, but the rules made no shop name or address of them
+    out = SpanScorerStage(scorer=_prefers("label_frac"))(doc)
+    assert out.fields == {} and "span_scorer" not in out.meta

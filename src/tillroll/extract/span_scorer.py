@@ -439,8 +439,12 @@ class SpanScorerStage:
         notes: dict[str, Any] = {}
         for field_name in SCORED_FIELDS:
             rule_field = doc.fields.get(field_name)
+            # Whether the receipt prints the field at all stays the rules' call: the scorer
+            # learnt only from receipts that have one, so it cannot say "none here".
+            if rule_field is None or field_name not in self.scorer.weights:
+                continue
             cands = candidates(doc, field_name, rule_field, page)
-            if len(cands) < 2 or field_name not in self.scorer.weights:
+            if len(cands) < 2:
                 continue
             scores = [self.scorer.score(field_name, c.features) for c in cands]
             best = max(range(len(cands)), key=lambda i: scores[i])
