@@ -18,6 +18,7 @@ from tillroll.document import Document, LineItem
 from tillroll.einvoice.base import parse_xml
 from tillroll.einvoice.line_amounts import computed_net_amount, gross_stated_as_net, net_line_amounts
 from tillroll.einvoice.model import Line
+from tillroll.einvoice.read import read_einvoice
 from tillroll.einvoice.read_cii import read_cii
 from tillroll.io.datasets import read_dataset
 from tillroll.io.datasets.einvoices import GOLD_VERSION, net_line_amount_gold
@@ -66,6 +67,15 @@ def test_zugferd1_line_stating_the_gross_gets_its_net_from_the_xmls_own_terms() 
     assert inv.lines[1].price_base_quantity == "1"
     assert gross_stated_as_net(inv) == [1, 2]
     assert net_line_amounts(inv) == ["160.00", "316.00", "20.00"]
+
+
+def test_reading_the_xml_keeps_the_stated_amounts_and_fails_a_check_naming_the_lines() -> None:
+    doc = read_einvoice(_zugferd1(GROSS_LINES)).document
+    assert [li.amount for li in doc.line_items] == ["160.00", "376.04", "23.80"]
+    [check] = [c for c in doc.checks if c.name == "xml_line_net_amounts"]
+    assert not check.passed and "376.04 stated, 316.00 net" in check.detail and "23.80 stated, 20.00 net" in check.detail
+    consistent = _line("Gestaltung", "1", "160.00", "7.00", "160.00")
+    assert all(c.name != "xml_line_net_amounts" for c in read_einvoice(_zugferd1(consistent, line_total="160.00")).document.checks)
 
 
 def test_a_consistent_xml_keeps_its_stated_amounts() -> None:

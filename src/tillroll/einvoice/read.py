@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..document import Check, Document
 from .base import EInvoiceError, parse_xml
+from .line_amounts import gross_stated_as_net, net_line_amounts
 from .read_cii import is_cii, read_cii
 from .read_ubl import is_ubl, read_ubl
 from .validate import Validation, cii_profile, validate
@@ -101,6 +102,19 @@ def read_einvoice(data: bytes | etree._Element, source: str = "xml", attachment:
             doc.checks.append(Check("xml_profile", False, f"unknown profile (guideline id {inv.guideline!r}); read as a generic CII invoice"))
         else:
             doc.checks.append(Check("xml_profile", True, f"profile {profile} (guideline id {inv.guideline})"))
+    gross = gross_stated_as_net(inv)
+    if gross:
+        # The values stay the issuer's own (module docstring); the check says which lines contradict the XML's own net terms.
+        nets = net_line_amounts(inv)
+        listed = "; ".join(f"line {inv.lines[i].line_id or i + 1}: {inv.lines[i].amount} stated, {nets[i]} net" for i in gross)
+        doc.checks.append(
+            Check(
+                "xml_line_net_amounts",
+                False,
+                f"{len(gross)} line(s) state their gross amount where EN 16931 BT-131 is the net ({listed}); "
+                "the XML's net prices and its sum of line net amounts give the net; values were kept as stated",
+            )
+        )
     meta = doc.meta["einvoice"]
     meta.update({"kind": kind, "profile": profile, "xsd_valid": validation.valid})
     if attachment:
