@@ -5,8 +5,9 @@
 Timing: the FUNSD forms of `--split` (annotation words, as a page of OCR words
 would arrive), each page run `--repeats` times through the installed key-value
 model; per page the fastest run is kept (other processes on a shared machine
-only ever add time), split into the entity tagger (tokenise, ONNX, BIO decoding)
-and the linker (pair features, trees, link decoding). Wall time and this
+only ever add time), split into the entity tagger (the shipped segment tagger:
+join features, trees, grouping, segment features, trees) and the linker (pair
+features, trees, link decoding). Wall time and this
 process's CPU time are both reported; on a loaded machine CPU time is the
 steadier figure.
 
@@ -34,19 +35,20 @@ DATA = REPO.parent / "shared" / "datasets" / "funsd" / "train"
 def timing(split: str, repeats: int) -> dict[str, object]:
     from tillroll.io.datasets import read_dataset
     from tillroll.models.kv.data import page_from_reference
-    from tillroll.models.kv.decode import decode_entities
     from tillroll.models.kv.linker import link_page
     from tillroll.models.kv.model import KvModel
 
+    w0, c0 = time.perf_counter(), time.process_time()
     model = KvModel()
+    load = {"wall_ms": round((time.perf_counter() - w0) * 1000, 1), "cpu_ms": round((time.process_time() - c0) * 1000, 1)}
     pages = [page_from_reference(e.id, e.reference) for e in read_dataset(f"funsd:{DATA}:{split}")]
-    model.predict_page(pages[0])  # warm-up: onnxruntime builds its kernels on the first run
+    model.predict_page(pages[0])  # warm-up (an ONNX tagger builds its kernels on the first run)
     rows = []
     for page in pages:
         best: dict[str, float] = {}
         for _ in range(repeats):
             w0, c0 = time.perf_counter(), time.process_time()
-            entities = decode_entities(page, model.tag_probabilities(page))
+            entities = model.page_entities(page)
             w1, c1 = time.perf_counter(), time.process_time()
             link_page(model.linker, page, entities)
             w2, c2 = time.perf_counter(), time.process_time()
@@ -61,6 +63,7 @@ def timing(split: str, repeats: int) -> dict[str, object]:
                 best[key] = min(best.get(key, float("inf")), value * 1000)
         rows.append(best)
     return {
+        "model_load": load,
         "pages": len(rows),
         "words_median": statistics.median(len(p.texts) for p in pages),
         "median_ms": {k: round(statistics.median(r[k] for r in rows), 1) for k in rows[0]},

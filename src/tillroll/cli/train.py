@@ -69,7 +69,11 @@ def train(
     task: str = typer.Option(
         "words", "--task", help="words: the receipt word classifier; kv: the key-value entity tagger and linker, on FUNSD-format forms (funsd:DIR:train)"
     ),
-    tagger: str = typer.Option("trees", "--tagger", help="--task kv: trees (word-feature trees, the shipped kind) or layoutlm (MiniLM LayoutLM, int8 ONNX)"),
+    tagger: str = typer.Option(
+        "segments",
+        "--tagger",
+        help="--task kv: segments (join words into segments, then label them; the shipped kind), trees (per-word BIO trees) or layoutlm (MiniLM LayoutLM, int8 ONNX)",
+    ),
 ) -> None:
     """Train the layout-aware word classifier (or, with --task kv, the key-value model); writes the model folder to --out."""
     if task == "kv":

@@ -2,11 +2,12 @@
 
 `KvModel.extract(doc)` runs, per page:
 
-1. the entity tagger over the page's words in reading order -> BIO probabilities
-   per word -> entities (header / question / answer) by `decode.decode_entities`.
-   The tagger is `word_tagger.json` (gradient-boosted trees over word features,
-   `word_tagger`; what ships, see the model card) or `entities.onnx` (a 2-layer
-   MiniLM LayoutLM, int8, `train_entities`);
+1. the entity tagger over the page's words -> entities (header / question /
+   answer). The shipped tagger is `segment_tagger.json` (`segmenter`: trees
+   that join neighbouring words into segments, then label each segment; see the
+   model card). Older folders hold a per-word BIO tagger decoded by
+   `decode.decode_entities`: `word_tagger.json` (trees over word features) or
+   `entities.onnx` (a 2-layer MiniLM LayoutLM, int8, `train_entities`);
 2. the linker (`linker.json`, gradient-boosted trees over pair geometry and text
    cues) over every question x answer pair -> links, one-to-many
    (`decode.decode_links`);
@@ -36,11 +37,13 @@ from ..encoding import EncodingOptions, SpecialIds, encode_page, load_tokenizer,
 from .data import BIO_LABELS, Entity, KvPage
 from .decode import decode_entities
 from .linker import TreeEnsemble, link_page, load_linker
+from .segmenter import SegmentTagger, load_segment_tagger
 from .word_tagger import WordTagger, load_word_tagger
 
 DEFAULT_KV_MODEL_DIR = Path(__file__).resolve().parent / "model"
 ENTITY_ONNX = "entities.onnx"
 WORD_TAGGER = "word_tagger.json"
+SEGMENT_TAGGER = "segment_tagger.json"
 LINKER_FILE = "linker.json"
 KV_MODE_ENV = "TILLROLL_KV"  # "heuristic" switches the learned model off
 KV_DIR_ENV = "TILLROLL_KV_MODEL_DIR"
@@ -56,7 +59,7 @@ def kv_model_dir(model_dir: str | Path | None = None) -> Path:
 
 def kv_model_available(model_dir: str | Path | None = None) -> bool:
     d = kv_model_dir(model_dir)
-    tagger = (d / WORD_TAGGER).is_file() or ((d / ENTITY_ONNX).is_file() and (d / "tokenizer.json").is_file())
+    tagger = (d / SEGMENT_TAGGER).is_file() or (d / WORD_TAGGER).is_file() or ((d / ENTITY_ONNX).is_file() and (d / "tokenizer.json").is_file())
     return tagger and (d / LINKER_FILE).is_file()
 
 
@@ -65,8 +68,8 @@ class KvModel:
 
     def __init__(self, model_dir: str | Path | None = None, threads: int | None = None) -> None:
         self.model_dir = kv_model_dir(model_dir)
-        tagger = WORD_TAGGER if (self.model_dir / WORD_TAGGER).is_file() else ENTITY_ONNX
-        needed = (WORD_TAGGER, LINKER_FILE) if tagger == WORD_TAGGER else (ENTITY_ONNX, "tokenizer.json", LINKER_FILE)
+        tagger = next((n for n in (SEGMENT_TAGGER, WORD_TAGGER) if (self.model_dir / n).is_file()), ENTITY_ONNX)
+        needed = (tagger, LINKER_FILE) if tagger != ENTITY_ONNX else (ENTITY_ONNX, "tokenizer.json", LINKER_FILE)
         missing = [n for n in needed if not (self.model_dir / n).is_file()]
         if missing:
             raise ModelError(f"the key-value model folder {self.model_dir} lacks {', '.join(missing)}; train one with `tillroll train --task kv`")
@@ -79,6 +82,10 @@ class KvModel:
                 raise ModelError(f"{config_path} is not valid JSON: {exc}") from exc
         self.linker: TreeEnsemble = load_linker(self.model_dir / LINKER_FILE)
         self.word_tagger: WordTagger | None = None
+        self.segment_tagger: SegmentTagger | None = None
+        if tagger == SEGMENT_TAGGER:
+            self.segment_tagger = load_segment_tagger(self.model_dir / SEGMENT_TAGGER)
+            return
         if tagger == WORD_TAGGER:
             self.word_tagger = load_word_tagger(self.model_dir / WORD_TAGGER)
             return
@@ -107,19 +114,27 @@ class KvModel:
             raise ModelError(f"cannot load {path}: {exc}; re-train or re-export the key-value model") from exc
 
     def tag_probabilities(self, page: KvPage) -> np.ndarray:
-        """BIO probabilities per word of `page` (n_words x len(BIO_LABELS))."""
+        """BIO probabilities per word of `page` (n_words x len(BIO_LABELS)); word taggers only."""
         if not page.texts:
             return np.zeros((0, len(BIO_LABELS)), dtype=np.float32)
         if self.word_tagger is not None:
             return self.word_tagger.predict(page)
+        if self.segment_tagger is not None:
+            raise ModelError(f"{self.model_dir} tags segments, not words; use page_entities")
         encoded = encode_page(self.tokenizer, page.texts, page.boxes, page.size, options=self.options, special=self.special)
         batch = pad_batch(encoded.windows, self.special.pad or 0)
         (logits,) = self.session.run(["logits"], {k: batch[k] for k in ("input_ids", "bbox", "attention_mask")})
         return merge_window_probabilities(encoded, list(softmax(logits.astype(np.float32))), len(BIO_LABELS))
 
+    def page_entities(self, page: KvPage) -> list[Entity]:
+        """Header / question / answer entities of one page."""
+        if self.segment_tagger is not None:
+            return self.segment_tagger.predict(page)
+        return decode_entities(page, self.tag_probabilities(page))
+
     def predict_page(self, page: KvPage) -> tuple[list[Entity], list[tuple[int, int, float]]]:
         """Entities and (question, answer, probability) links of one page."""
-        entities = decode_entities(page, self.tag_probabilities(page))
+        entities = self.page_entities(page)
         return entities, link_page(self.linker, page, entities)
 
     def extract(self, doc: Document) -> tuple[list[KeyValue], list[dict[str, Any]]]:
