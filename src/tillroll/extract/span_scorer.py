@@ -17,14 +17,15 @@ rules' one, both scores, and the features that weighed most for the choice.
 Where the scorer agrees with the rules nothing changes, not even the source.
 
 Trained by `scripts/train_span_scorer.py` on the train split (gold from the
-annotations), its regularisation chosen on dev, to be scored on test once.
+annotations, words from the default OCR engine, classifier probabilities cross-
+fitted: each training dataset read by a classifier that never saw it), features
+and regularisation chosen on dev, scored on test once.
 
-Status (2026-12-03): not in the pipeline and no weights shipped. Trained on the
-training receipts' annotation words with MX7's probabilities, its best setting
-only tied the rules on dev (docs/benchmarks.md, "Learned span assembly"), so by
-the train/dev/test protocol it was not kept. `SpanScorerStage` is ready to be
-registered as a `spans` stage after `assemble` once a retrained scorer beats the
-rules on dev and then on test.
+Status (2026-12-03, session 9): in the joint pipeline as the `spans` stage after
+`assemble`, for addresses only (dev chose no shop-name setting that beat the
+rules on both datasets, so the weights hold none and names stay the rules').
+docs/benchmarks.md, "Learned span assembly, cross-fitted", has the numbers.
+PipelineConfig.span_scorer or TILLROLL_SPAN_SCORER=0 switches it off.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import math
 import os
 import re
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -479,19 +480,3 @@ class SpanScorerStage:
         if notes:
             doc.meta["span_scorer"] = notes
         return doc
-
-
-def training_groups(docs: Iterable[tuple[Document, dict[str, Field]]], field_name: str, matches: Any) -> list[tuple[list[list[float]], list[bool]]]:
-    """(features, right?) per document for `field_name`; `matches(gold_value, value)` says what is right."""
-    groups = []
-    for doc, gold in docs:
-        g = gold.get(field_name)
-        if g is None:
-            continue
-        rule_field = doc.fields.get(field_name)
-        cands = candidates(doc, field_name, rule_field)
-        if not cands:
-            continue
-        right = [matches(g.value, rule_field.value if (c.from_rules and rule_field is not None) else _value_of(c.words, field_name)) for c in cands]
-        groups.append(([c.features for c in cands], right))
-    return groups
