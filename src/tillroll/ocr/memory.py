@@ -10,17 +10,20 @@ from the heap, where freed space is fragmented and not all reusable: one
 With `TILLROLL_LEAN_MEMORY=1` (`tillroll extract` sets it; batch workers and
 the server do not) the process fixes two glibc settings before the models load:
 
-- `M_MMAP_THRESHOLD` = 16 MiB: the detector's big tensors always get their own
+- `M_MMAP_THRESHOLD` = 4 MiB: the detector's big tensors always get their own
   mapping and go back to the system when freed, so they cannot pile up;
 - `M_TRIM_THRESHOLD` = 1 GiB: fixing the first setting also freezes glibc's trim
   threshold at 128 KiB, after which the top of the heap is handed back and
-  faulted in again on every page. A high trim threshold keeps the heap.
+  faulted in again many times per page. A high trim threshold keeps the heap.
 
-Measured on the 2-core VM with `rapidocr-tinydet` (12 SROIE dev receipts, median
-end to end, and the peak of a fresh `tillroll extract` on the largest images;
-docs/benchmarks.md, "Memory policy"): glibc's defaults 0.98 s and 481 MiB; the
-former policy (mmap threshold 1 MiB, trim untouched) 1.57 s and 359 MiB; this one
-0.92-1.23 s (two runs) and 444-456 MiB.
+Measured on the 2-core VM (docs/benchmarks.md, "Session 9: memory policy"):
+with the former policy (mmap threshold 1 MiB, trim untouched) pages fault in
+every buffer of 1 MiB or more, and the rapidocr-tinydet pipeline took 1.57 s
+median per SROIE receipt against 0.98 s with glibc's defaults, whose peak was
+481 MiB; with 1 MiB and a high trim threshold it was still 1.55 s, so the cost
+is the faults of the 1-4 MiB buffers, not the trimming alone. 16 MiB took
+0.92-1.23 s but let the default engine peak at 525 MiB (over the 500 MB
+budget); 4 MiB keeps it at 447 MiB (`benchmarks/extract_memory.py`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ LEAN_MEMORY_ENV = "TILLROLL_LEAN_MEMORY"
 # glibc option numbers (malloc.h).
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD_BYTES = 16 << 20
+MMAP_THRESHOLD_BYTES = 4 << 20
 TRIM_THRESHOLD_BYTES = 1 << 30
 
 _applied = False
