@@ -11,8 +11,8 @@ features, trees, link decoding). Wall time and this
 process's CPU time are both reported; on a loaded machine CPU time is the
 steadier figure.
 
-Memory: `--memory N` runs `tillroll extract` on the N largest forms of the
-split, each in a fresh process, and reports its peak resident set size (the
+Memory: `--memory N` runs `tillroll extract` with the key-value model
+(`TILLROLL_KV=model`) on the N largest forms of the split, each in a fresh process, and reports its peak resident set size (the
 child's own `wait4` rusage).
 """
 
@@ -81,7 +81,12 @@ def memory(split: str, n: int) -> list[dict[str, object]]:
     exe = str(Path(sys.executable).with_name("tillroll"))
     for image in images:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([exe, "extract", str(image)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "TILLROLL_CACHE_DIR": ""})
+        proc = subprocess.Popen(
+            [exe, "extract", str(image)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TILLROLL_CACHE_DIR": "", "TILLROLL_KV": "model"},
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         err = proc.stderr.read().decode() if proc.stderr else ""
         out.append(
