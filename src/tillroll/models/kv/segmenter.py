@@ -134,9 +134,9 @@ def build_lexicon(pages: Sequence[KvPage], smoothing: float = 2.0, min_count: in
                     counts.setdefault(key, np.zeros(k))[c] += 1
     prior = total / max(1.0, total.sum())
     out = {"": [round(float(v), 4) for v in prior]}  # "" holds the prior for unseen words
-    for key, c in counts.items():
-        if c.sum() >= min_count:
-            out[key] = [round(float(v), 4) for v in (c + smoothing * prior) / (c.sum() + smoothing)]
+    for key, seen in counts.items():
+        if seen.sum() >= min_count:
+            out[key] = [round(float(v), 4) for v in (seen + smoothing * prior) / (seen.sum() + smoothing)]
     return out
 
 
@@ -210,13 +210,13 @@ def candidate_pairs(page: KvPage, lay: _Layout | None = None) -> tuple[np.ndarra
     frag_of = np.zeros(n, dtype=np.int64)
     frags: list[list[int]] = []
     frag_line: list[int] = []
-    for k, ws in enumerate(lay.order):
-        for p_, i in enumerate(ws):
-            if p_ == 0 or b[i, 0] - b[ws[p_ - 1], 2] > FRAGMENT_GAP * h:
+    for line_index, line_words in enumerate(lay.order):
+        for p_, w in enumerate(line_words):
+            if p_ == 0 or b[w, 0] - b[line_words[p_ - 1], 2] > FRAGMENT_GAP * h:
                 frags.append([])
-                frag_line.append(k)
-            frags[-1].append(i)
-            frag_of[i] = len(frags) - 1
+                frag_line.append(line_index)
+            frags[-1].append(w)
+            frag_of[w] = len(frags) - 1
     fbox = np.array([[b[f[0], 0], b[f, 1].min(), b[f[-1], 2], b[f, 3].max()] for f in frags])
     fwords = np.array([len(f) for f in frags], dtype=np.float64)
     fcolon = np.array([lay.shapes[f[-1], 5] for f in frags])
