@@ -140,3 +140,9 @@ def test_an_empty_page_has_no_entities() -> None:
     assert pairs.shape == (0, 2) and x.shape == (0, len(PAIR_FEATURES))
     x, nb = segment_features(empty, [])
     assert x.shape == (0, len(SEGMENT_FEATURES)) and nb.shape == (0, 4)
+
+
+def test_group_ids_must_cover_every_page() -> None:
+    pages = [_form_page(seed) for seed in range(4)]
+    with pytest.raises(ModelError, match="group ids"):
+        train_segment_tagger(pages, groups=[0, 1])

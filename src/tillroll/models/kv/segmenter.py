@@ -552,7 +552,7 @@ def _fit_joiner(pages: Sequence[KvPage], lays: Sequence[_Layout], seed: int, max
 
 
 def _fit_labeller(
-    pages: Sequence[KvPage], lays: Sequence[_Layout], segments: Sequence[Sequence[Sequence[int]]], seed: int, max_iter: int, folds: int
+    pages: Sequence[KvPage], lays: Sequence[_Layout], segments: Sequence[Sequence[Sequence[int]]], seed: int, max_iter: int, fold_of: Sequence[int], folds: int
 ) -> tuple[list[TreeEnsemble], list[TreeEnsemble]]:
     """First stage on every page's segments; second stage on out-of-fold first-stage probabilities."""
     feats = [segment_features(p, s, lay) for p, s, lay in zip(pages, segments, lays)]
@@ -563,15 +563,15 @@ def _fit_labeller(
     held: list[np.ndarray] = [np.zeros(0)] * len(pages)
     for fold in range(folds):
         part = _fit(
-            np.concatenate([f[0] for i, f in enumerate(feats) if i % folds != fold]),
-            np.concatenate([t for i, t in enumerate(ys) if i % folds != fold]),
+            np.concatenate([f[0] for i, f in enumerate(feats) if fold_of[i] != fold]),
+            np.concatenate([t for i, t in enumerate(ys) if fold_of[i] != fold]),
             seed,
             max_iter,
             15,
             k,
         )
         for i, f in enumerate(feats):
-            if i % folds == fold:
+            if fold_of[i] == fold:
                 held[i] = stacked(f[0], softmax_raw(part, f[0]), f[1])
     second = _fit(np.concatenate(held), y, seed, max_iter, 15, k)
     return first, second
@@ -588,7 +588,9 @@ def segment_f1(pages: Sequence[KvPage], segments: Sequence[Sequence[Sequence[int
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def train_segment_tagger(pages: Sequence[KvPage], seed: int = 13, max_iter: int = 100, folds: int = 2) -> tuple[SegmentTagger, list[list[Entity]]]:
+def train_segment_tagger(
+    pages: Sequence[KvPage], seed: int = 13, max_iter: int = 100, folds: int = 2, groups: Sequence[int] | None = None
+) -> tuple[SegmentTagger, list[list[Entity]]]:
     """Fit the tagger on gold pages; also return each page's entities as predicted by models that never saw it.
 
     Every step learns from what it will meet on new forms: a page's lexicon
@@ -597,16 +599,23 @@ def train_segment_tagger(pages: Sequence[KvPage], seed: int = 13, max_iter: int 
     labeller learns from the segments a joiner fitted on the other folds cut
     (with their mistakes). The out-of-fold entities let the linker train on
     realistic input. No dev or test page steers anything.
+
+    `groups`: pages with the same group id (one form's annotation and OCR copies)
+    always share a fold; by default every page is its own group.
     """
-    lexicons = [build_lexicon([p for i, p in enumerate(pages) if i % folds != k]) for k in range(folds)]
-    lays = [_layout(p, lexicons[i % folds]) for i, p in enumerate(pages)]
+    group = list(groups) if groups is not None else list(range(len(pages)))
+    fold_of = [g % folds for g in group]
+    if len(fold_of) != len(pages):
+        raise ModelError(f"{len(fold_of)} group ids for {len(pages)} pages")
+    lexicons = [build_lexicon([p for i, p in enumerate(pages) if fold_of[i] != k]) for k in range(folds)]
+    lays = [_layout(p, lexicons[fold_of[i]]) for i, p in enumerate(pages)]
     held_pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [(np.zeros((0, 2), dtype=np.int64), np.zeros((0, 0)), np.zeros(0))] * len(pages)
     fold_joiners = []
     for k in range(folds):
-        part = _fit_joiner([p for i, p in enumerate(pages) if i % folds != k], [a for i, a in enumerate(lays) if i % folds != k], seed, max_iter)
+        part = _fit_joiner([p for i, p in enumerate(pages) if fold_of[i] != k], [a for i, a in enumerate(lays) if fold_of[i] != k], seed, max_iter)
         fold_joiners.append(part)
         for i, (p, lay) in enumerate(zip(pages, lays)):
-            if i % folds == k:
+            if fold_of[i] == k:
                 pairs, x = candidate_pairs(p, lay)
                 held_pairs[i] = (pairs, x, part.predict(x) if len(pairs) else np.zeros(0))
     probe = SegmentTagger(fold_joiners[0], [])
@@ -622,13 +631,22 @@ def train_segment_tagger(pages: Sequence[KvPage], seed: int = 13, max_iter: int 
     probe.join_threshold, probe.join_threshold_below = th, th_below
     held_segments = [join_segments(len(p.texts), pairs, probe.joins(x, pr)) for p, (pairs, x, pr) in zip(pages, held_pairs)]
     joiner = _fit_joiner(pages, lays, seed, max_iter)
-    first, second = _fit_labeller(pages, lays, held_segments, seed, max_iter, folds)
+    first, second = _fit_labeller(pages, lays, held_segments, seed, max_iter, fold_of, folds)
     held_entities: list[list[Entity]] = [[] for _ in pages]
     for k in range(folds):
-        idx = [i for i in range(len(pages)) if i % folds != k]
-        f1_, f2_ = _fit_labeller([pages[i] for i in idx], [lays[i] for i in idx], [held_segments[i] for i in idx], seed, max_iter, folds)
+        idx = [i for i in range(len(pages)) if fold_of[i] != k]
+        f1_, f2_ = _fit_labeller(
+            # Its own second stage re-splits these pages in two, again keeping a form's copies together.
+            [pages[i] for i in idx],
+            [lays[i] for i in idx],
+            [held_segments[i] for i in idx],
+            seed,
+            max_iter,
+            [group[i] // folds % folds for i in idx],
+            folds,
+        )
         fold_tagger = SegmentTagger(fold_joiners[k], f1_, f2_, th, th_below)
         for i, (p, lay) in enumerate(zip(pages, lays)):
-            if i % folds == k:
+            if fold_of[i] == k:
                 held_entities[i] = fold_tagger.entities(p, held_segments[i], lay)
     return SegmentTagger(joiner, first, second, th, th_below, build_lexicon(pages)), held_entities

@@ -48,6 +48,27 @@ def read_pages(specs: str) -> list[KvPage]:
     return pages
 
 
+def read_ocr_pages(specs: str, ocr: str) -> list[KvPage]:
+    """The forms of `specs` as OCR engine `ocr` reads them (through the shared OCR cache), each word
+    carrying the gold entity of the annotation word it overlaps (`data.page_from_ocr`)."""
+    from ...evaluate.common import cached_engine
+    from ...evaluate.runner import load_example_document
+    from ...io.datasets import read_dataset
+    from ...ocr.stage import words_to_document
+    from .data import page_from_ocr
+
+    engine = cached_engine(ocr)
+    pages: list[KvPage] = []
+    for spec in [s.strip() for s in specs.split(",") if s.strip()]:
+        for example in read_dataset(spec):
+            doc = load_example_document(example)
+            for page in doc.pages:
+                if page.image is not None:
+                    words_to_document(doc, page.index, engine.read(page.image))
+            pages.append(page_from_ocr(example.id, doc.words, example.reference))
+    return pages
+
+
 def gold_links_of(page: KvPage, entities: Sequence[Entity]) -> list[tuple[int, int]]:
     """The gold links of `page` as index pairs into predicted `entities`: a predicted question and answer
     are linked when their word sets are exactly a gold linked pair's (what link F1 credits)."""
@@ -82,8 +103,12 @@ def train_kv(
     log: Callable[[str], None] = print,
     entity_model_dir: Path | None = None,
     tagger: str = "segments",
+    ocr: str | None = None,
 ) -> dict[str, Any]:
     """Train both parts and write the model folder; returns the resolved config with dev scores.
+
+    `ocr`: with the segment tagger, also train on the training forms as this OCR engine reads
+    them (its words and gaps differ from the annotation's), next to the annotation's words.
 
     `entity_model_dir`: reuse the tagger of an earlier run in that folder (train the linker only).
     """
@@ -102,9 +127,15 @@ def train_kv(
         from .segmenter import SEGMENT_LABELS, train_segment_tagger
 
         t0 = time.time()
-        segment_tagger, held = train_segment_tagger(train_pages, seed=config.seed)
+        fit_pages = list(train_pages)
+        groups = list(range(len(train_pages)))
+        if ocr and ocr != "gold":
+            fit_pages += read_ocr_pages(data, ocr)
+            groups += groups  # a form's OCR copy shares its annotation copy's fold
+            linker_pages = [(p, p.entities, p.links) for p in fit_pages]
+        segment_tagger, held = train_segment_tagger(fit_pages, seed=config.seed, groups=groups)
         (out_dir / "segment_tagger.json").write_text(json.dumps(segment_tagger.to_dict()), encoding="utf-8")
-        linker_pages += [(p, entities, gold_links_of(p, entities)) for p, entities in zip(train_pages, held)]
+        linker_pages += [(p, entities, gold_links_of(p, entities)) for p, entities in zip(fit_pages, held)]
         summary = {
             "tagger": {
                 "kind": "segment_tagger_trees: joins neighbouring words into segments, then labels each segment (two stages)",
@@ -115,7 +146,7 @@ def train_kv(
                 "seconds": round(time.time() - t0, 1),
             },
             "labels": list(SEGMENT_LABELS),
-            "data": {"train": data, "dev": dev, "train_documents": len(train_pages), "dev_documents": len(dev_pages)},
+            "data": {"train": data, "dev": dev, "train_documents": len(train_pages), "dev_documents": len(dev_pages), "ocr_words_from": ocr},
         }
     elif tagger == "trees":
         from .word_tagger import train_word_tagger
