@@ -77,7 +77,7 @@ def train(
 ) -> None:
     """Train the layout-aware word classifier (or, with --task kv, the key-value model); writes the model folder to --out."""
     if task == "kv":
-        _train_kv(data, dev, out, epochs, learning_rate, batch_size, seed, threads, time_budget, architecture or "minilm-l2", tagger)
+        _train_kv(data, dev, out, epochs, learning_rate, batch_size, seed, threads, time_budget, architecture or "minilm-l2", tagger, ocr)
         return
     if task != "words":
         _fail(ValueError(f"unknown --task {task!r}; choose words or kv"))
@@ -120,9 +120,21 @@ def train(
 
 
 def _train_kv(
-    data: str, dev: str, out: Path, epochs: int, lr: float, batch_size: int, seed: int, threads: int, time_budget: float | None, architecture: str, tagger: str
+    data: str,
+    dev: str,
+    out: Path,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    threads: int,
+    time_budget: float | None,
+    architecture: str,
+    tagger: str,
+    ocr: str,
 ) -> None:
-    """`--task kv`: entity tagger (trees or LayoutLM, BIO over header/question/answer) then the pair linker."""
+    """`--task kv`: entity tagger then the pair linker; the segment tagger also learns from the
+    training forms as `ocr` reads them (`--ocr gold`: the annotation's words only)."""
     try:
         from ..models.kv.train import train_kv
         from ..models.kv.train_entities import EntityTrainConfig
@@ -130,7 +142,7 @@ def _train_kv(
         config = EntityTrainConfig(
             architecture=architecture, epochs=epochs, learning_rate=lr, batch_size=batch_size, seed=seed, threads=threads, time_budget_s=time_budget
         )
-        summary = train_kv(data, dev or None, out, config, log=lambda m: typer.echo(m, err=True), tagger=tagger)
+        summary = train_kv(data, dev or None, out, config, log=lambda m: typer.echo(m, err=True), tagger=tagger, ocr=ocr)
     except Exception as exc:  # noqa: BLE001 - typed errors become a message, others propagate
         _fail(exc)
         return
