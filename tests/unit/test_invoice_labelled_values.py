@@ -294,3 +294,18 @@ def test_a_number_touching_a_slash_is_no_money() -> None:
 
     assert find_money("Fattura 9754/2023", ",") == []
     assert [m.text for m in find_money("12/05/2025  100,00", ",")] == ["100.00"]
+
+
+@pytest.mark.parametrize(
+    ("printed", "bic"),
+    [
+        ("BIC: COBADEFFXXX", "COBADEFFXXX"),
+        ("BIC: INGBPLPW XXX", "INGBPLPWXXX"),  # OCR cut off the primary-office branch
+        ("BIC: PASCITM M XX X", "PASCITMMXXX"),  # ...and cut it to fragments
+        ("BIC: COBADEFF EUR", "COBADEFF"),  # a word after an 8-character BIC is not its branch
+        ("BIC: DEUTDEFF 500", "DEUTDEFF"),
+    ],
+)
+def test_a_bic_cut_into_words_is_read_whole(printed: str, bic: str) -> None:
+    doc = _read(HEAD + [row(2100, (200, "IBAN: DE88 2008 0000 0970 3757 00")), row(2140, (200, printed))])
+    assert doc.fields["bic"].value == bic

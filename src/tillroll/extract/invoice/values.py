@@ -240,6 +240,35 @@ def _unglue(code: str, lexicon: Lexicon) -> str:
     return code
 
 
+def _bic(region: Sequence[Piece]) -> tuple[str, list[Piece], str] | None:
+    """A BIC starting at one of the region's first three words, whole or cut into pieces.
+
+    OCR cuts a BIC where the print leaves a little air: "INGBPLPW" "XXX", "PASCITM" "M"
+    "XX" "X". Words of letters and digits are joined while the code stays within 11
+    characters. A code of several words is kept at 11 characters only when its branch is
+    "XXX" (SWIFT's code for the primary office) or a piece of one or two characters shows
+    the cut was OCR's; otherwise the 8-character code it starts with ("COBADEFF" before
+    "EUR" is not "COBADEFFEUR").
+    """
+    for start in range(min(3, len(region))):
+        joined, used = "", []
+        found: tuple[str, list[Piece], str] | None = None
+        for p in region[start:]:
+            t = p.text.strip(".,;:").upper()
+            if not t.isalnum() or not t.isascii() or len(joined) + len(t) > 11:
+                break
+            joined += t
+            used.append(p)
+            if not (_BIC.match(joined) and joined[4:6].isalpha()):
+                continue
+            fragment = any(len(q.text.strip(".,;:")) < 3 for q in used)
+            if len(used) == 1 or len(joined) == 8 or joined.endswith("XXX") or fragment:
+                found = (joined, list(used), " ".join(q.text for q in used))
+        if found is not None:
+            return found
+    return None
+
+
 def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon) -> Value | None:
     """The value of `field` announced by `hit`, or None when nothing fitting is printed there."""
     label_pieces = lines[hit.line].pieces[hit.start : hit.end]
@@ -287,11 +316,7 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
             if longer is not None and iban_ok(longer[0], _iban_lengths(lexicon)):
                 out = longer
     elif field == "bic":
-        for p in region[:3]:
-            t = p.text.strip(".,;:").upper()
-            if _BIC.match(t) and t[4:6].isalpha():
-                out = (t, [p], p.text)
-                break
+        out = _bic(region)
     elif field == "telephone":
         # "Tel. 040 2753958" -> E.164 through the invoice's country ("+49402753958").
         phone = parse_phone(text, loc.country)
