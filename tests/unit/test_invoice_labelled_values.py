@@ -309,3 +309,20 @@ def test_a_number_touching_a_slash_is_no_money() -> None:
 def test_a_bic_cut_into_words_is_read_whole(printed: str, bic: str) -> None:
     doc = _read(HEAD + [row(2100, (200, "IBAN: DE88 2008 0000 0970 3757 00")), row(2140, (200, printed))])
     assert doc.fields["bic"].value == bic
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        (row(860, (200, "Rechnungsnummer:"), (600, "Nr.4711")), "4711"),
+        (row(860, (200, "Rechnungsnummer:"), (600, "RE2018-0042")), "RE2018-0042"),  # letters that are no number mark stay
+    ],
+)
+def test_a_number_mark_glued_before_the_invoice_number_is_not_part_of_it(line: tuple[float, list[tuple[float, str]]], number: str) -> None:
+    lines = [line if y == 860 else (y, words) for y, words in HEAD]
+    assert _read(lines).fields["invoice_number"].value == number
+
+
+def test_a_spanish_title_with_its_number_mark_glued_to_the_number() -> None:
+    lines = [row(150, (200, "Ferretería López S.L.")), row(800, (200, "Factura nº2025/6365")), row(1320, (900, "Total:"), (1400, "119,00"))]
+    assert _read(lines).fields["invoice_number"].value == "2025/6365"

@@ -240,6 +240,18 @@ def _unglue(code: str, lexicon: Lexicon) -> str:
     return code
 
 
+# A number mark glued before a code's first digit: "nº2025/6365", "Nr.4711", "#42".
+_GLUED_HEAD = re.compile(r"^(#|[^\W\d_]{1,7}[°º.]?)(\d.*)$")
+
+
+def _unglue_head(code: str) -> str:
+    """A code without the number mark OCR (or the printer) glued before it ("nº2025/6365" -> "2025/6365")."""
+    m = _GLUED_HEAD.match(code)
+    if m is not None and m.group(1).lower().rstrip(".") in _NUMBER_MARKS:
+        return m.group(2)
+    return code
+
+
 def _bic(region: Sequence[Piece]) -> tuple[str, list[Piece], str] | None:
     """A BIC starting at one of the region's first three words, whole or cut into pieces.
 
@@ -282,7 +294,9 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     if field in CODE_FIELDS:
         got = _code(region)
         if got and not _is_date(got[-1].text, loc):
-            value = " ".join([p.text for p in got[:-1]] + [_unglue(got[-1].text.strip(".,;:"), lexicon)])
+            parts = [p.text for p in got[:-1]] + [_unglue(got[-1].text.strip(".,;:"), lexicon)]
+            parts[0] = _unglue_head(parts[0])
+            value = " ".join(parts)
             out = (value, got, " ".join(p.text for p in got))
     elif field in DATE_FIELDS:
         d = read_date(text, loc)
