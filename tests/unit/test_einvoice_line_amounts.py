@@ -16,12 +16,13 @@ import pytest
 from samplekit import text_pdf
 from tillroll.document import Document, LineItem
 from tillroll.einvoice.base import parse_xml
+from tillroll.einvoice.gold import apply_gold_version, net_line_amount_gold
 from tillroll.einvoice.line_amounts import computed_net_amount, gross_stated_as_net, net_line_amounts
 from tillroll.einvoice.model import Line
 from tillroll.einvoice.read import read_einvoice
 from tillroll.einvoice.read_cii import read_cii
 from tillroll.io.datasets import read_dataset
-from tillroll.io.datasets.einvoices import GOLD_VERSION, net_line_amount_gold
+from tillroll.io.datasets.einvoices import GOLD_VERSION
 
 
 def _line(name: str, quantity: str, net_price: str, rate: str, amount: str, extra: str = "") -> str:
@@ -151,6 +152,9 @@ def test_einvoices_gold_line_amount_is_the_net_the_page_prints(tmp_path: Path, f
     }
     (root / "gt.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
     [ex] = read_dataset(f"{form}:{root}")
+    assert ex.reference.meta["gold_version"] == 1  # the reader gives gt.jsonl as it is
+    assert [li.amount for li in ex.reference.line_items] == ["376.04", "23.80"]
+    apply_gold_version(ex)
     assert [li.amount for li in ex.reference.line_items] == ["316.00", "20.00"]
     assert ex.reference.meta["gold_version"] == GOLD_VERSION == 2
     assert ex.reference.meta["line_amounts_net_from_xml"] == [0, 1]

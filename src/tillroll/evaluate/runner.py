@@ -143,6 +143,10 @@ def evaluate_dataset(
     examples = read_dataset(spec, limit=limit)
     if not examples:
         raise ConfigError(f"dataset {spec!r} has no documents (check the folder and the split)")
+    if examples[0].dataset.startswith("einvoices"):
+        from ..einvoice.gold import apply_gold_version
+
+        examples = [apply_gold_version(example) for example in examples]
     if ocr == "gold" and not any(e.reference.words for e in examples):
         raise ConfigError(f"dataset {spec!r} annotates no words, so there is no gold OCR to feed; use --ocr rapidocr (or tesseract)")
     if labels not in LABEL_CHOICES:

@@ -27,13 +27,15 @@ Gold version 2 (GOLD_VERSION): a line amount means the invoice line net amount
 states a line's gross amount in the BT-131 element (the ZUGFeRD 1.0 samples of
 2014-2015: `LineTotalAmount` 376.04 for 400 x 0.79 at 19 %, while the same
 XML's net price, quantity and sum of line net amounts say 316.00), the record's
-amount is replaced by the net the XML's own terms give
-(`einvoice.line_amounts`); `reference.meta["line_amounts_net_from_xml"]` lists
-those items. Version 1 took gt.jsonl's amounts as given.
+amount is replaced by the net the XML's own terms give. This reader yields
+version 1 (gt.jsonl's amounts as given); `tillroll.einvoice.gold.apply_gold_version`,
+run by the evaluator, applies version 2 and lists the changed items in
+`reference.meta["line_amounts_net_from_xml"]`.
 
 Line items and tax rows were not filtered that way: some records give a row's
 gross amount where the page prints the net, or (the "fail" samples) an amount
-that differs from the page. `reference.meta["amounts_not_printed"]` lists, per
+that differs from the page. `reference.meta["amounts_not_printed"]` (set by
+`apply_gold_version`, from `amounts_not_printed`) lists, per
 record, the line items and tax rows whose amount appears nowhere in the PDF's
 text layer; the evaluator scores them twice, as given and with those amounts
 unchecked (`line_items_printed`, `tax_rows_printed` in the report).
@@ -138,58 +140,6 @@ def reference_document(record: dict[str, Any], source: str) -> Document:
     return doc
 
 
-def _letters(text: str | None) -> str:
-    return "".join(ch for ch in (text or "").casefold() if ch.isalnum())
-
-
-def net_line_amount_gold(reference: Document, xml: bytes) -> list[int]:
-    """Give the gold items whose amount the XML stated gross their net amount (BT-131); return their indices.
-
-    A gold item is matched to the XML line it was taken from by the stated amount,
-    the quantity and the item name (the record's description starts with it); an
-    item with no such line, or an XML tillroll cannot read, is left as it is.
-    """
-    from ...einvoice.base import EInvoiceError, parse_xml
-    from ...einvoice.line_amounts import computed_net_amount, gross_stated_as_net
-    from ...einvoice.read_cii import is_cii, read_cii
-    from ...einvoice.read_ubl import is_ubl, read_ubl
-
-    try:
-        root = parse_xml(xml)
-    except EInvoiceError:
-        return []
-    if is_cii(root):
-        inv = read_cii(root)
-    elif is_ubl(root):
-        inv = read_ubl(root)
-    else:
-        return []
-    gross = [inv.lines[i] for i in gross_stated_as_net(inv)]
-    changed: list[int] = []
-    for i, item in enumerate(reference.line_items):
-        amount, quantity = _decimal(item.amount), _decimal(item.quantity)
-        for line in gross:
-            net = computed_net_amount(line)
-            if (
-                net is not None
-                and amount == _decimal(line.amount)
-                and quantity == _decimal(line.quantity)
-                and _letters(item.description).startswith(_letters(line.name))
-            ):
-                item.amount = str(net)
-                gross.remove(line)
-                changed.append(i)
-                break
-    return changed
-
-
-def _decimal(value: str | None) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except ArithmeticError:
-        return None
-
-
 _NUMBER = re.compile(r"-?\d[\d.,' \u00a0\u202f]*\d|\d")
 
 
@@ -211,7 +161,8 @@ def printed_amounts(pdf: Path) -> set[Decimal]:
     return found
 
 
-def _not_printed(reference: Document, pdf: Path) -> dict[str, list[int]]:
+def amounts_not_printed(reference: Document, pdf: Path) -> dict[str, list[int]]:
+    """Indices of the gold line items and tax rows whose amount the PDF's text layer prints nowhere."""
     amounts = printed_amounts(pdf)
 
     def missing(value: str | None) -> bool:
@@ -326,15 +277,10 @@ def iter_einvoices(path: str | Path, keep: Callable[[str], bool] = lambda doc_id
         if not pdf.is_file():
             raise DataError(f"{pdf}: missing (gt.jsonl names it); keep each PDF as pdf/<id>.pdf")
         reference = reference_document(record, str(pdf))
-        reference.meta["gold_version"] = GOLD_VERSION
-        if reference.line_items:
-            from ...einvoice.read import pdf_attachments
-
-            attachments = pdf_attachments(pdf.read_bytes())
-            if attachments:
-                reference.meta["line_amounts_net_from_xml"] = net_line_amount_gold(reference, attachments[0][1])
-        if reference.line_items or reference.tax_breakdown:
-            reference.meta["amounts_not_printed"] = _not_printed(reference, pdf)
+        # Gold version 1 as gt.jsonl gives it; `tillroll.einvoice.gold.apply_gold_version`
+        # (which the evaluator runs) makes it version 2: reading the embedded XML is the
+        # e-invoice package's job, a layer above this one.
+        reference.meta["gold_version"] = 1
         yield Example(
             id=doc_id,
             dataset="einvoices" if form == "shipped" else f"einvoices-{form}",
