@@ -51,17 +51,18 @@ def read_pages(specs: str) -> list[KvPage]:
 def read_ocr_pages(specs: str, ocr: str) -> list[KvPage]:
     """The forms of `specs` as OCR engine `ocr` reads them (through the shared OCR cache), each word
     carrying the gold entity of the annotation word it overlaps (`data.page_from_ocr`)."""
-    from ...evaluate.common import cached_engine
-    from ...evaluate.runner import load_example_document
     from ...io.datasets import read_dataset
+    from ...io.load import load_document
+    from ...ocr.base import get_engine
+    from ...ocr.cache import CachedEngine
     from ...ocr.stage import words_to_document
     from .data import page_from_ocr
 
-    engine = cached_engine(ocr)
+    engine = CachedEngine(get_engine(ocr))  # the cache the evaluator fills, keyed by the same pixels
     pages: list[KvPage] = []
     for spec in [s.strip() for s in specs.split(",") if s.strip()]:
         for example in read_dataset(spec):
-            doc = load_example_document(example)
+            doc = load_document(example.image_path)
             for page in doc.pages:
                 if page.image is not None:
                     words_to_document(doc, page.index, engine.read(page.image))
