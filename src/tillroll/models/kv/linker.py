@@ -355,6 +355,21 @@ class TreeEnsemble:
         return cls(baseline, feature, threshold, left, right, missing, leaf, value, depth)
 
 
+def one_vs_rest_probabilities(ensembles: Sequence[TreeEnsemble], together: TreeEnsemble, x: np.ndarray) -> np.ndarray:
+    """Class probabilities (rows of `x` x classes) from one ensemble per class, softmax over their raw scores.
+
+    `together` is `TreeEnsemble.concatenate(ensembles)`, built once by the caller,
+    so that all classes' trees are walked in one pass.
+    """
+    leaves = together.leaf_values(x)
+    bounds = np.cumsum([0, *(e.feature.shape[0] for e in ensembles)])
+    raw = np.stack([leaves[bounds[k] : bounds[k + 1]].sum(axis=0) + e.baseline for k, e in enumerate(ensembles)], axis=1)
+    raw -= raw.max(axis=1, keepdims=True)
+    e = np.exp(raw)
+    probs: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return probs
+
+
 def load_linker(path: Path) -> TreeEnsemble:
     try:
         return TreeEnsemble.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

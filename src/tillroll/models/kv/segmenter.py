@@ -38,7 +38,7 @@ import numpy as np
 
 from ...errors import ModelError
 from .data import Entity, KvPage
-from .linker import TreeEnsemble
+from .linker import TreeEnsemble, one_vs_rest_probabilities
 
 SEGMENT_LABELS: tuple[str, ...] = ("other", "header", "question", "answer")
 
@@ -397,7 +397,7 @@ def stacked(x: np.ndarray, probs: np.ndarray, nb: np.ndarray) -> np.ndarray:
 
 def softmax_raw(ensembles: Sequence[TreeEnsemble], x: np.ndarray) -> np.ndarray:
     """Class probabilities from one-vs-rest raw scores of a multi-class ensemble (one per class), walked in one pass."""
-    return _multi(ensembles, TreeEnsemble.concatenate(ensembles), x)
+    return one_vs_rest_probabilities(ensembles, TreeEnsemble.concatenate(ensembles), x)
 
 
 @dataclass
@@ -435,9 +435,9 @@ class SegmentTagger:
             return np.zeros((0, len(SEGMENT_LABELS)))
         if self._labeller is None:
             raise ModelError("this segment tagger has no labeller")
-        probs = _multi(self.labeller, self._labeller, x)
+        probs = one_vs_rest_probabilities(self.labeller, self._labeller, x)
         if self.stage2 and self._stage2 is not None:
-            probs = _multi(self.stage2, self._stage2, stacked(x, probs, nb))
+            probs = one_vs_rest_probabilities(self.stage2, self._stage2, stacked(x, probs, nb))
         return probs
 
     def predict(self, page: KvPage) -> list[Entity]:
@@ -488,16 +488,6 @@ class SegmentTagger:
             float(d.get("join_threshold_below", 0.5)),
             {str(k): [float(x) for x in v] for k, v in d.get("lexicon", {}).items()},
         )
-
-
-def _multi(ensembles: Sequence[TreeEnsemble], together: TreeEnsemble, x: np.ndarray) -> np.ndarray:
-    leaves = together.leaf_values(x)
-    bounds = np.cumsum([0, *(e.feature.shape[0] for e in ensembles)])
-    raw = np.stack([leaves[bounds[k] : bounds[k + 1]].sum(axis=0) + e.baseline for k, e in enumerate(ensembles)], axis=1)
-    raw -= raw.max(axis=1, keepdims=True)
-    e = np.exp(raw)
-    probs: np.ndarray = e / e.sum(axis=1, keepdims=True)
-    return probs
 
 
 def load_segment_tagger(path: Path) -> SegmentTagger:

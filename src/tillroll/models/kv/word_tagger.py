@@ -22,7 +22,7 @@ import numpy as np
 
 from ...errors import ModelError
 from .data import BIO_LABELS, KvPage
-from .linker import TreeEnsemble
+from .linker import TreeEnsemble, one_vs_rest_probabilities
 
 WORD_FEATURES: tuple[str, ...] = (
     "x0", "y0", "x1", "y1", "w_h", "h_rel",
@@ -34,7 +34,7 @@ WORD_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 _DIGIT = re.compile(r"\d")
 # Packed copies of a tagger's ensembles, keyed by the list they were made from (built on first use).
-_PACKED: dict[int, tuple[Sequence[TreeEnsemble], TreeEnsemble, np.ndarray, list[int]]] = {}
+_PACKED: dict[int, tuple[Sequence[TreeEnsemble], TreeEnsemble]] = {}
 SEGMENT_GAP = 0.6  # a gap wider than this many text heights splits a line into segments
 
 
@@ -187,15 +187,9 @@ def _softmax_raw(ensembles: Sequence[TreeEnsemble], x: np.ndarray) -> np.ndarray
     """Softmax over the tags of the per-tag ensembles' raw scores, all trees walked in one pass."""
     packed = _PACKED.get(id(ensembles))
     if packed is None or packed[0] is not ensembles:
-        packed = (ensembles, TreeEnsemble.concatenate(ensembles), np.array([e.baseline for e in ensembles]), [e.feature.shape[0] for e in ensembles])
+        packed = (ensembles, TreeEnsemble.concatenate(ensembles))
         _PACKED[id(ensembles)] = packed
-    _, together, baselines, sizes = packed
-    leaves = together.leaf_values(x)
-    bounds = np.cumsum([0, *sizes])
-    raw = np.stack([leaves[bounds[k] : bounds[k + 1]].sum(axis=0) for k in range(len(sizes))], axis=1) + baselines[None, :]
-    raw -= raw.max(axis=1, keepdims=True)
-    e = np.exp(raw)
-    probs: np.ndarray = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    probs: np.ndarray = one_vs_rest_probabilities(ensembles, packed[1], x).astype(np.float32)
     return probs
 
 
