@@ -90,8 +90,8 @@ class PipelineConfig:
     country_hint: str | None = None
     # Joint model: let the learned span scorer (tillroll.extract.span_scorer, issue 20)
     # re-decide the shop-name and address spans among candidates around the rules' choice
-    # (its weights hold addresses only: dev 0.913 -> 0.919 SROIE, 0.694 -> 0.702 WildReceipt,
-    # test 0.906 = 0.906, 0.620 -> 0.634 strict; docs/benchmarks.md). TILLROLL_SPAN_SCORER=1/0 overrides.
+    # (its shipped weights hold addresses only; its dev and test scores are in docs/benchmarks.md,
+    # "Learned span assembly, cross-fitted"). TILLROLL_SPAN_SCORER=1/0 overrides.
     span_scorer: bool = True
     # Key-value pairs: "heuristic" (the default) pairs keys and values on the same line;
     # "model" uses the learned linker (models/kv/model) and fails without it; "auto" uses the
