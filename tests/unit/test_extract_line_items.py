@@ -152,3 +152,25 @@ def test_price_misread_as_name_or_unit_price_becomes_the_amount() -> None:
 def test_amount_split_at_its_decimal_separator() -> None:
     _, items = _layout([[("Caprese", D, 10), ("€", A, 430), ("7", A, 450), ("30", A, 465)]])
     assert [(i.description, i.amount) for i in items] == [("Caprese", "7.30")]
+
+
+def test_amount_is_the_rightmost_word_that_reads_as_a_number() -> None:
+    # "N" (a tax flag) and "CO" (cents the OCR read as letters) carry the amount label too.
+    _, items = _layout(
+        [
+            [("Gift", D, 10), ("Card", D, 60), ("100.00", A, 450), ("N", A, 520)],
+            [("shirt", D, 10), ("1", Q, 300), ("$10", A, 450), ("CO", A, 490)],
+        ]
+    )
+    assert [(i.description, i.amount) for i in items] == [("Gift Card", "100.00"), ("shirt", "10.00")]
+
+
+def test_a_description_without_letters_names_no_item() -> None:
+    _, items = _layout(
+        [
+            [("TEA", D, 10), ("3.10", A, 500)],
+            [("20", D, 10)],
+            [("COFFEE", D, 10), ("2.80", A, 500)],
+        ]
+    )
+    assert [(i.description, i.amount) for i in items] == [("TEA", "3.10"), ("COFFEE", "2.80")]

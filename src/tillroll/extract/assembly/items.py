@@ -156,18 +156,21 @@ def _is_discount(row: _Row, amount: str | None) -> bool:
 
 
 def _amount(words: Sequence[Word]) -> str | None:
-    """The row's amount: the right-most amount word, joined with the word before it when
+    """The row's amount: the right-most amount word that reads as a number (a tax flag or
+    a stray letter labelled with it is passed over), joined with the word before it when
     the OCR split the decimal separator away ("7" "30" for 7,30)."""
-    if not words:
-        return None
-    last = words[-1]
-    if len(words) >= 2 and _CENTS.match(last.text) and _WHOLE.match(words[-2].text):
-        before = words[-2]
-        if last.x0 - before.x1 < 1.5 * max(last.y1 - last.y0, 1.0):
-            found = find_amounts(f"{before.text}.{last.text}")
-            return format_amount(found[-1].value) if found else None
-    found = find_amounts(last.text)
-    return format_amount(found[-1].value) if found else None
+    for k in range(len(words) - 1, -1, -1):
+        last = words[k]
+        if k >= 1 and _CENTS.match(last.text) and _WHOLE.match(words[k - 1].text):
+            before = words[k - 1]
+            if last.x0 - before.x1 < 1.5 * max(last.y1 - last.y0, 1.0):
+                found = find_amounts(f"{before.text}.{last.text}")
+                if found:
+                    return format_amount(found[-1].value)
+        found = find_amounts(last.text)
+        if found:
+            return format_amount(found[-1].value)
+    return None
 
 
 def _quantity_and_unit_price(numbers: Sequence[Word]) -> tuple[str | None, str | None, list[Word]]:
@@ -237,9 +240,11 @@ def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
         nonlocal open_item, last_row
         if open_item is not None:
             item = _make_item(open_item.description, open_item.numbers, amounts)
-            # A row without a price is an item only inside the item table: once a priced item
-            # has been read. Above the first one it is a heading ("BAKERY DEPT", "Dine In").
-            if item.amount is not None or any(i.amount is not None for i in items):
+            # An item names what was bought: a description without two letters ("20", a
+            # department number) is none. A row without a price is an item only inside the
+            # item table, once a priced item has been read; above it, it is a heading.
+            named = sum(ch.isalpha() for ch in item.description or "") >= 2
+            if named and (item.amount is not None or any(i.amount is not None for i in items)):
                 items.append(item)
                 last_row = open_item.last
         open_item = None
