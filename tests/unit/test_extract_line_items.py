@@ -174,3 +174,47 @@ def test_a_description_without_letters_names_no_item() -> None:
         ]
     )
     assert [(i.description, i.amount) for i in items] == [("TEA", "3.10"), ("COFFEE", "2.80")]
+
+
+def _placed(lines: list[list[tuple[str, str | None, float, float]]]) -> list[LineItem]:
+    """OCR lines of (text, label, left, top) words, 20 high: a price can sit off its line."""
+    words: list[Word] = []
+    for line, row in enumerate(lines):
+        for text, label, x, y in row:
+            words.append(Word(len(words), 0, text, (x, y, x + CHAR * len(text), y + 20), line=line, label=label))
+    return build_line_items(Document(source="synthetic", pages=[Page(0, 600, 400)], words=words).lines())
+
+
+def test_price_column_shifted_by_the_ocr_is_paired_again_by_geometry() -> None:
+    # Names 25 apart; each price 5 above its name's top. The OCR put each price on the
+    # line above its own (the first with a heading): paired by geometry, every name gets
+    # the price that overlaps it.
+    items = _placed(
+        [
+            [("Table", M, 10, 20), ("3", M, 80, 20), ("6.95", A, 500, 25)],
+            [("Cajun", D, 10, 30), ("Wrap", D, 80, 30), ("6.25", A, 500, 50)],
+            [("Salmon", D, 10, 55), ("1.25", A, 500, 75)],
+            [("Chips", D, 10, 80)],
+        ]
+    )
+    assert [(i.description, i.amount) for i in items] == [("Cajun Wrap", "6.95"), ("Salmon", "6.25"), ("Chips", "1.25")]
+
+
+def test_prices_already_on_their_rows_stay_there() -> None:
+    # One more price than names (a heading's number above them) and a price column a
+    # little lower than the names: pairing more of them would shift every item by one.
+    items = _placed(
+        [
+            [("Guests", M, 10, 10), ("9.95", A, 500, 14)],
+            [("Soup", D, 10, 30), ("8.20", A, 500, 36)],
+            [("Bread", D, 10, 55), ("4.10", A, 500, 61)],
+            [("Water", D, 10, 80)],
+        ]
+    )
+    assert [(i.description, i.amount) for i in items] == [("Soup", "8.20"), ("Bread", "4.10")]
+
+
+def test_tax_code_glued_to_a_price_with_cents() -> None:
+    # Prices on this receipt have two decimals, so "12,901" is 12,90 and a tax code 1.
+    _, items = _layout([[("Kalamari", D, 10), ("12,901", A, 500)], [("Saft", D, 10), ("2,50", A, 500)], [("Gyros", D, 10), ("19,80", A, 500)]])
+    assert [(i.description, i.amount) for i in items] == [("Kalamari", "12.90"), ("Saft", "2.50"), ("Gyros", "19.80")]

@@ -43,6 +43,9 @@ from .common import _confidence, _join, _source
 # numbers below" puts them on the very next row, and a gap of one allows a row the OCR
 # split off (a tax code, a dotted leader) in between.
 _MAX_GAP = 2
+# A price and a name pair up across OCR lines only when they overlap this much vertically
+# (share of the lower one's height).
+_ROW_OVERLAP = 0.6
 # "2x6.50" / "2 @ 6.50": one word carrying quantity and unit price.
 _QTY_TIMES_PRICE = re.compile(r"^\s*(\d{1,3}(?:[.,]\d{1,3})?)\s?[xX*@]\s?(.+)$")
 # An article number (SKU, PLU, EAN) opening a description: digits only, at least four
@@ -54,7 +57,12 @@ DISCOUNT_WORDS = re.compile(r"(?<![A-Z])(?:DISC\w*|VOUCHER|COUPON|PROMO\w*|SAVIN
 _MONEY_WORD = re.compile(r"^[-(]?[$€£S]?\d{1,6}[.,]\d{2}\)?-?$")
 # Unlabelled words this close to a description (in text heights) are part of the name.
 _NAME_GAP = 1.0
+# A word that may extend a name: two letters or digits at least (a lone "T" or "E" beside a
+# name is a tax flag) and not a bare code of five digits or more (a barcode printed after it).
+_NAME_PART = re.compile(r"^(?=(?:\W*\w){2})(?!\W*\d{5,}\W*$)")
 # An amount printed in two OCR words, whole part and cents ("7 30" for 7,30).
+_GLUED_CODE = re.compile(r"^(.*\d[.,]\d{2})\d$")
+_DECIMALS = re.compile(r"\d[.,](\d+)\W*$")
 _CENTS = re.compile(r"^\d{2}$")
 _WHOLE = re.compile(r"^[-$€£]?\d{1,5}$")
 
@@ -118,7 +126,7 @@ def _extend_name(line: Sequence[Word], desc: list[Word]) -> list[Word]:
 
     def joins(w: Word, neighbour: Word) -> bool:
         gap = max(w.x0 - neighbour.x1, neighbour.x0 - w.x1)
-        return w.label in (None, MISC) and not _MONEY_WORD.match(w.text) and gap < _NAME_GAP * height
+        return w.label in (None, MISC) and _NAME_PART.match(w.text) is not None and not _MONEY_WORD.match(w.text) and gap < _NAME_GAP * height
 
     while first > 0 and joins(ordered[first - 1], ordered[first]):
         first -= 1
@@ -135,7 +143,70 @@ def _rows(lines: Sequence[Sequence[Word]]) -> list[_Row]:
         amounts = [w for w in line if w.label == AMOUNT]
         if desc or numbers or amounts:
             rows.append(_Row(i, desc, numbers, amounts))
-    return rows
+    return _realign_amounts(rows)
+
+
+def _overlap(a: Sequence[Word], b: Sequence[Word]) -> float:
+    """Vertical overlap of two groups of words, as a share of the lower group's height."""
+    a0, a1 = min(w.y0 for w in a), max(w.y1 for w in a)
+    b0, b1 = min(w.y0 for w in b), max(w.y1 for w in b)
+    return max(0.0, min(a1, b1) - max(a0, b0)) / max(min(a1 - a0, b1 - b0), 1.0)
+
+
+def _realign_amounts(rows: list[_Row]) -> list[_Row]:
+    """Pair the amount column with the description rows by geometry when the OCR's lines did not.
+
+    On a photo of a curled or tilted receipt the OCR can group a price with the text
+    line above or below its own ("York £6.95" / "Cajun Chix WRAP £6.25" / ...), which
+    shifts every price of the column by one item. The prices and the names are both
+    read top to bottom, so they are paired again as an order-keeping one-to-one match,
+    pairing only a price and a name that overlap vertically by `_ROW_OVERLAP`: the match
+    that pairs the most prices with names wins (the most overlap breaks ties). It
+    replaces the OCR's pairing only when it pairs more of them.
+    """
+    names = [r for r in rows if r.description]
+    prices = [r for r in rows if r.amounts]
+    if not names or not prices:
+        return rows
+    same_line = sum(1 for r in prices if r.description)
+    n, m = len(names), len(prices)
+    # best[i][j]: (pairs, overlap) of the best match among the first i names and j prices.
+    best = [[(0, 0.0)] * (m + 1) for _ in range(n + 1)]
+    move = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            options = [(best[i - 1][j], 1), (best[i][j - 1], 2)]
+            ov = _overlap(prices[j - 1].amounts, names[i - 1].description + names[i - 1].numbers)
+            if ov >= _ROW_OVERLAP:
+                count, total = best[i - 1][j - 1]
+                options.append(((count + 1, total + ov), 3))
+            best[i][j], move[i][j] = max(options)
+    if best[n][m][0] <= same_line:
+        return rows
+    pairs: dict[int, int] = {}
+    i, j = n, m
+    while i and j:
+        step = move[i][j]
+        if step == 3:
+            pairs[i - 1] = j - 1
+            i, j = i - 1, j - 1
+        elif step == 1:
+            i -= 1
+        else:
+            j -= 1
+    moved = {id(prices[j]) for j in pairs.values()}
+    name_at = {id(r): k for k, r in enumerate(names)}
+    out: list[_Row] = []
+    for r in rows:
+        own = [] if id(r) in moved else r.amounts  # a price that stays where the OCR put it
+        if r.description:
+            k = name_at[id(r)]
+            out.append(_Row(r.index, r.description, r.numbers, list(prices[pairs[k]].amounts) if k in pairs else []))
+            if own:
+                out.append(_Row(r.index, [], [], own))
+        elif r.numbers or own:
+            out.append(_Row(r.index, [], r.numbers, own))
+    return out
 
 
 def _continues(item: _OpenItem, row: _Row) -> bool:
@@ -155,10 +226,12 @@ def _is_discount(row: _Row, amount: str | None) -> bool:
     return (amount is not None and amount.startswith("-")) or bool(DISCOUNT_WORDS.search(_join(row.description).upper()))
 
 
-def _amount(words: Sequence[Word]) -> str | None:
+def _amount(words: Sequence[Word], cents: bool = False) -> str | None:
     """The row's amount: the right-most amount word that reads as a number (a tax flag or
     a stray letter labelled with it is passed over), joined with the word before it when
-    the OCR split the decimal separator away ("7" "30" for 7,30)."""
+    the OCR split the decimal separator away ("7" "30" for 7,30). With `cents` (the
+    receipt prints its prices with two decimals) a third decimal is a tax code the OCR
+    glued on ("12,001" for "12,00 1")."""
     for k in range(len(words) - 1, -1, -1):
         last = words[k]
         if k >= 1 and _CENTS.match(last.text) and _WHOLE.match(words[k - 1].text):
@@ -167,10 +240,17 @@ def _amount(words: Sequence[Word]) -> str | None:
                 found = find_amounts(f"{before.text}.{last.text}")
                 if found:
                     return format_amount(found[-1].value)
-        found = find_amounts(last.text)
+        glued = _GLUED_CODE.match(last.text) if cents else None
+        found = find_amounts(glued.group(1) if glued else last.text)
         if found:
             return format_amount(found[-1].value)
     return None
+
+
+def _prints_cents(lines: Sequence[Sequence[Word]]) -> bool:
+    """Whether most amounts of the receipt print two decimals (then "12,001" is 12,00 and a code)."""
+    decimals = [len(m.group(1)) for line in lines for w in line if w.label == AMOUNT and (m := _DECIMALS.search(w.text))]
+    return bool(decimals) and 2 * decimals.count(2) > len(decimals)
 
 
 def _quantity_and_unit_price(numbers: Sequence[Word]) -> tuple[str | None, str | None, list[Word]]:
@@ -196,18 +276,18 @@ def _quantity_and_unit_price(numbers: Sequence[Word]) -> tuple[str | None, str |
     return q_text, up_text, used
 
 
-def _make_item(description: Sequence[Word], numbers: Sequence[Word], amounts: Sequence[Word]) -> LineItem:
+def _make_item(description: Sequence[Word], numbers: Sequence[Word], amounts: Sequence[Word], cents: bool = False) -> LineItem:
     article: str | None = None
     desc = list(description)
     if len(desc) > 1 and _ARTICLE_NUMBER.match(desc[0].text):
         article = desc[0].text
         desc = desc[1:]
-    amount = _amount(amounts)
+    amount = _amount(amounts, cents)
     # A price the classifier took for part of the name ("DAL TADKA 157.40") closes the
     # description: it is the amount when the row has none, and never part of the name.
     while len(desc) > 1 and _MONEY_WORD.match(desc[-1].text):
         if amount is None:
-            amount = _amount(desc[-1:])
+            amount = _amount(desc[-1:], cents)
         desc = desc[:-1]
     q_text, up_text, used = _quantity_and_unit_price(numbers)
     if amount is None and up_text is not None and q_text in (None, "1"):
@@ -235,11 +315,12 @@ def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
     loose_numbers: list[Word] = []  # a quantity printed on the row above its description
     loose_at = -1
     last_row = -1  # the row that closed the last item
+    cents = _prints_cents(lines)
 
     def close(amounts: Sequence[Word]) -> None:
         nonlocal open_item, last_row
         if open_item is not None:
-            item = _make_item(open_item.description, open_item.numbers, amounts)
+            item = _make_item(open_item.description, open_item.numbers, amounts, cents)
             # An item names what was bought: a description without two letters ("20", a
             # department number) is none. A row without a price is an item only inside the
             # item table, once a priced item has been read; above it, it is a heading.
@@ -253,7 +334,7 @@ def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
         if open_item is not None and row.index - open_item.last > _MAX_GAP:
             open_item = None  # a description row nothing followed: a heading, not an item
         if row.description:
-            amount = _amount(row.amounts)
+            amount = _amount(row.amounts, cents)
             if open_item is not None and not _is_discount(row, amount) and _continues(open_item, row):
                 open_item.rows.append(row)
                 open_item.numbers += row.numbers
