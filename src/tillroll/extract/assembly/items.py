@@ -17,7 +17,9 @@ price never comes (a dish printed without one, or a price the OCR lost) is still
 an item, without an amount, when the next row starts another item inside the
 item table; above the first priced item, or with nothing following within
 `_MAX_GAP` rows, it is a heading and no item. Numbers with no description row
-above them make no item.
+above them make no item. Rows are the OCR's text lines, except that a price column
+the OCR grouped with the neighbouring lines is paired with the names again by
+geometry (`_realign_amounts`).
 
 The classifier often labels only the middle of a name: unlabelled words that
 touch the description on its row (no column gap between) join it. A leading
@@ -60,9 +62,11 @@ _NAME_GAP = 1.0
 # A word that may extend a name: two letters or digits at least (a lone "T" or "E" beside a
 # name is a tax flag) and not a bare code of five digits or more (a barcode printed after it).
 _NAME_PART = re.compile(r"^(?=(?:\W*\w){2})(?!\W*\d{5,}\W*$)")
-# An amount printed in two OCR words, whole part and cents ("7 30" for 7,30).
+# A price with a tax code glued on as a third decimal ("12,901" for "12,90 1").
 _GLUED_CODE = re.compile(r"^(.*\d[.,]\d{2})\d$")
+# The decimals of an amount word, to tell the receipt's price format.
 _DECIMALS = re.compile(r"\d[.,](\d+)\W*$")
+# An amount printed in two OCR words, whole part and cents ("7 30" for 7,30).
 _CENTS = re.compile(r"^\d{2}$")
 _WHOLE = re.compile(r"^[-$€£]?\d{1,5}$")
 
@@ -223,6 +227,7 @@ def _continues(item: _OpenItem, row: _Row) -> bool:
 
 
 def _is_discount(row: _Row, amount: str | None) -> bool:
+    """Whether the row takes something off (a negative amount, a discount or void wording)."""
     return (amount is not None and amount.startswith("-")) or bool(DISCOUNT_WORDS.search(_join(row.description).upper()))
 
 
@@ -345,7 +350,7 @@ def build_line_items(lines: Sequence[Sequence[Word]]) -> list[LineItem]:
             loose_numbers = []
             if row.amounts:
                 close(row.amounts)
-        elif open_item is not None and not open_item.rows[-1].amounts:
+        elif open_item is not None:
             # The numbers of the description above: "2 x 6.50  13.00" under the name.
             open_item.numbers += row.numbers
             open_item.rows.append(_Row(row.index, [], row.numbers, row.amounts))
