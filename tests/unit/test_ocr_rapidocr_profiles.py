@@ -139,8 +139,9 @@ def test_cache_keys_differ_between_configurations(receipt: Image.Image, tmp_path
     # the default and the tuned engine share one folder under different tags
     assert paths["rapidocr-tuned"].parent == paths["rapidocr"].parent == tmp_path / "ocr" / "rapidocr"
     assert paths["rapidocr"].name.endswith("-words2.json") and "tuned1" not in paths["rapidocr"].name
-    # tuned2: the int8 detector (tuned1 entries were the fp32 detector's and are not reused)
-    assert paths["rapidocr-tuned"].name.endswith("-tuned2-words2.json")
+    # tuned3: the 7-bit int8 detector (tuned1 / tuned2 entries were the fp32 and the first
+    # int8 detector's and are not reused)
+    assert paths["rapidocr-tuned"].name.endswith("-tuned3-words2.json")
     assert paths["rapidocr-fast"].parent.name == "rapidocr-fast"
     # threads do not change the words, so they do not change the key
     assert CachedEngine(RapidOcrTunedEngine(threads=1), tmp_path).path_for(receipt) == paths["rapidocr-tuned"]

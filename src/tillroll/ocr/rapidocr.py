@@ -325,9 +325,11 @@ PROFILES: dict[str, RapidProfile] = {
     # shipped classifier was trained on. Its cache entries are the untagged ones.
     "rapidocr": RapidProfile("rapidocr", "", {}, parallel_recognition=False),
     # Shares the "rapidocr" cache folder under its own tag (entries written while it was the default).
-    # Since session 10 with the int8 detector: a third of the detector's time, the
-    # same page CER (docs/benchmarks.md, "Session 10"); tag "tuned1" was the fp32 one.
-    "rapidocr-tuned": RapidProfile("rapidocr-tuned", "tuned2", TUNED_PARAMS, int8_detector=True, cache_name="rapidocr"),
+    # Since session 10 with the int8 detector: a third of the detector's time on VNNI
+    # CPUs, the same page CER (docs/benchmarks.md, "Sessions 10-11"). Tags: "tuned1" the
+    # fp32 detector, "tuned2" the first int8 one (8-bit weights, which saturate on
+    # AVX2-only CPUs), "tuned3" today's 7-bit-weight one.
+    "rapidocr-tuned": RapidProfile("rapidocr-tuned", "tuned3", TUNED_PARAMS, int8_detector=True, cache_name="rapidocr"),
     # PP-OCRv6 tiny detector (1.8 MB) and recogniser (4.5 MB) with its 6.9k-character dictionary.
     "rapidocr-fast": RapidProfile("rapidocr-fast", "tiny1", TUNED_PARAMS, tiny_detector=True, tiny_recogniser=True),
     # The tiny detector with the small recogniser: detection is most of the small
