@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import describe_machine  # benchmarks/machine.py: scripts here run with benchmarks/ on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("TILLROLL_DATASETS", REPO.parent / "shared" / "datasets"))
@@ -114,7 +115,7 @@ def main() -> None:
         print(json.dumps(summary), file=sys.stderr, flush=True)
     report = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "machine": describe_machine(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "runs": runs,
     }

@@ -24,12 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from machine import describe_machine  # benchmarks/machine.py: scripts here run with benchmarks/ on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("TILLROLL_DATASETS", REPO.parent / "shared" / "datasets"))
@@ -195,7 +196,7 @@ def main() -> None:
     res: dict[str, Any] = {
         "command": " ".join(["python", *sys.argv]),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU, Python {platform.python_version()}",
+        "machine": describe_machine(),
         "model": args.model,
         "ocr_engine": DEFAULT_ENGINE,
         "load_before": round(os.getloadavg()[0], 2),

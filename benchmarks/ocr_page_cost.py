@@ -26,12 +26,13 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from machine import describe_machine  # benchmarks/machine.py: scripts here run with benchmarks/ on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("TILLROLL_DATASETS", REPO.parent / "shared" / "datasets"))
@@ -165,7 +166,7 @@ def main() -> None:
     res.update(
         command=" ".join(["python", *sys.argv]),
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        machine=f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU",
+        machine=describe_machine(),
         load_before=load_before,
         load_after=round(os.getloadavg()[0], 2),
     )
