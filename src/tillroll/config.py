@@ -64,7 +64,9 @@ class LoadLimits:
 # The OCR engine every front end uses unless told otherwise (extract, batch, serve,
 # evaluate, train): the engine whose words the shipped classifier was trained on
 # (MX12: rapidocr-tuned; fewer character errors and less CPU than RapidOCR's own
-# settings, and higher field scores on the test split, docs/benchmarks.md "Session 8").
+# settings, and higher field scores on the test split, docs/benchmarks.md "Session 8");
+# since sessions 10-11 its detector is int8 (words within noise of the fp32 detector's,
+# docs/benchmarks.md "Sessions 10-11: an int8 text detector for the default engine").
 # One place, so a change of default is one line (docs/benchmarks.md says why it is this one).
 DEFAULT_ENGINE = "rapidocr-tuned"
 # The OCR engines users may choose (--ocr of every command; ocr.base registers
