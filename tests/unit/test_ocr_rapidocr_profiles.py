@@ -90,7 +90,9 @@ def test_fast_engine_reads_a_generated_receipt(receipt: Image.Image) -> None:
 
 
 def test_tuned_engine_runs_the_shipped_int8_detector() -> None:
+    import numpy as np
     import onnx
+    from onnx import numpy_helper
 
     engine = get_engine("rapidocr-tuned")
     assert Path(engine._ocr.cfg.Det.model_path) == DETECTOR_INT8_PATH and DETECTOR_INT8_PATH.is_file()
@@ -101,6 +103,10 @@ def test_tuned_engine_runs_the_shipped_int8_detector() -> None:
     assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops
     int8 = [t for t in model.graph.initializer if t.data_type == onnx.TensorProto.INT8]
     assert sum(t.dims[0] for t in int8 if len(t.dims) == 4) > 1000  # the conv kernels themselves
+    # 7-bit weights: on AVX2-only CPUs two uint8 x int8 products are added in int16, and
+    # 255 * 64 * 2 stays below 32767; full-range weights saturated there (docs/benchmarks.md)
+    largest = max(int(np.abs(numpy_helper.to_array(t).astype(np.int16)).max()) for t in int8)
+    assert 32 < largest <= 64
 
 
 def test_int8_detector_finds_the_lines_the_fp32_detector_finds() -> None:
