@@ -211,15 +211,21 @@ def test_server_timeout_gives_504_and_busy_gives_503(tmp_path: Path) -> None:
     with client_for(tmp_path, pipeline=slow, request_timeout_s=0.3) as client:
         response = client.post("/v1/extract", files={"file": ("a.png", data, "image/png")})
         assert response.status_code == 504 and response.json()["error"] == "timeout"
-    with client_for(tmp_path, pipeline=no_ocr_pipeline(tmp_path, SleepStage(1.0)), workers=1, max_queue=0) as client:
+    with client_for(tmp_path, pipeline=no_ocr_pipeline(tmp_path, SleepStage(2.0)), workers=1, max_queue=0) as client:
         statuses: list[int] = []
         threads = [
             threading.Thread(target=lambda: statuses.append(client.post("/v1/extract", files={"file": ("a.png", data, "image/png")}).status_code))
             for _ in range(3)
         ]
-        for t in threads:
+        threads[0].start()
+        # The other two are sent once the first is really being worked on: started a fixed
+        # 0.1 s apart, a first request held up on a busy CI machine could arrive last.
+        waited = 0.0
+        while client.get("/healthz").json()["in_flight"] < 1 and waited < 10:
+            time.sleep(0.02)
+            waited += 0.02
+        for t in threads[1:]:
             t.start()
-            time.sleep(0.1)
         for t in threads:
             t.join()
         assert sorted(statuses) == [200, 503, 503]
