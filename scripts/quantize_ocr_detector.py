@@ -1,13 +1,13 @@
 """Build the int8 text detector that the default OCR engine ships (`src/tillroll/ocr/models/`).
 
 The PP-OCRv6 small detector in the rapidocr wheel is an fp32 network; detection
-is about three quarters of a receipt's OCR time on a laptop CPU. Static int8
-quantisation (7-bit weights per channel, activations per tensor, QDQ format) runs it
-about three times faster on CPUs with int8 dot-product instructions (AVX-512
-VNNI / AVX-VNNI), and faster on the others too, with the same boxes to within
-noise (docs/benchmarks.md, "Sessions 10-11: an int8 text detector for the default engine").
-On AVX2-only CPUs it is about as fast as the fp32 model and computes the same
-integers as on VNNI CPUs (the weights keep to 7 bits, see `quantize`).
+was about three quarters of a receipt's OCR time on session 9's CPU. Static int8
+quantisation (7-bit weights per channel, activations per tensor, QDQ format) ran
+it three times faster on session 10's CPU (model not recorded; the gain int8
+dot-product instructions such as VNNI give; measured with full 8-bit weights), 1.2x faster on one thread of an AVX2-only CPU and level
+on two, with the same boxes to within noise (docs/benchmarks.md, "Sessions 10-11:
+an int8 text detector for the default engine"). The 7-bit weights make AVX2 and
+VNNI CPUs compute the same integers (see `quantize`).
 
 Activation ranges are calibrated on pages the project renders itself
 (`tillroll synth` receipts in every locale, plain and degraded, and A4 invoice

