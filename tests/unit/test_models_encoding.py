@@ -18,6 +18,7 @@ from tillroll.models.encoding import (
     merge_window_probabilities,
     pad_batch,
     scale_box,
+    scale_boxes,
 )
 
 tokenizers = pytest.importorskip("tokenizers")
@@ -135,3 +136,42 @@ def test_models_encoding_caps_sub_tokens_per_word(tokenizer):
     (window,) = page.windows
     assert window.word_index == [-1, 0, 0, 1, 1, -1]
     assert [window.labels[p] for p, _ in first_token_positions(window)] == [5, 9]
+
+
+def test_models_encoding_text_frame_ignores_the_margin_around_a_receipt():
+    # The same receipt, once filling a scan and once small in the middle of a photo:
+    # in the text frame its words get the same coordinates, in the page frame they do not.
+    scan = [(10, 10, 190, 30), (10, 470, 120, 490)]
+    photo = [(x0 / 4 + 400, y0 / 4 + 300, x1 / 4 + 400, y1 / 4 + 300) for x0, y0, x1, y1 in scan]
+    in_scan = scale_boxes(scan, (200, 500), "text")
+    in_photo = scale_boxes(photo, (1000, 1000), "text")
+    assert all(abs(a - b) <= 1 for box_a, box_b in zip(in_scan, in_photo) for a, b in zip(box_a, box_b))
+    assert scale_boxes(photo, (1000, 1000), "page") != in_photo
+    # The first word sits near the top-left, the last near the bottom, inside the margin.
+    assert in_photo[0][1] < 40 and in_photo[1][3] > 960 and min(min(b) for b in in_photo) > 0
+
+
+def test_models_encoding_text_frame_of_one_word_does_not_fill_the_range(tokenizer):
+    boxes = scale_boxes([(100, 100, 104, 102)], (1000, 1000), "text")
+    assert boxes[0][2] - boxes[0][0] < 1000 and boxes[0][3] - boxes[0][1] < 1000
+    page = encode_page(tokenizer, ["total"], [(100, 100, 104, 102)], (1000, 1000), options=EncodingOptions(layout_frame="text"))
+    assert page.windows[0].bbox[1] == boxes[0]
+
+
+def test_models_encoding_unknown_layout_frame_is_refused():
+    with pytest.raises(ValueError, match="layout_frame"):
+        EncodingOptions(layout_frame="receipt")
+
+
+def test_models_encoding_model_folder_says_its_layout_frame(tmp_path):
+    import json
+
+    from tillroll.labels import LABELS
+    from tillroll.models.predict import read_model_info
+
+    (tmp_path / "labels.json").write_text(json.dumps(list(LABELS)))
+    # A folder written before the option existed (MX12 and older) means the page frame.
+    assert read_model_info(tmp_path).options.layout_frame == "page"
+    (tmp_path / "config.json").write_text(json.dumps({"encoding": {"max_length": 256, "stride": 64, "layout_frame": "text"}}))
+    info = read_model_info(tmp_path)
+    assert (info.options.layout_frame, info.options.max_length) == ("text", 256)

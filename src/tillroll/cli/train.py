@@ -63,6 +63,9 @@ def train(
         None, help="minilm-l4 (pretrained, 4 layers, default), minilm (6 layers), minilm-l3, minilm-l2 (the --task kv default), or tiny (random, for tests)"
     ),
     ocr: str = typer.Option(DEFAULT_ENGINE, help="OCR engine whose words the model trains on"),
+    layout_frame: str = typer.Option(
+        "page", "--layout-frame", help="box coordinates relative to the image ('page') or to the rectangle around the words ('text')"
+    ),
     uncached: str = typer.Option("ocr", help=UNCACHED_HELP),
     limit: int | None = typer.Option(None, help="at most this many documents per training source"),
     name: str | None = typer.Option(None, help="model name recorded in config.json (default: folder name)"),
@@ -82,6 +85,12 @@ def train(
     if task != "words":
         _fail(ValueError(f"unknown --task {task!r}; choose words or kv"))
     architecture = architecture or "minilm-l4"
+    from ..errors import ConfigError
+    from ..models.encoding import LAYOUT_FRAMES
+
+    if layout_frame not in LAYOUT_FRAMES:
+        _fail(ConfigError(f"unknown --layout-frame {layout_frame!r}; choose one of {', '.join(LAYOUT_FRAMES)}"))
+        return
     try:
         from ..models.train import TrainConfig
         from ..models.train import train as run_training
@@ -100,6 +109,7 @@ def train(
             threads=threads,
             time_budget_s=time_budget,
             max_steps_per_epoch=max_steps_per_epoch,
+            layout_frame=layout_frame,
             data={"train": summary.to_dict(), "dev": dev_summary.to_dict(), "ocr": ocr, "uncached": uncached},
         )
         typer.echo(f"training on {len(train_docs)} documents, early stopping on {len(dev_docs)} dev documents", err=True)
@@ -168,6 +178,9 @@ def tune(
     max_steps_per_epoch: int | None = typer.Option(None, help="cap on steps per epoch per trial"),
     threads: int = typer.Option(2, help="torch CPU threads"),
     ocr: str = typer.Option(DEFAULT_ENGINE, help="OCR engine whose words the model trains on"),
+    layout_frame: str = typer.Option(
+        "page", "--layout-frame", help="box coordinates relative to the image ('page') or to the rectangle around the words ('text')"
+    ),
     uncached: str = typer.Option("ocr", help=UNCACHED_HELP),
     limit: int | None = typer.Option(None, help="at most this many documents per training source"),
     seed: int = typer.Option(13, help="sampler seed"),

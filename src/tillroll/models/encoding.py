@@ -39,6 +39,10 @@ IGNORE_INDEX = -100
 OPEN_LABEL = -1
 BOX_SCALE = 1000
 CLS_BOX = (0, 0, 0, 0)
+LAYOUT_FRAMES = ("page", "text")
+# The text frame is widened by this share of its size on every side, so the
+# outermost words do not all sit on the 0 and 1000 lines.
+TEXT_FRAME_MARGIN = 0.02
 SEP_BOX = (BOX_SCALE, BOX_SCALE, BOX_SCALE, BOX_SCALE)
 
 
@@ -52,6 +56,12 @@ class EncodingOptions:
     # the tail of long numbers and codes ("000689913856" is 5 pieces) adds little
     # but costs time in every layer: keeping 2 drops ~32 % of SROIE's tokens.
     max_word_tokens: int = 2
+    # What the 0..1000 box coordinates are relative to. "page": the image (every
+    # model up to MX12). "text": the rectangle around the page's words, so a
+    # receipt photographed with a wide margin of table around it puts its first
+    # line at the top and its last at the bottom, as a flat scan does; positions
+    # then mean "where on the receipt", not "where in the photo".
+    layout_frame: str = "page"
 
     def __post_init__(self) -> None:
         if self.max_length < 8:
@@ -60,6 +70,8 @@ class EncodingOptions:
             raise ValueError("stride must be >= 0 and smaller than max_length - 2")
         if self.max_word_tokens < 0:
             raise ValueError("max_word_tokens must be >= 0 (0 keeps every sub-token)")
+        if self.layout_frame not in LAYOUT_FRAMES:
+            raise ValueError(f"layout_frame must be one of {LAYOUT_FRAMES}, not {self.layout_frame!r}")
 
 
 @dataclass
@@ -126,6 +138,29 @@ def scale_box(box: Sequence[float], width: float, height: float) -> tuple[int, i
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
+def text_frame(boxes: Sequence[Sequence[float]], page_size: tuple[float, float]) -> tuple[float, float, float, float]:
+    """The rectangle around all word boxes, widened by TEXT_FRAME_MARGIN, as (x0, y0, width, height).
+
+    Never smaller than 1 % of the page on either side, so one short word does
+    not blow up to the whole coordinate range.
+    """
+    x0 = min(float(b[0]) for b in boxes)
+    y0 = min(float(b[1]) for b in boxes)
+    x1 = max(float(b[2]) for b in boxes)
+    y1 = max(float(b[3]) for b in boxes)
+    width = max(x1 - x0, 0.01 * max(page_size[0], 1.0), 1.0)
+    height = max(y1 - y0, 0.01 * max(page_size[1], 1.0), 1.0)
+    return (x0 - TEXT_FRAME_MARGIN * width, y0 - TEXT_FRAME_MARGIN * height, width * (1 + 2 * TEXT_FRAME_MARGIN), height * (1 + 2 * TEXT_FRAME_MARGIN))
+
+
+def scale_boxes(boxes: Sequence[Sequence[float]], page_size: tuple[float, float], layout_frame: str = "page") -> list[tuple[int, int, int, int]]:
+    """Every word box as 0..1000 integers relative to the page or to the text frame (see EncodingOptions)."""
+    if layout_frame == "page" or not boxes:
+        return [scale_box(b, page_size[0], page_size[1]) for b in boxes]
+    fx, fy, fw, fh = text_frame(boxes, page_size)
+    return [scale_box((b[0] - fx, b[1] - fy, b[2] - fx, b[3] - fy), fw, fh) for b in boxes]
+
+
 def encode_page(
     tokenizer: Tokenizer,
     texts: Sequence[str],
@@ -162,7 +197,7 @@ def encode_page(
     if options.max_word_tokens:
         token_ids, token_words = _cap_word_tokens(token_ids, token_words, options.max_word_tokens)
 
-    scaled = [scale_box(b, page_size[0], page_size[1]) for b in boxes]
+    scaled = scale_boxes(boxes, page_size, options.layout_frame)
     token_labels: list[int] = []
     token_first: list[bool] = []
     previous = -1

@@ -61,6 +61,7 @@ def read_model_info(model_dir: Path) -> ModelInfo:
         max_length=int(encoding.get("max_length", defaults.max_length)),
         stride=int(encoding.get("stride", defaults.stride)),
         max_word_tokens=int(encoding.get("max_word_tokens", defaults.max_word_tokens)),
+        layout_frame=str(encoding.get("layout_frame", defaults.layout_frame)),
     )
     return ModelInfo(labels=labels, options=options, config=config)
 

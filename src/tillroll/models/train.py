@@ -67,13 +67,14 @@ class TrainConfig:
     max_length: int = 512
     stride: int = 128
     max_word_tokens: int = 2
+    layout_frame: str = "page"  # box coordinates relative to the image or to the words' frame (EncodingOptions)
     time_budget_s: float | None = None  # stop after the epoch that crosses this wall time
     max_steps_per_epoch: int | None = None  # cap (tuning trials, smoke runs)
     export: bool = True  # write the int8 ONNX model at the end
     data: dict[str, Any] = field(default_factory=dict)  # description of the training data (for the model card)
 
     def encoding(self) -> EncodingOptions:
-        return EncodingOptions(max_length=self.max_length, stride=self.stride, max_word_tokens=self.max_word_tokens)
+        return EncodingOptions(max_length=self.max_length, stride=self.stride, max_word_tokens=self.max_word_tokens, layout_frame=self.layout_frame)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
