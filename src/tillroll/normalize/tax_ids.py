@@ -52,7 +52,7 @@ TAX_ID_NAMES = (
     r"|UST\.?\s?-?\s?ID\w*|SELLER'?S\s+PERMIT"
 )
 _VAT_KEYWORD = re.compile(
-    r"\b(?:VAT|V\.A\.T\.?|GST|SST|TAX|TIN|EXO|EX0|ABN|BTW|TVA|IVA|UST|MWST|CO\.?\s?REG|REG(?:ISTRATION)?|" + TAX_ID_NAMES + r")\b"
+    r"\b(?:VAT|V\.A\.T\.?|GSTIN|GST|SST|TAX|TIN|EXO|EX0|ABN|BTW|TVA|IVA|UST|MWST|CO\.?\s?REG|REG(?:ISTRATION)?|" + TAX_ID_NAMES + r")\b"
     r"(?:\s*(?:REG(?:ISTRATION|\.)?|ID|NO|NUM(?:BER)?|N0|#|\.|:|-))*\s*:?\s*",
     re.IGNORECASE,
 )
@@ -61,6 +61,10 @@ _LETTERS_THEN_DIGITS = re.compile(r"[A-Z]{1,3}[\d \-./]+[A-Z]?")
 # Malaysian GST: 12 digits; Malaysian SST: W10-1808-32000112.
 _MY_GST = re.compile(r"(?<!\d)(\d{3}[\s-]?\d{3}[\s-]?\d{6}|\d{12})(?!\d)")
 _MY_SST = re.compile(r"(?<![A-Z0-9])([A-Z]\d{2}-?\d{4}-?\d{8})(?![0-9])", re.IGNORECASE)
+# Indian GSTIN: state code, the holder's PAN (5 letters, 4 digits, a letter), an entity
+# digit, "Z" and a check character ("29AAGFS1234K1Z5" style).
+_IN_GSTIN = re.compile(r"(?<![A-Z0-9])(\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z])(?![A-Z0-9])")
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _MT_EXO = re.compile(r"\bEX[O0]\s*(?:NO|N0|NUM(?:BER)?)?\.?\s*:?\s*(\d{3,6})\b", re.IGNORECASE)
 
 
@@ -72,6 +76,22 @@ def malta_vat_checksum_ok(digits: str) -> bool:
     return total % 37 == 0
 
 
+# Schemes whose format alone says "a VAT id of this country", with no label needed.
+SELF_EVIDENT_VAT_SCHEMES = frozenset({"eu_vat", "in_gstin"})
+
+
+def gstin_checksum_ok(gstin: str) -> bool:
+    """India's GSTIN check character: base-36 values of the first 14 characters, weights 1 and 2
+    alternating, each product folded (quotient + remainder by 36); the 15th makes the sum 0 mod 36."""
+    if len(gstin) != 15 or any(c not in _BASE36 for c in gstin):
+        return False
+    total = 0
+    for i, ch in enumerate(gstin[:14]):
+        v = _BASE36.index(ch) * (2 if i % 2 else 1)
+        total += v // 36 + v % 36
+    return _BASE36[(36 - total % 36) % 36] == gstin[14]
+
+
 def _compact(s: str) -> str:
     return re.sub(r"[\s\-.]", "", s).upper()
 
@@ -81,7 +101,7 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
 
     Recognised: EU VAT numbers with their country prefix (Malta's "MT1234-5678"
     included, with "MI"/"M1" read as "MT"), Malaysian GST (12 digits) and SST
-    (W10-1808-32000112) numbers, Maltese EXO numbers, and otherwise any
+    (W10-1808-32000112) numbers, Indian GSTINs, Maltese EXO numbers, and otherwise any
     number of 6+ digits announced by a VAT/GST/TAX/TIN keyword ("generic").
     """
     if not isinstance(text, str) or not text.strip():
@@ -104,6 +124,9 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
                         break
                     checksum = malta_vat_checksum_ok(body) if cc == "MT" else None
                     return ParsedVat(cc + body, cc, "eu_vat", checksum, eu.span())
+        m = _IN_GSTIN.search(upper)
+        if m:
+            return ParsedVat(m.group(1), "IN", "in_gstin", gstin_checksum_ok(m.group(1)), m.span(1))
         m = _MT_EXO.search(upper)
         if m:
             return ParsedVat("EXO" + m.group(1), "MT", "mt_exo", None, m.span())

@@ -17,9 +17,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ...document import Check, Document
-from ...normalize import EU_VAT_FORMATS
+from ...normalize import EU_VAT_FORMATS, parse_vat_number
 from .lexicon import load_lexicon
-from .values import iban_ok
+from .locale import iban_ok
 
 _TOLERANCE = Decimal("0.02")
 
@@ -41,6 +41,9 @@ def _field(doc: Document, name: str) -> Decimal | None:
 def vat_id_ok(value: str) -> tuple[bool, str]:
     """(well formed, why) for a compact VAT id with its country prefix ("DE136695976")."""
     value = re.sub(r"[\s.\-]", "", value).upper()
+    gstin = parse_vat_number(value)
+    if gstin and gstin.scheme == "in_gstin" and gstin.value == value:
+        return bool(gstin.checksum_ok), f"{value}: Indian GSTIN, check character {'right' if gstin.checksum_ok else 'wrong'}"
     cc, body = value[:2], value[2:]
     if cc == "GR":
         cc = "EL"

@@ -31,7 +31,7 @@ def _page_is_paper(page: Page) -> bool:
 
 
 def _valid_iban(lines: Sequence[Line]) -> bool:
-    from .values import iban_ok
+    from .locale import iban_ok
 
     for line in lines:
         compact = re.sub(r"[^A-Z0-9]", "", line.text.upper())

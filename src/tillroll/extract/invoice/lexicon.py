@@ -2,8 +2,8 @@
 
 Each language table maps printed label phrases to what they announce: a field
 (`fields`), a document type (`document_types`), a column of the line-item table
-(`columns`), a column of the VAT summary (`tax_columns`) or a salutation that
-opens an address block, or the opening of a payment-terms sentence
+(`columns`), a column of the VAT summary (`tax_columns`), a salutation that
+opens an address block or a contact person's line in it (`attention`), or the opening of a payment-terms sentence
 (`payment_sentences`: "Zahlbar innerhalb", "Please pay within"). Adding a language is adding a file; no code changes.
 
 Phrases and printed words are compared in one normal form (`norm`): accents
@@ -30,6 +30,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 FIELD, DOCTYPE, COLUMN, TAX_COLUMN, SALUTATION = "field", "doctype", "column", "tax_column", "salutation"
 PAYMENT_SENTENCE = "payment_sentence"  # opens a sentence that states the payment terms
+ATTENTION = "attention"  # a SALUTATION that opens a contact person's line ("Attn:", "z. Hd.")
 
 
 def norm(text: str) -> str:
@@ -93,6 +94,8 @@ def load_lexicon() -> Lexicon:
                     add(kind, name, p)
         for p in table.get("salutations") or ():
             add(SALUTATION, "salutation", p)
+        for p in table.get("attention") or ():
+            add(SALUTATION, ATTENTION, p)
         for p in table.get("payment_sentences") or ():
             add(PAYMENT_SENTENCE, "payment_terms", p)
     countries = {str(k): dict(v) for k, v in (_load_yaml("countries.yaml") or {}).items()}

@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from ...normalize import (
     MONTH_FIRST_COUNTRIES,
+    SELF_EVIDENT_VAT_SCHEMES,
     ParsedDate,
     detect_currency,
     find_dates,
@@ -39,7 +40,35 @@ _NUMBER = re.compile(
 )
 _MAX_DIGITS = 15
 _IBAN_HEAD = re.compile(r"\b([A-Z]{2})(\d{2})\s?[A-Z0-9]{4}")
+_IBAN_SHAPE = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
 _TWO_DECIMALS = {",": re.compile(r"\d,\d{2}(?!\d)"), ".": re.compile(r"\d\.\d{2}(?!\d)")}
+
+
+def iban_ok(iban: str, lengths: dict[str, int] | None = None) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    iban = re.sub(r"\s", "", iban).upper()
+    m = _IBAN_SHAPE.match(iban)
+    if not m:
+        return False
+    if lengths and m.group(1) in lengths and len(iban) != lengths[m.group(1)]:
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+def _iban_country(compact: str, start: int, lexicon: Lexicon) -> str | None:
+    """The country of an IBAN printed at `compact[start:]` (spaces removed), if one is there.
+
+    Two capitals and two digits alone are no evidence: a US address ends "CA 94103",
+    a Dutch postcode "3542 AD 12". Only a country that has IBANs, at its IBAN length,
+    with valid check digits counts.
+    """
+    country = compact[start : start + 2]
+    length = lexicon.countries.get(country, {}).get("iban")
+    if not length:
+        return None
+    candidate = compact[start : start + int(length)]
+    return country if len(candidate) == int(length) and iban_ok(candidate) else None
 
 
 @dataclass(frozen=True)
@@ -186,11 +215,13 @@ def detect_locale(lines: Sequence[Line], lexicon: Lexicon, country_hint: str | N
         found: Counter[str] = Counter()
         for line in lines:
             vat = parse_vat_number(line.text)
-            if vat and getattr(vat, "scheme", "") == "eu_vat" and vat.country:
+            if vat and getattr(vat, "scheme", "") in SELF_EVIDENT_VAT_SCHEMES and vat.country:
                 found[vat.country] += 2
-            for m in _IBAN_HEAD.finditer(line.text.replace(" ", "")[:64]):
-                if m.group(1) in lexicon.countries:
-                    found[m.group(1)] += 1
+            compact = line.text.replace(" ", "")
+            for m in _IBAN_HEAD.finditer(compact[:64]):
+                iban_country = _iban_country(compact, m.start(), lexicon)
+                if iban_country:
+                    found[iban_country] += 1
         if found:
             country = found.most_common(1)[0][0]
     evidenced = country is not None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ...document import Page, Word
 from .layout import Hit, Line, Piece, segments, words_of
-from .lexicon import DOCTYPE, FIELD, SALUTATION, Lexicon
+from .lexicon import ATTENTION, DOCTYPE, FIELD, SALUTATION, Lexicon
 from .values import label_hits as _labels
 
 _SEPARATORS = re.compile(r"^(?:[●•·|–\-/,]|\u2022|\u25cf|\u00b7)$")
@@ -142,15 +142,22 @@ def _opens_with_label(line: Line, seg: Sequence[Piece]) -> bool:
     return any(line.pieces[h.start] is seg[0] for h in _labels(line, a, a + len(seg)))
 
 
-def _salutation(pieces: Sequence[Piece], lexicon: Lexicon) -> int:
-    """How many leading pieces are a salutation ("Herr", "Firma", "z. Hd.")."""
+def _opens_party_block(line: Line, seg: Sequence[Piece]) -> bool:
+    """Whether `seg` opens with the label of a party's block ("Bill to", "Rechnungsempfänger", "Ship to")."""
+    return bool(seg) and any(line.pieces[h.start] is seg[0] and set(h.names(FIELD)) & {"buyer", "ship_to", "seller"} for h in line.hits)
+
+
+def _salutation(pieces: Sequence[Piece], lexicon: Lexicon) -> tuple[int, bool]:
+    """How many leading pieces are a salutation ("Herr", "Firma", "z. Hd."), and whether it is
+    an attention mark ("Attn:", "t.a.v."), which opens a contact person's line."""
     joined = ""
-    best = 0
+    best, attention = 0, False
     for k, p in enumerate(pieces[:3]):
         joined += p.key
-        if any(m.kind == SALUTATION for m in lexicon.lookup(joined)):
-            best = k + 1
-    return best
+        found = [m for m in lexicon.lookup(joined) if m.kind == SALUTATION]
+        if found:
+            best, attention = k + 1, any(m.name == ATTENTION for m in found)
+    return best, attention
 
 
 def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_lines: int = 6) -> list[tuple[int, list[Piece]]]:
@@ -207,9 +214,10 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
             a = next((i for i, p in enumerate(lines[idx].pieces) if p is seg[0]), None)
             line_hits[idx] = _labels(lines[idx], a, a + len(seg)) if a is not None else []
     for idx, seg in block:
-        n = _salutation(seg, lexicon)
+        n, attention = _salutation(seg, lexicon)
         rest = seg[n:]
-        if not rest:
+        if not rest or (attention and name):
+            # "Attn: Maria Lopez" under the company's name: whom to write to, not part of the address.
             used.add(idx)
             continue
         if not name:
@@ -278,7 +286,12 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
         # the seller's, so the buyer's window block is looked for outside them.
         # A line opening with a label is not the letterhead's; one with a label part-way
         # ("Piazza Duomo 28 · 98517 Milano · Telefono: 011 ...") is, up to that label.
-        below = [(i, ps) for i, ps in _block_below(lines, line.index + 1, seg[0].x0, seg[-1].x1, 5) if i not in skip and not _opens_with_label(lines[i], ps)]
+        below = []
+        for i, ps in _block_below(lines, line.index + 1, seg[0].x0, seg[-1].x1, 5):
+            if _opens_party_block(lines[i], ps):
+                break  # "Bill To:" right under the letterhead: the buyer's block begins
+            if i not in skip and not _opens_with_label(lines[i], ps):
+                below.append((i, ps))
         party = _party_from_block([(line.index, list(seg))] + below, lexicon, lines)
         if party is None or not party.name:
             return Party(words_of(seg), [], {line.index}), line.index
@@ -287,8 +300,14 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
     return None
 
 
-def find_buyer(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, sender: int | None, skip: set[int]) -> Party | None:
-    """The buyer's block: labelled, else the window-envelope block, else the delivery address."""
+def find_buyer(
+    lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, sender: int | None, skip: set[int], ends: set[int] | frozenset[int] = frozenset()
+) -> Party | None:
+    """The buyer's block: labelled, else the window-envelope block, else the delivery address.
+
+    `skip`: lines no envelope block is taken from (the seller's, the table's, repeated ones);
+    `ends`: lines that end a labelled block (the item table, page headers and footers).
+    """
     labelled: dict[str, Party] = {}
     for line in lines:
         for hit in line.hits:
@@ -313,6 +332,9 @@ def find_buyer(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, s
             if rest:
                 continue  # "Customer: 2" is a customer number, not a name
             block = _block_below(lines, line.index + 1, hit.x0 - line.height, hit.x0 + 12 * line.height)
+            # The block ends where the item table (or a repeated header) begins.
+            cut = next((k for k, (i, _) in enumerate(block) if i in ends), len(block))
+            block = block[:cut]
             found = _party_from_block(block, lexicon, lines) if block else None
             if found is not None:
                 labelled[kind] = found
@@ -350,6 +372,10 @@ def _envelope_side(lines: Sequence[Line], page: Page, lexicon: Lexicon, sender: 
         if sum(ch.isalpha() for ch in _text(first)) < 2 or _contact(first):
             continue
         block = _block_below(lines, line.index, first[0].x0, first[-1].x1)
-        if len(block) >= 2 and any(_city_line(_text(seg)) for _, seg in block[1:]):
+        # A bank block ("Bank: ... Sort code ..." over "IBAN GB33 ...") has a line that looks
+        # like a postcode and a town, but it is where the money goes, not who is billed.
+        # (Only labels inside the block's own segments: the line may carry another column.)
+        banking = any(set(h.names(FIELD)) & {"iban", "bic"} and any(lines[i].pieces[h.start] is p for p in seg) for i, seg in block for h in lines[i].hits)
+        if len(block) >= 2 and not banking and any(_city_line(_text(seg)) for _, seg in block[1:]):
             return _party_from_block(block, lexicon, lines)
     return None

@@ -9,11 +9,11 @@ total, vat_included the tax total and total the gross total.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from ...document import Document, Field, Word
-from ...normalize import ParsedPhone, parse_phone, parse_vat_number
+from ...normalize import SELF_EVIDENT_VAT_SCHEMES, ParsedPhone, parse_phone, parse_vat_number
 from .doctype import detect_document_type
 from .layout import Line, build_lines, find_hits, segments, words_of
 from .lexicon import PAYMENT_SENTENCE, Lexicon, load_lexicon
@@ -65,7 +65,7 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     rate_lines = {i for _, i in tax_rows} if len(tax_rows) >= 2 else set()
     seller_found = find_seller(lines, doc.pages, lexicon, repeated | table_lines)
     seller, sender_idx = seller_found if seller_found else (None, None)
-    buyer = find_buyer(lines, doc.pages, lexicon, sender_idx, repeated | table_lines | (seller.lines if seller else set()))
+    buyer = find_buyer(lines, doc.pages, lexicon, sender_idx, repeated | table_lines | (seller.lines if seller else set()), ends=repeated | table_lines)
     if seller and seller.name:
         fields["shop_name"] = _field(seller.name, " ".join(w.text for w in seller.name).strip(" ,;"), confidence=0.8)
         if seller.address:
@@ -107,7 +107,11 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         doc.meta["date_order_ambiguous"] = True
 
     buyer_vat = best("buyer_vat_id")
-    seller_vats = [v for v in values.get("vat_id", ()) if v.line not in buyer_lines and (buyer_vat is None or v.value != buyer_vat.value)]
+
+    def in_buyer_block(v: Value) -> bool:
+        return _in_block(v, buyer)
+
+    seller_vats = [v for v in values.get("vat_id", ()) if not in_buyer_block(v) and (buyer_vat is None or v.value != buyer_vat.value)]
     if seller and seller.name:
         # A VAT id printed with the seller's name or in the seller's block ("ACME GmbH · ... · USt-IdNr.
         # DE..." in the footer) is the seller's before a bare one elsewhere (the buyer's, in the details).
@@ -115,10 +119,12 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         seller_vats.sort(key=lambda v: not (v.line in seller.lines or name in lines[v.line].text))
     seller_vat = seller_vats[0] if seller_vats else None
     if seller_vat is None:
-        seller_vat = _unlabelled_vat(lines, loc, buyer_lines | ({buyer_vat.line} if buyer_vat else set()), exclude=buyer_vat.value if buyer_vat else None)
+        seller_vat = _unlabelled_vat(
+            lines, loc, {buyer_vat.line} if buyer_vat else set(), exclude=buyer_vat.value if buyer_vat else None, keep=lambda v: not in_buyer_block(v)
+        )
     put("vat_info", seller_vat)
     if buyer_vat is None and buyer_lines:
-        buyer_vat = _unlabelled_vat([lines[i] for i in sorted(buyer_lines)], loc, set(), exclude=seller_vat.value if seller_vat else None)
+        buyer_vat = _unlabelled_vat([lines[i] for i in sorted(buyer_lines)], loc, set(), exclude=seller_vat.value if seller_vat else None, keep=in_buyer_block)
     if buyer_vat is None and seller_vat is not None:
         # Two different VAT ids under the same bare label ("NIP:" in the letterhead and again
         # in the invoice's details): the one that is not the seller's is the buyer's.
@@ -147,9 +153,12 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     # A labelled phone outside the buyer's block is the seller's ("Tel. 040 2753958"): its
     # label says what it is where the receipt assembler has only a run of digits to go on.
     # The first one printed: the letterhead comes before a footer's switchboard numbers.
-    phones = [v for v in values.get("telephone", ()) if v.line not in buyer_lines]
+    phones = [v for v in values.get("telephone", ()) if not in_buyer_block(v)]
     put("telephone", min(phones, key=lambda v: v.line) if phones else None)
-    if "telephone" in doc.fields and "telephone" not in fields:
+    taken = {i for f in fields.values() for i in f.word_ids}
+    if "telephone" in doc.fields and "telephone" not in fields and not taken & set(doc.fields["telephone"].word_ids):
+        # The receipt assembler's phone stands only if its words are not already another
+        # value of the invoice: the digits of "BL-2024-0193" are its number, not a phone.
         tel = doc.fields["telephone"]
         if loc.country and not tel.value.startswith("+"):
             # The receipt assembler had no country; the invoice's (VAT id, IBAN) makes it E.164.
@@ -212,12 +221,31 @@ def _first_date(lines: Sequence[Line], loc: InvoiceLocale, used: set[int], any_p
     return None
 
 
-def _unlabelled_vat(lines: Sequence[Line], loc: InvoiceLocale, avoid: set[int], exclude: str | None) -> Value | None:
+def _in_block(v: Value, party: Party | None) -> bool:
+    """Whether value `v` is printed inside `party`'s block: on one of its lines and in its column.
+
+    Two columns often share lines ("VAT Reg No: GB ..." under the seller on the left, the
+    buyer's town on the right), so being on a line of the block is not enough.
+    """
+    if party is None or v.line not in party.lines:
+        return False
+    block = party.name + party.address
+    if not block or not v.words:
+        return True
+    tolerance = max(w.y1 - w.y0 for w in block)
+    centre = sum((w.x0 + w.x1) / 2 for w in v.words) / len(v.words)
+    return min(w.x0 for w in block) - tolerance <= centre <= max(w.x1 for w in block) + tolerance
+
+
+def _unlabelled_vat(
+    lines: Sequence[Line], loc: InvoiceLocale, avoid: set[int], exclude: str | None, keep: Callable[[Value], bool] = lambda v: True
+) -> Value | None:
+    """The first VAT id printed without a label whose format says what it is (EU VAT, GSTIN), passing `keep`."""
     for line in lines:
         if line.index in avoid:
             continue
         v = parse_vat_number(line.text, loc.country)
-        if not v or v.scheme != "eu_vat" or v.value == exclude:
+        if not v or v.scheme not in SELF_EVIDENT_VAT_SCHEMES or v.value == exclude:
             continue
         pos, words = 0, []
         for p in line.pieces:
@@ -225,7 +253,9 @@ def _unlabelled_vat(lines: Sequence[Line], loc: InvoiceLocale, avoid: set[int], 
             if s < v.span[1] and v.span[0] < e:
                 words.append(p.word)
             pos = e + 1
-        return Value("vat_id", v.value, " ".join(w.text for w in words), words, 0.7, 0, line.index, [])
+        found = Value("vat_id", v.value, " ".join(w.text for w in words), words, 0.7, 0, line.index, [])
+        if keep(found):
+            return found
     return None
 
 

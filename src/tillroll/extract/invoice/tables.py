@@ -344,7 +344,7 @@ def _row_ok(base: Decimal, rate: Decimal, tax: Decimal) -> bool:
 def find_tax_rows(lines: Sequence[Line], loc: InvoiceLocale, skip: set[int]) -> list[tuple[TaxRow, int]]:
     """VAT summary rows: a rate with a base and a tax that agree (base × rate = tax), with the line index."""
     rows: list[tuple[TaxRow, int]] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, str]] = set()
     for i, line in enumerate(lines):
         if i in skip:
             continue
@@ -355,6 +355,9 @@ def find_tax_rows(lines: Sequence[Line], loc: InvoiceLocale, skip: set[int]) -> 
             continue
         rate = rates[0].value
         amounts = [m for m in found if not m.percent]
+        # The row's wording without its numbers: a row printed twice (a summary repeated on the
+        # last page) is one row, but India's CGST 9 % and SGST 9 % of the same base are two taxes.
+        wording = " ".join(re.findall(r"[^\W\d_]+", text.lower()))
         best = None
         for a in range(len(amounts)):
             for b in range(a + 1, len(amounts)):
@@ -372,15 +375,15 @@ def find_tax_rows(lines: Sequence[Line], loc: InvoiceLocale, skip: set[int]) -> 
             taxed = any(set(h.names(FIELD)) & {"tax_total"} or h.names(TAX_COLUMN) for h in line.hits)
             if taxed and len(amounts) == 1 and not amounts[0].value.is_zero() and rates[0].span[1] <= amounts[0].span[0]:
                 key1 = (format_rate(rate), "", amounts[0].text)
-                if key1 not in seen:
-                    seen.add(key1)
+                if key1 + (wording,) not in seen:
+                    seen.add(key1 + (wording,))
                     words = _words_at(line, [rates[0].span, amounts[0].span])
                     rows.append((TaxRow(rate=key1[0], base=None, tax=key1[2], word_ids=[w.id for w in words], confidence=0.75, source="rule"), i))
             continue
         key = (format_rate(rate), best[0].text, best[1].text)
-        if key in seen:
+        if key + (wording,) in seen:
             continue
-        seen.add(key)
+        seen.add(key + (wording,))
         spans = [rates[0].span, best[0].span, best[1].span]
         words = _words_at(line, spans)
         rows.append((TaxRow(rate=key[0], base=key[1], tax=key[2], word_ids=[w.id for w in words], confidence=0.9, source="rule"), i))

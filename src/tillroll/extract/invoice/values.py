@@ -18,7 +18,7 @@ from ...document import Word
 from ...normalize import ParsedPhone, parse_phone, parse_vat_number
 from .layout import Hit, Line, Piece, overlap, segment_of, segments, words_of
 from .lexicon import DOCTYPE, FIELD, TAX_COLUMN, Lexicon, norm
-from .locale import InvoiceLocale, find_money, read_date
+from .locale import InvoiceLocale, find_money, iban_ok, read_date
 
 # Fields whose value is money, and the rest, in the order a label with several
 # meanings tries them (an id or a date is more specific than an amount).
@@ -84,39 +84,33 @@ def label_hits(line: Line, a: int, b: int) -> list[Hit]:
     return out
 
 
-def iban_ok(iban: str, lengths: dict[str, int] | None = None) -> bool:
-    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
-    iban = re.sub(r"\s", "", iban).upper()
-    m = _IBAN.match(iban)
-    if not m:
-        return False
-    if lengths and m.group(1) in lengths and len(iban) != lengths[m.group(1)]:
-        return False
-    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
-    return int(digits) % 97 == 1
-
-
-def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False, numeric: bool = False) -> tuple[list[Piece], bool]:
+def _region(lines: Sequence[Line], hit: Hit, same_line_only: bool = False, numeric: bool = False, free_text: bool = False) -> tuple[list[Piece], bool]:
     """Pieces where the value of `hit` is printed (right of the label, else the block below it), and whether below.
 
     `numeric`: the value has digits, so a label's trailing words without any ("Netto bedrag")
     or only a rate ("BTW 21%") are no value and the next block of the line is added.
+    `free_text`: the value is a sentence, so a block opening with a table word ("Terms   Net 30")
+    is its value unless that word is set off by a colon as a label of its own.
     """
     line = lines[hit.line]
+
+    def labels_block(start: int) -> bool:
+        return any(h.start == start and h.names(FIELD) and (not free_text or _colon_after(line, h)) for h in line.hits)
+
     a, b = segment_of(line, hit.start)
     rest = line.pieces[hit.end : b]
     if rest and all(p.key in _FILLER or p.text.strip(":.").lower() in _NUMBER_MARKS for p in rest):
         rest = []  # "Factura nº" over its value: the number mark is still the label
     if numeric and rest and all("%" in p.text or not any(ch.isdigit() for ch in p.text) for p in rest):
         segs = [s for s in segments(line) if s[0] >= b]
-        if segs and not any(h.start == segs[0][0] and h.names(FIELD) for h in line.hits):
+        if segs and not labels_block(segs[0][0]):
             rest = rest + line.pieces[segs[0][0] : segs[0][1]]
     if not [p for p in rest if p.key]:
         segs = [s for s in segments(line) if s[0] >= b]
         rest = line.pieces[segs[0][0] : segs[0][1]] if segs else []
         # A row of labels ("Invoice #   Date:   Currency:") with the values printed below: the
         # next block is another label, known to the tables or ending in a colon without digits.
-        if segs and (any(h.start == segs[0][0] and h.names(FIELD) for h in line.hits) or _looks_like_label(rest)):
+        if segs and (labels_block(segs[0][0]) or _looks_like_label(rest)):
             rest = []
     if [p for p in rest if p.key] or same_line_only:
         return rest, False
@@ -284,7 +278,7 @@ def _bic(region: Sequence[Piece]) -> tuple[str, list[Piece], str] | None:
 def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lexicon) -> Value | None:
     """The value of `field` announced by `hit`, or None when nothing fitting is printed there."""
     label_pieces = lines[hit.line].pieces[hit.start : hit.end]
-    region, below = _region(lines, hit, numeric=field != "payment_terms")
+    region, below = _region(lines, hit, numeric=field != "payment_terms", free_text=field == "payment_terms")
     region = _until_next_label(region, lines, hit, free_text=field == "payment_terms")
     if not region:
         return None

@@ -1,0 +1,161 @@
+"""Invoice layouts the synthetic generator does not draw: a US service invoice, Indian GST
+invoices, two columns sharing lines. Built as words with boxes (tests/invoicekit.py)."""
+
+from __future__ import annotations
+
+from invoicekit import make_doc, row
+from tillroll.document import Document, Field
+from tillroll.extract.invoice import classify, prepare, read_invoice
+from tillroll.extract.invoice.checks import vat_id_ok
+from tillroll.normalize import gstin_checksum_ok, parse_vat_number
+
+US_SERVICE = [
+    row(120, (100, "Brightline Analytics, Inc."), (1300, "INVOICE")),
+    row(160, (100, "1450 Market Street, Suite 300"), (1000, "Invoice #"), (1360, "BL-2024-0193")),
+    row(200, (100, "San Francisco, CA 94103"), (1000, "Invoice Date"), (1330, "March 5, 2024")),
+    row(240, (1000, "Due Date"), (1350, "April 4, 2024")),
+    row(280, (1000, "Terms"), (1450, "Net 30")),
+    row(380, (100, "BILL TO")),
+    row(420, (100, "Harbor & Pine Design LLC")),
+    row(460, (100, "Attn: Maria Lopez")),
+    row(500, (100, "88 Water Street")),
+    row(540, (100, "Portland, ME 04101")),
+    row(700, (100, "DESCRIPTION"), (800, "QTY"), (1000, "RATE"), (1400, "AMOUNT")),
+    row(750, (100, "Analytics Pro plan"), (800, "12"), (1000, "$49.00"), (1400, "$588.00")),
+    row(800, (100, "Onboarding workshop"), (800, "1"), (1000, "$750.00"), (1400, "$750.00")),
+    row(900, (1000, "Subtotal"), (1400, "$1,338.00")),
+    row(950, (1000, "Sales Tax (8.5%)"), (1400, "$113.73")),
+    row(1000, (1000, "Total"), (1400, "$1,451.73")),
+]
+
+
+def read(rows: list) -> Document:
+    doc = make_doc([rows])
+    lines = prepare(doc)
+    kind, _, evidence = classify(doc, lines)
+    assert kind == "invoice", evidence
+    return read_invoice(doc, kind, lines)
+
+
+def test_us_state_code_is_no_country_and_dollars_stay_us_dollars() -> None:
+    # "CA 94103" has the shape of an IBAN's head (two capitals, two digits) but is California:
+    # only a valid IBAN says which country an invoice is from.
+    doc = read(US_SERVICE)
+    values = {k: f.value for k, f in doc.fields.items()}
+    assert doc.meta["invoice_locale"]["country"] != "CA"
+    assert values["currency"] == "USD"
+    assert values["date"] == "2024-03-05" and values["due_date"] == "2024-04-04"
+    assert values["invoice_number"] == "BL-2024-0193"
+    assert (values["subtotal"], values["vat_included"], values["total"]) == ("1338.00", "113.73", "1451.73")
+
+
+def test_payment_terms_in_a_column_are_read_though_net_is_a_table_word() -> None:
+    doc = read(US_SERVICE)
+    assert doc.fields["payment_terms"].value == "Net 30"
+
+
+def test_attention_line_is_not_part_of_the_buyer_address() -> None:
+    doc = read(US_SERVICE)
+    assert doc.fields["buyer_name"].value == "Harbor & Pine Design LLC"
+    assert doc.fields["buyer_address"].value == "88 Water Street Portland, ME 04101"
+
+
+def test_receipt_assemblers_phone_is_dropped_when_its_words_are_the_invoice_number() -> None:
+    doc = make_doc([US_SERVICE])
+    number = [w.id for w in doc.words if w.text == "BL-2024-0193"]
+    doc.fields = {"telephone": Field("BL-2024-0193", "20240193", 0.9, number, "model")}
+    lines = prepare(doc)
+    read_invoice(doc, "invoice", lines)
+    assert "telephone" not in doc.fields
+
+
+INDIA_INTER_STATE = [
+    row(100, (700, "TAX INVOICE")),
+    row(160, (100, "Sai Krishna Traders"), (950, "Invoice No.: SKT/23-24/0457")),
+    row(200, (100, "No. 12, 4th Cross, Gandhi Nagar"), (950, "Dated: 12-Mar-2024")),
+    row(240, (100, "Bengaluru, Karnataka - 560009")),
+    row(280, (100, "GSTIN: 29AAGFS1234K1Z1")),
+    row(340, (100, "Bill To:")),
+    row(380, (100, "Meenakshi Hospitals Pvt Ltd")),
+    row(420, (100, "45, Race Course Road, Coimbatore - 641018")),
+    row(460, (100, "GSTIN: 33AABCM5678P1ZV")),
+    row(560, (100, "S.No"), (200, "Description of Goods"), (700, "HSN"), (850, "Qty"), (950, "Rate"), (1150, "GST %"), (1400, "Amount")),
+    row(610, (100, "1"), (200, "Surgical Gloves"), (700, "4015"), (850, "50"), (950, "450.00"), (1150, "12%"), (1400, "22,500.00")),
+    row(660, (100, "2"), (200, "Digital Thermometer"), (700, "9025"), (850, "20"), (950, "1,250.00"), (1150, "18%"), (1400, "25,000.00")),
+    row(760, (950, "Taxable Value"), (1400, "47,500.00")),
+    row(800, (950, "IGST @ 12%"), (1400, "2,700.00")),
+    row(840, (950, "IGST @ 18%"), (1400, "4,500.00")),
+    row(890, (950, "Grand Total"), (1350, "₹ 54,700.00")),
+]
+
+
+def test_indian_gst_invoice_golden() -> None:
+    doc = read(INDIA_INTER_STATE)
+    values = {k: f.value for k, f in doc.fields.items()}
+    assert values["vat_info"] == "29AAGFS1234K1Z1"
+    assert values["buyer_vat_info"] == "33AABCM5678P1ZV"
+    assert values["invoice_number"] == "SKT/23-24/0457"
+    assert values["date"] == "2024-03-12"
+    assert (values["subtotal"], values["vat_included"], values["total"]) == ("47500.00", "7200.00", "54700.00")
+    assert values["currency"] == "INR"
+    # The tax lines under the table are the tax breakdown, not items.
+    assert [li.amount for li in doc.line_items] == ["22500.00", "25000.00"]
+    assert [(r.rate, r.tax) for r in doc.tax_breakdown] == [("12.00", "2700.00"), ("18.00", "4500.00")]
+
+
+def test_cgst_and_sgst_at_the_same_rate_are_two_tax_rows() -> None:
+    rows = INDIA_INTER_STATE[:12] + [
+        row(760, (950, "Taxable Value"), (1400, "47,500.00")),
+        row(800, (950, "CGST @ 2.5%"), (1400, "1,187.50")),
+        row(840, (950, "SGST @ 2.5%"), (1400, "1,187.50")),
+        row(890, (950, "Grand Total"), (1400, "49,875.00")),
+    ]
+    doc = read(rows)
+    assert [(r.rate, r.tax) for r in doc.tax_breakdown] == [("2.50", "1187.50"), ("2.50", "1187.50")]
+    assert doc.fields["vat_included"].value == "2375.00"
+
+
+def test_seller_vat_id_on_a_line_shared_with_the_buyer_block_stays_the_sellers() -> None:
+    rows = [
+        row(100, (100, "Invoice")),
+        row(200, (100, "Tom Ashworth Photography"), (900, "Bill to:")),
+        row(240, (100, "12 Mill Lane, Hebden Bridge HX7 8AB"), (900, "Northern Rail Media Ltd")),
+        row(280, (100, "VAT Reg No: GB 123 4567 89"), (900, "Leeds LS11 9HF")),
+        row(400, (100, "Invoice number: TA-0087")),
+        row(440, (100, "Date: 21/02/2024")),
+        row(600, (100, "Half-day shoot"), (1400, "£450.00")),
+        row(700, (1000, "Net"), (1400, "£450.00")),
+        row(740, (1000, "VAT @ 20%"), (1400, "£90.00")),
+        row(780, (1000, "Total due"), (1400, "£540.00")),
+    ]
+    doc = read(rows)
+    assert doc.fields["buyer_name"].value == "Northern Rail Media Ltd"
+    assert doc.fields["vat_info"].value == "GB123456789"
+    assert "buyer_vat_info" not in doc.fields
+
+
+def test_letterhead_ends_where_the_bill_to_block_begins() -> None:
+    rows = [
+        row(100, (700, "TAX INVOICE")),
+        row(160, (100, "Lakshmi Stores"), (950, "Invoice No: LS/0912")),
+        row(200, (100, "7 MG Road, Pune - 411001"), (950, "Date: 05/01/2024")),
+        row(240, (100, "Bill To:")),
+        row(280, (100, "Deshmukh Caterers")),
+        row(320, (100, "21 FC Road, Pune - 411004")),
+        row(400, (100, "Sl No"), (200, "Particulars"), (850, "Qty"), (950, "Rate"), (1400, "Amount")),
+        row(450, (100, "1"), (200, "Basmati Rice 25 kg"), (850, "4"), (950, "2,100.00"), (1400, "8,400.00")),
+        row(550, (950, "Total"), (1400, "8,400.00")),
+    ]
+    doc = read(rows)
+    assert doc.fields["address"].value == "7 MG Road, Pune 411001"
+    assert doc.fields["buyer_name"].value == "Deshmukh Caterers"
+    assert doc.fields["buyer_address"].value == "21 FC Road, Pune 411004"
+
+
+def test_gstin_is_a_vat_id_with_its_check_character() -> None:
+    assert gstin_checksum_ok("27AAPFU0939F1ZV")
+    assert not gstin_checksum_ok("27AAPFU0939F1ZW")
+    parsed = parse_vat_number("GSTIN/UIN: 27AAPFU0939F1ZV")
+    assert parsed and (parsed.value, parsed.country, parsed.scheme) == ("27AAPFU0939F1ZV", "IN", "in_gstin")
+    assert vat_id_ok("27AAPFU0939F1ZV")[0]
+    assert not vat_id_ok("27AAPFU0939F1ZW")[0]
