@@ -7,7 +7,7 @@ from invoicekit import make_doc, row
 from tillroll.document import Document, Field
 from tillroll.extract.invoice import classify, prepare, read_invoice
 from tillroll.extract.invoice.checks import vat_id_ok
-from tillroll.normalize import gstin_checksum_ok, parse_vat_number
+from tillroll.normalize import abn_checksum_ok, gstin_checksum_ok, parse_vat_number
 
 US_SERVICE = [
     row(120, (100, "Brightline Analytics, Inc."), (1300, "INVOICE")),
@@ -159,3 +159,58 @@ def test_gstin_is_a_vat_id_with_its_check_character() -> None:
     assert parsed and (parsed.value, parsed.country, parsed.scheme) == ("27AAPFU0939F1ZV", "IN", "in_gstin")
     assert vat_id_ok("27AAPFU0939F1ZV")[0]
     assert not vat_id_ok("27AAPFU0939F1ZW")[0]
+
+
+AUSTRALIAN = [
+    row(100, (100, "Coastal Plumbing Pty Ltd"), (1000, "TAX INVOICE")),
+    row(140, (100, "ABN 51 824 753 556"), (1000, "Invoice: 10452")),
+    row(180, (100, "3/18 Beach Road, Bondi NSW 2026"), (1000, "Date: 3/02/2025")),
+    row(220, (100, "Ph 02 9130 4567")),
+    row(340, (100, "Invoice To:")),
+    row(380, (100, "Sarah Nguyen")),
+    row(420, (100, "14 Wattle Street")),
+    row(460, (100, "Randwick NSW 2031")),
+    row(560, (100, "Description"), (1400, "Amount")),
+    row(610, (100, "Replace hot water system"), (1400, "$1,910.00")),
+    row(700, (950, "Subtotal (ex GST)"), (1400, "$1,910.00")),
+    row(740, (950, "GST 10%"), (1400, "$191.00")),
+    row(780, (950, "Total (inc GST)"), (1400, "$2,101.00")),
+]
+
+
+def test_australian_abn_makes_dollars_australian_and_gst_totals_are_told_apart() -> None:
+    doc = read(AUSTRALIAN)
+    values = {k: f.value for k, f in doc.fields.items()}
+    assert values["vat_info"] == "51824753556"
+    assert values["currency"] == "AUD"
+    # "Subtotal (ex GST)" is the net total and "Total (inc GST)" the gross, though both name GST.
+    assert (values["subtotal"], values["vat_included"], values["total"]) == ("1910.00", "191.00", "2101.00")
+    assert values["telephone"] == "+61291304567"
+    assert values["address"] == "3/18 Beach Road, Bondi NSW 2026"  # the "Ph" line is no part of it
+
+
+def test_abn_check_digits_and_unlabelled_groups() -> None:
+    assert abn_checksum_ok("51824753556") and not abn_checksum_ok("51824753557")
+    assert parse_vat_number("51 824 753 556", "AU")
+    assert not parse_vat_number("51 824 753 556")  # without "ABN" only on an Australian document
+    assert not parse_vat_number("51 824 753 557", "AU")
+
+
+def test_ust_idnr_is_the_sellers_vat_id_before_the_steuernummer_beside_it() -> None:
+    rows = [
+        row(100, (100, "Malerbetrieb Schneider")),
+        row(140, (100, "Lindenallee 7")),
+        row(180, (100, "50668 Köln")),
+        row(400, (100, "Rechnung")),
+        row(440, (100, "Rechnungs-Nr.: 2025-047")),
+        row(480, (100, "Datum: 06.03.2025")),
+        row(600, (100, "Pos."), (200, "Leistung"), (1400, "Gesamt")),
+        row(650, (100, "1"), (200, "Wände streichen"), (1400, "595,20")),
+        row(750, (950, "Nettobetrag"), (1400, "595,20")),
+        row(790, (950, "zzgl. 19 % MwSt."), (1400, "113,09")),
+        row(830, (950, "Rechnungsbetrag"), (1400, "708,29")),
+        row(2200, (100, "Steuernummer 215/5123/4567 · USt-IdNr. DE136695976")),
+    ]
+    doc = read(rows)
+    assert doc.fields["vat_info"].value == "DE136695976"
+    assert "buyer_vat_info" not in doc.fields

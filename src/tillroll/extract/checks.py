@@ -117,7 +117,8 @@ def run_checks(doc: Document, today: dt.date | None = None) -> list[Check]:
         )
 
     if "vat_info" in f:
-        v = parse_vat_number(f["vat_info"].text)
+        country = doc.meta.get("country")
+        v = parse_vat_number(f["vat_info"].text, country if isinstance(country, str) else None)
         if isinstance(v, ParsedVat):
             ok = v.scheme != "generic" and v.checksum_ok is not False
             why = f"{v.value}: {v.scheme}" + ("" if v.checksum_ok is None else f", check digits {'ok' if v.checksum_ok else 'wrong'}")

@@ -38,7 +38,7 @@ from .dates import MONTH_FIRST_COUNTRIES, find_dates, parse_date
 from .ocr_fixes import fix_digits, fix_letters_in_words
 from .phones import find_phones, parse_phone
 from .results import CurrencyMatch, NoMatch, ParsedAmount, ParsedDate, ParsedPhone, ParsedQuantity, ParsedTime, ParsedVat
-from .tax_ids import EU_VAT_FORMATS, SELF_EVIDENT_VAT_SCHEMES, TAX_ID_NAMES, gstin_checksum_ok, malta_vat_checksum_ok, parse_vat_number
+from .tax_ids import EU_VAT_FORMATS, SELF_EVIDENT_VAT_SCHEMES, TAX_ID_NAMES, abn_checksum_ok, gstin_checksum_ok, malta_vat_checksum_ok, parse_vat_number
 from .times import find_times, parse_time
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "format_amount",
     "malta_vat_checksum_ok",
     "gstin_checksum_ok",
+    "abn_checksum_ok",
     "SELF_EVIDENT_VAT_SCHEMES",
     "parse_amount",
     "parse_date",

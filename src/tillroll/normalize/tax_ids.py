@@ -65,6 +65,9 @@ _MY_SST = re.compile(r"(?<![A-Z0-9])([A-Z]\d{2}-?\d{4}-?\d{8})(?![0-9])", re.IGN
 # digit, "Z" and a check character ("29AAGFS1234K1Z5" style).
 _IN_GSTIN = re.compile(r"(?<![A-Z0-9])(\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z])(?![A-Z0-9])")
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Australian Business Number: 11 digits, printed "51 824 753 556" (or after "ABN" in any grouping).
+_AU_ABN_GROUPED = re.compile(r"(?<![\d.,/-])(\d{2} \d{3} \d{3} \d{3})(?![\d.,/-])")
+_AU_ABN_AFTER_KEYWORD = re.compile(r"\bABN\b\s*(?:NO\.?|NUMBER)?\s*:?\s*(\d[\d ]{9,14}\d)(?!\d)")
 _MT_EXO = re.compile(r"\bEX[O0]\s*(?:NO|N0|NUM(?:BER)?)?\.?\s*:?\s*(\d{3,6})\b", re.IGNORECASE)
 
 
@@ -77,7 +80,7 @@ def malta_vat_checksum_ok(digits: str) -> bool:
 
 
 # Schemes whose format alone says "a VAT id of this country", with no label needed.
-SELF_EVIDENT_VAT_SCHEMES = frozenset({"eu_vat", "in_gstin"})
+SELF_EVIDENT_VAT_SCHEMES = frozenset({"eu_vat", "in_gstin", "au_abn"})
 
 
 def gstin_checksum_ok(gstin: str) -> bool:
@@ -92,6 +95,16 @@ def gstin_checksum_ok(gstin: str) -> bool:
     return _BASE36[(36 - total % 36) % 36] == gstin[14]
 
 
+def abn_checksum_ok(digits: str) -> bool:
+    """Australia's ABN check: subtract 1 from the first digit, weight the digits
+    10, 1, 3, 5, ..., 19, and the sum is a multiple of 89."""
+    if not re.fullmatch(r"\d{11}", digits):
+        return False
+    values = [int(d) for d in digits]
+    values[0] -= 1
+    return sum(w * v for w, v in zip((10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19), values)) % 89 == 0
+
+
 def _compact(s: str) -> str:
     return re.sub(r"[\s\-.]", "", s).upper()
 
@@ -101,7 +114,7 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
 
     Recognised: EU VAT numbers with their country prefix (Malta's "MT1234-5678"
     included, with "MI"/"M1" read as "MT"), Malaysian GST (12 digits) and SST
-    (W10-1808-32000112) numbers, Indian GSTINs, Maltese EXO numbers, and otherwise any
+    (W10-1808-32000112) numbers, Indian GSTINs, Australian ABNs, Maltese EXO numbers, and otherwise any
     number of 6+ digits announced by a VAT/GST/TAX/TIN keyword ("generic").
     """
     if not isinstance(text, str) or not text.strip():
@@ -124,6 +137,13 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
                         break
                     checksum = malta_vat_checksum_ok(body) if cc == "MT" else None
                     return ParsedVat(cc + body, cc, "eu_vat", checksum, eu.span())
+        # Grouped digits without the "ABN" label are an ABN only on an Australian document and
+        # only if their check digits say so (elsewhere "12 345 678 901" may be anything).
+        for rx in (_AU_ABN_AFTER_KEYWORD, _AU_ABN_GROUPED) if (country or "").upper() == "AU" else (_AU_ABN_AFTER_KEYWORD,):
+            m = rx.search(upper)
+            digits = _compact(m.group(1)) if m else ""
+            if m and len(digits) == 11 and (rx is _AU_ABN_AFTER_KEYWORD or abn_checksum_ok(digits)):
+                return ParsedVat(digits, "AU", "au_abn", abn_checksum_ok(digits), m.span(1))
         m = _IN_GSTIN.search(upper)
         if m:
             return ParsedVat(m.group(1), "IN", "in_gstin", gstin_checksum_ok(m.group(1)), m.span(1))

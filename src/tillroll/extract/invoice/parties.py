@@ -118,7 +118,7 @@ def sender_line(lines: Sequence[Line], page: Page | None) -> tuple[int, list[lis
 
 
 # Phone and e-mail labels that open a contact line ("Tel:", "Fon", "Teléfono", "E").
-_PHONE_LABEL = re.compile(r"^(?:tel|tél|telefon|telephone|téléphone|teléfono|telefono|telefone|phone|fon|fax|tlf|puh|e-?mail)\b[.:]?", re.IGNORECASE)
+_PHONE_LABEL = re.compile(r"^(?:tel|tél|telefon|telephone|téléphone|teléfono|telefono|telefone|phone|ph|fon|fax|tlf|puh|e-?mail)\b[.:]?", re.IGNORECASE)
 
 
 # One-letter phone marks of letterheads ("T: 020 ...", "T 06 ...", "M: 07..."); only before a number.

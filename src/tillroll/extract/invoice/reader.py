@@ -116,7 +116,8 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         # A VAT id printed with the seller's name or in the seller's block ("ACME GmbH · ... · USt-IdNr.
         # DE..." in the footer) is the seller's before a bare one elsewhere (the buyer's, in the details).
         name = " ".join(w.text for w in seller.name)
-        seller_vats.sort(key=lambda v: not (v.line in seller.lines or name in lines[v.line].text))
+        # Then a VAT id (USt-IdNr., BTW-nummer) before a national tax number (Steuernummer) beside it.
+        seller_vats.sort(key=lambda v: (not (v.line in seller.lines or name in lines[v.line].text), not _self_evident_vat(v.value)))
     seller_vat = seller_vats[0] if seller_vats else None
     if seller_vat is None:
         seller_vat = _unlabelled_vat(
@@ -188,6 +189,11 @@ def _payment_sentence(lines: Sequence[Line], skip: set[int]) -> Value | None:
                 text = " ".join(p.text for p in line.pieces[a:b])
                 return Value("payment_terms", " ".join(text.split()), text, words, 0.7, 0, line.index, [])
     return None
+
+
+def _self_evident_vat(value: str) -> bool:
+    vat = parse_vat_number(value)
+    return bool(vat) and getattr(vat, "scheme", "") in SELF_EVIDENT_VAT_SCHEMES
 
 
 def _eu_vat(value: str) -> bool:
