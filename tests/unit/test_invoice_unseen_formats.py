@@ -214,3 +214,28 @@ def test_ust_idnr_is_the_sellers_vat_id_before_the_steuernummer_beside_it() -> N
     doc = read(rows)
     assert doc.fields["vat_info"].value == "DE136695976"
     assert "buyer_vat_info" not in doc.fields
+
+
+def _scanned(rows: list) -> Document:
+    doc = make_doc([rows], text_layer=False)
+    for page in doc.pages:
+        page.coordinates = "original"  # a photo or scan: nothing says it came from a PDF
+    return doc
+
+
+def test_scanned_invoice_in_small_print_across_the_page_is_an_invoice() -> None:
+    # Few invoice-only labels (only "Bill To"): the page's small print across its width decides.
+    rows = list(INDIA_INTER_STATE) + [row(y, (100, "Terms and conditions apply to every supply listed above.")) for y in range(1000, 1600, 40)]
+    kind, _, evidence = classify(_scanned(rows))
+    assert kind == "invoice", evidence
+    assert "small print across the page" in evidence
+
+
+def test_till_receipt_scanned_on_an_a4_sheet_stays_a_receipt() -> None:
+    # The same small print, but in a narrow column in the middle of the sheet, as SROIE's A4 scans.
+    rows = [row(300, (600, "TAX INVOICE")), row(340, (600, "Invoice No: 1234"))]
+    rows += [row(380 + 40 * k, (600, f"ITEM {k}"), (850, f"{k}.50")) for k in range(25)]
+    rows += [row(1420, (600, "TOTAL"), (850, "312.50"))]
+    kind, _, evidence = classify(_scanned(rows))
+    assert kind == "receipt", evidence
+    assert "small print across the page" not in evidence
