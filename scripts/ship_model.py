@@ -73,7 +73,8 @@ preset `{config.get("architecture")}`). The text encoder starts from the bottom
 tokenised as pre-split words, at most {config.get("encoding", {}).get("max_word_tokens")}
 sub-tokens per word; a word's label is read from its first sub-token; pages
 longer than {config.get("encoding", {}).get("max_length")} tokens are cut into windows overlapping by
-{config.get("encoding", {}).get("stride")} tokens and probabilities are averaged.
+{config.get("encoding", {}).get("stride")} tokens and probabilities are averaged. Box coordinates are
+relative to {"the rectangle around the page's words (`layout_frame: text`), so margins of table or background around a photographed receipt do not move them" if config.get("encoding", {}).get("layout_frame") == "text" else "the whole image (`layout_frame: page`)"}.
 
 **Runtime.** `model.onnx` is the int8 model (onnxruntime dynamic quantisation,
 per channel), {onnx_bytes / 1e6:.1f} MB; inference needs onnxruntime and

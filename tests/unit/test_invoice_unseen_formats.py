@@ -239,3 +239,23 @@ def test_till_receipt_scanned_on_an_a4_sheet_stays_a_receipt() -> None:
     kind, _, evidence = classify(_scanned(rows))
     assert kind == "receipt", evidence
     assert "small print across the page" not in evidence
+
+
+def test_to_over_a_column_labels_the_buyer_but_not_inside_an_address() -> None:
+    rows = [
+        row(100, (100, "Invoice")),
+        row(160, (100, "From"), (900, "To")),
+        row(200, (100, "Tom Ashworth Photography"), (900, "Northern Rail Media Ltd")),
+        row(240, (100, "12 Mill Lane, Hebden Bridge HX7 8AB"), (900, "Unit 4, Tower Works")),
+        row(280, (100, "VAT Reg No: GB 123 4567 89"), (900, "Leeds LS11 9HF")),
+        row(400, (100, "Invoice number: TA-0087")),
+        row(440, (100, "Date: 21/02/2024")),
+        row(600, (100, "Half-day shoot"), (1400, "£450.00")),
+        row(700, (1000, "Total due"), (1400, "£450.00")),
+    ]
+    doc = read(rows)
+    assert doc.fields["buyer_name"].value == "Northern Rail Media Ltd"
+    assert doc.fields["buyer_address"].value == "Unit 4, Tower Works Leeds LS11 9HF"
+    # The Italian province code "(TO)" is part of the town, not a label cutting the address.
+    lines = prepare(make_doc([[row(100, (100, "Corso Italia 21 96025 Torino (TO)"))]]))
+    assert not any("buyer" in h.names("field") for line in lines for h in line.hits)

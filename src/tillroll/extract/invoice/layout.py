@@ -117,9 +117,21 @@ def find_hits(line: Line, lexicon: Lexicon) -> list[Hit]:
             i += 1
             continue
         end, meanings = best
+        if all(m.heading_only for m in meanings) and not _alone_in_block(line, i, end):
+            i += 1
+            continue
         hits.append(Hit(line.index, i, end, meanings, pieces[i].x0, pieces[end - 1].x1))
         i = end
     return hits
+
+
+def _alone_in_block(line: Line, start: int, end: int) -> bool:
+    """Whether pieces [start, end) of `line` are a whole block of it, but for a colon after them."""
+    for a, b in segments(line):
+        if a == start:
+            rest = line.pieces[end:b]
+            return all(not p.key for p in rest)  # only punctuation (":") may follow
+    return False
 
 
 def segments(line: Line, gap_factor: float = 2.0) -> list[tuple[int, int]]:

@@ -3,7 +3,8 @@
 Each language table maps printed label phrases to what they announce: a field
 (`fields`), a document type (`document_types`), a column of the line-item table
 (`columns`), a column of the VAT summary (`tax_columns`), a salutation that
-opens an address block or a contact person's line in it (`attention`), or the opening of a payment-terms sentence
+opens an address block or a contact person's line in it (`attention`), a party label
+that counts only standing alone over its block (`block_headings`: "To", "From"), or the opening of a payment-terms sentence
 (`payment_sentences`: "Zahlbar innerhalb", "Please pay within"). Adding a language is adding a file; no code changes.
 
 Phrases and printed words are compared in one normal form (`norm`): accents
@@ -45,6 +46,9 @@ class Meaning:
     name: str  # e.g. "invoice_number", "credit_note", "unit_price"
     language: str
     words: int  # how many words the phrase has: longer phrases are more specific
+    # A heading label counts only standing alone in its block ("To" over the buyer's address),
+    # never inside running text or a name ("Torino (TO)", "Please pay to").
+    heading_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,11 @@ def load_lexicon() -> Lexicon:
             raise ConfigError(f"invoice label table {entry.name} is malformed: {exc}") from exc
         language_countries[language] = tuple(str(c) for c in table.get("countries", ()))
 
-        def add(kind: str, name: str, phrase: Any, language: str = language) -> None:
+        def add(kind: str, name: str, phrase: Any, language: str = language, heading_only: bool = False) -> None:
             # A phrase of symbols only ("#" heading a position column) is kept as printed.
             key = norm(str(phrase)) or str(phrase).strip()
             if key:
-                phrases.setdefault(key, []).append(Meaning(kind, name, language, len(str(phrase).split())))
+                phrases.setdefault(key, []).append(Meaning(kind, name, language, len(str(phrase).split()), heading_only))
 
         for name, items in (table.get("document_types") or {}).items():
             for p in items or ():
@@ -92,6 +96,9 @@ def load_lexicon() -> Lexicon:
             for name, items in (table.get(section) or {}).items():
                 for p in items or ():
                     add(kind, name, p)
+        for name, items in (table.get("block_headings") or {}).items():
+            for p in items or ():
+                add(FIELD, name, p, heading_only=True)
         for p in table.get("salutations") or ():
             add(SALUTATION, "salutation", p)
         for p in table.get("attention") or ():
