@@ -259,3 +259,40 @@ def test_to_over_a_column_labels_the_buyer_but_not_inside_an_address() -> None:
     # The Italian province code "(TO)" is part of the town, not a label cutting the address.
     lines = prepare(make_doc([[row(100, (100, "Corso Italia 21 96025 Torino (TO)"))]]))
     assert not any("buyer" in h.names("field") for line in lines for h in line.hits)
+
+
+def test_seller_and_buyer_under_their_labels_below_a_title_line() -> None:
+    rows = [
+        row(100, (100, "Faktura VAT nr FV/2024/03/15")),
+        row(140, (100, "Data wystawienia: 2024-03-20")),
+        row(240, (100, "Sprzedawca"), (900, "Nabywca")),
+        row(280, (100, "Kowalski Serwis Sp. z o.o."), (900, "Zielony Ogród s.c.")),
+        row(320, (100, "ul. Długa 12"), (900, "ul. Kwiatowa 8")),
+        row(360, (100, "00-238 Warszawa"), (900, "30-001 Kraków")),
+        row(400, (100, "NIP: 5252248481"), (900, "NIP: 6762468458")),
+        row(600, (100, "Lp."), (200, "Nazwa"), (1400, "Wartość")),
+        row(650, (100, "1"), (200, "Serwis kosiarki"), (1400, "450,00")),
+        row(750, (950, "Razem netto"), (1400, "450,00")),
+        row(790, (950, "VAT 23%"), (1400, "103,50")),
+        row(830, (950, "Do zapłaty"), (1400, "553,50 PLN")),
+    ]
+    doc = read(rows)
+    values = {k: f.value for k, f in doc.fields.items()}
+    assert values["shop_name"] == "Kowalski Serwis Sp. z o.o."  # not the title line above it
+    assert values["address"] == "ul. Długa 12 00-238 Warszawa"
+    assert values["buyer_name"] == "Zielony Ogród s.c."
+    # Each NIP is its own party's: the one in the buyer's column is the buyer's.
+    assert (values["vat_info"], values["buyer_vat_info"]) == ("5252248481", "6762468458")
+
+
+def test_long_dates_with_de_and_more_month_names() -> None:
+    from tillroll.normalize import find_dates
+
+    for text, iso in [
+        ("Fecha: 9 de octubre de 2024", "2024-10-09"),
+        ("3 de março de 2024", "2024-03-03"),
+        ("15 de maio del 2024", "2024-05-15"),
+        ("14 maart 2024", "2024-03-14"),
+        ("12 augusti 2024", "2024-08-12"),
+    ]:
+        assert [d.iso for d in find_dates(text, day_first=True)] == [iso], text

@@ -15,18 +15,18 @@ from .results import NoMatch, ParsedDate, _no
 _MONTH_WORDS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
-        "january jan jannar jann janu jauary januray janvier janv enero ene gennaio genn gen januar stycznia styczeń sty",
-        "february feb febr frar fra febuary feburary février fevrier févr fevr fév fev febrero febbraio februar lutego luty lut",
-        "march mar marzu mrz mars marzo märz marz marca marzec",
-        "april apr aprile apl avril avr abril abr kwietnia kwiecień kwi",
-        "may mejju mej mai mayo maggio mag maja maj",
-        "june jun gunju ġunju ġun gun jume juin junio giugno giu juni czerwca czerwiec cze",
-        "july jul lulju lul juli juillet juil julio luglio lug lipca lipiec lip",
-        "august aug awwissu aww agust augst auc août aout agosto ago sierpnia sierpień sie",
-        "september sep sept settembru set septembre septiembre settembre września wrzesień wrz",
-        "october oct ottubru ott 0ct octobre 0ctober octubre ottobre okt oktober października październik paź",
-        "november nov novembru n0v novemver noviembre novembre listopada listopad lis",
-        "december dec dicembru diċembru dic diċ decmber dec3mber décembre decembre déc diciembre dicembre dezember dez grudnia grudzień gru",
+        "january janeiro januari tammikuuta jan jannar jann janu jauary januray janvier janv enero ene gennaio genn gen januar stycznia styczeń sty",
+        "february fevereiro februari helmikuuta feb febr frar fra febuary feburary février fevrier févr fevr fév fev febrero febbraio februar lutego luty lut",
+        "march março marco maart marts maaliskuuta mar marzu mrz mars marzo märz marz marca marzec",
+        "april huhtikuuta apr aprile apl avril avr abril abr kwietnia kwiecień kwi",
+        "may maio mei toukokuuta mejju mej mai mayo maggio mag maja maj",
+        "june junho kesäkuuta jun gunju ġunju ġun gun jume juin junio giugno giu juni czerwca czerwiec cze",
+        "july julho heinäkuuta jul lulju lul juli juillet juil julio luglio lug lipca lipiec lip",
+        "august augustus augusti elokuuta aug awwissu aww agust augst auc août aout agosto ago sierpnia sierpień sie",
+        "september setembro syyskuuta sep sept settembru set septembre septiembre settembre września wrzesień wrz",
+        "october outubro lokakuuta oct ottubru ott 0ct octobre 0ctober octubre ottobre okt oktober października październik paź",
+        "november marraskuuta nov novembru n0v novemver noviembre novembre listopada listopad lis",
+        "december dezembro desember joulukuuta dec dicembru diċembru dic diċ decmber dec3mber décembre decembre déc diciembre dicembre dezember dez grudnia grudzień gru",
     ],
     start=1,
 ):
@@ -53,9 +53,10 @@ _DMY_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})(?P<y>(?:19|20)\
 # "2703/2018": OCR lost the first separator.
 _DAYMONTH_GLUED = re.compile(r"(?<![\d.,/\-])(?P<a>\d{2})(?P<b>\d{2})[/.-](?P<y>(?:19|20)\d{2})(?!\d)")
 # Textual: 14 March 2018, 14-MAR-18, 14Mar2018, 1st Jan 2019, Maltese "9 ta' Settembru 2023"
-# A time glued on by OCR may follow a four-digit year ("11-Dec-20147:50:45P").
+# A time glued on by OCR may follow a four-digit year ("11-Dec-20147:50:45P"). Spanish and
+# Portuguese join the parts with "de" ("9 de octubre de 2024", "3 de março de 2024").
 _DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|\s+ta['’]?)?[\s\-/.,]*(?P<m>{_MONTH_RE})\.?[\s\-/.,']*(?P<y>\d{{4}}(?=\d{{1,2}}:\d{{2}})|(?:\d{{4}}|\d{{2}}(?!\s?:\d))(?!\d))",
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th|\s+ta['’]?|\s+de)?[\s\-/.,]*(?P<m>{_MONTH_RE})\.?(?:\s+del?(?=\s))?[\s\-/.,']*(?P<y>\d{{4}}(?=\d{{1,2}}:\d{{2}})|(?:\d{{4}}|\d{{2}}(?!\s?:\d))(?!\d))",
     re.IGNORECASE,
 )
 # Textual: March 14, 2018 / Mar 14 2018 / MAR-14-2018. In both, two digits followed by a

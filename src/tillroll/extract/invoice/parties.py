@@ -257,8 +257,14 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
 
 
 def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, skip: set[int]) -> tuple[Party, int] | None:
-    """(seller, line index of the sender line or letterhead) or None."""
+    """(seller, line index of the sender line, letterhead or seller label) or None."""
     page = pages[0] if pages else None
+    # A block under a seller label ("Sprzedawca", "Seller:", "Lieferant") says who sells, whatever
+    # is printed above it (a title line "Faktura VAT nr ..." is no letterhead).
+    labelled = labelled_blocks(lines, lexicon, ("seller",), skip).get("seller")
+    if labelled is not None and labelled.name:
+        first = min(labelled.lines)
+        return labelled, first
     found = sender_line(lines, page)
     if found is not None:
         idx, parts = found
@@ -300,19 +306,16 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
     return None
 
 
-def find_buyer(
-    lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, sender: int | None, skip: set[int], ends: set[int] | frozenset[int] = frozenset()
-) -> Party | None:
-    """The buyer's block: labelled, else the window-envelope block, else the delivery address.
+def labelled_blocks(lines: Sequence[Line], lexicon: Lexicon, kinds: Sequence[str], ends: set[int] | frozenset[int] = frozenset()) -> dict[str, Party]:
+    """The first block each party label of `kinds` opens ("Bill to", "Kunde:", "Sprzedawca"), by kind.
 
-    `skip`: lines no envelope block is taken from (the seller's, the table's, repeated ones);
-    `ends`: lines that end a labelled block (the item table, page headers and footers).
+    `ends`: lines that end a block (the item table, page headers and footers).
     """
     labelled: dict[str, Party] = {}
     for line in lines:
         for hit in line.hits:
             names = hit.names(FIELD)
-            kind = "buyer" if "buyer" in names else ("ship_to" if "ship_to" in names else None)
+            kind = next((k for k in kinds if k in names), None)
             # A block label opens its column ("Bill to", "Kunde:"), it never ends a name ("Karl Kunde").
             if kind is None or kind in labelled or hit.start not in {a for a, _ in segments(line)}:
                 continue
@@ -338,6 +341,18 @@ def find_buyer(
             found = _party_from_block(block, lexicon, lines) if block else None
             if found is not None:
                 labelled[kind] = found
+    return labelled
+
+
+def find_buyer(
+    lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, sender: int | None, skip: set[int], ends: set[int] | frozenset[int] = frozenset()
+) -> Party | None:
+    """The buyer's block: labelled, else the window-envelope block, else the delivery address.
+
+    `skip`: lines no envelope block is taken from (the seller's, the table's, repeated ones);
+    `ends`: lines that end a labelled block (the item table, page headers and footers).
+    """
+    labelled = labelled_blocks(lines, lexicon, ("buyer", "ship_to"), ends)
     if "buyer" in labelled:
         return labelled["buyer"]
     envelope = _envelope(lines, pages, lexicon, sender, skip)

@@ -124,6 +124,10 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
             lines, loc, {buyer_vat.line} if buyer_vat else set(), exclude=buyer_vat.value if buyer_vat else None, keep=lambda v: not in_buyer_block(v)
         )
     put("vat_info", seller_vat)
+    if buyer_vat is None:
+        # A VAT id under a plain VAT label inside the buyer's block ("P.IVA ..." under the
+        # customer's address, "NIP: ..." under "Nabywca") is the buyer's.
+        buyer_vat = next((v for v in values.get("vat_id", ()) if in_buyer_block(v) and (seller_vat is None or v.value != seller_vat.value)), None)
     if buyer_vat is None and buyer_lines:
         buyer_vat = _unlabelled_vat([lines[i] for i in sorted(buyer_lines)], loc, set(), exclude=seller_vat.value if seller_vat else None, keep=in_buyer_block)
     if buyer_vat is None and seller_vat is not None:
