@@ -1,11 +1,13 @@
 """Invoices in formats tillroll's generator does not draw, built here as text-layer PDFs and scored field by field.
 
-Two small hand-made sets (session 12, issue 16): DEVELOPMENT (9 invoices: US service and
-Stripe-style, Indian GST inter- and intra-state, Dutch, French, UK freelance, Australian,
-German craftsman) was written to find what the reader missed and the reader was fixed on
-it; HELD_OUT (4: Italian, Spanish, Polish, UK limited company) was written after those
-fixes and scored once. Both are tiny and made by one engineer: they show whether the
-reader generalises beyond the generator's vocabulary, not how it does on real mail.
+Three small hand-made sets (session 12, issue 16), each written before the reader was run on it:
+DEVELOPMENT (9 invoices: US service and Stripe-style, Indian GST inter- and intra-state, Dutch,
+French, UK freelance, Australian, German craftsman) found what the reader missed and the reader
+was fixed on it; SECOND_ROUND (4: Italian, Spanish, Polish, UK limited company) was scored once
+after those fixes (0.937) and then fixed on too; HELD_OUT (3: Portuguese, Swedish, Irish) was
+written after the second round's fixes and is only scored. All are tiny and made by one
+engineer: they show whether the reader generalises beyond the generator's vocabulary, not how
+it does on real mail.
 
     .venv/bin/python benchmarks/invoice_formats.py [--set development|held_out|all] [--show-misses]
 
@@ -30,6 +32,7 @@ from machine import describe_machine  # benchmarks/machine.py
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 F, FB = "DV", "DVB"
 DEVELOPMENT: dict[str, tuple[Any, list[Any]]] = {}
+SECOND_ROUND: dict[str, tuple[Any, list[Any]]] = {}
 HELD_OUT: dict[str, tuple[Any, list[Any]]] = {}
 A4 = (595.2755905511812, 841.8897637795277)
 LETTER = (612.0, 792.0)
@@ -436,7 +439,7 @@ DEVELOPMENT["de-handwerk"] = (
     ],
 )
 
-HELD_OUT["it-fattura"] = (
+SECOND_ROUND["it-fattura"] = (
     A4,
     [
         (40, 50, "Tipografia Ferri S.r.l.", FB, 14),
@@ -475,7 +478,7 @@ HELD_OUT["it-fattura"] = (
         (40, 434, "IBAN IT60 X054 2811 1010 0000 0123 456"),
     ],
 )
-HELD_OUT["es-factura"] = (
+SECOND_ROUND["es-factura"] = (
     A4,
     [
         (40, 50, "Reformas Ortega S.L.", FB, 14),
@@ -509,7 +512,7 @@ HELD_OUT["es-factura"] = (
         (40, 350, "Forma de pago: transferencia a ES91 2100 0418 4502 0005 1332"),
     ],
 )
-HELD_OUT["pl-faktura"] = (
+SECOND_ROUND["pl-faktura"] = (
     A4,
     [
         (40, 50, "Faktura VAT nr FV/2024/03/15", FB, 14),
@@ -546,7 +549,7 @@ HELD_OUT["pl-faktura"] = (
         (40, 340, "Nr konta: PL61 1090 1014 0000 0712 1981 2874"),
     ],
 )
-HELD_OUT["uk-ltd"] = (
+SECOND_ROUND["uk-ltd"] = (
     A4,
     [
         (40, 50, "GREENLEAF OFFICE SUPPLIES LTD", FB, 14),
@@ -585,6 +588,115 @@ HELD_OUT["uk-ltd"] = (
         (380, 320, "Invoice Total", FB, 11),
         (555, 320, "£605.88", FB, 11, "r"),
         (40, 370, "Payment terms: 30 days from invoice date"),
+    ],
+)
+
+# Held out (session 12, third round): written after the second round's fixes, scored once.
+HELD_OUT["pt-fatura"] = (
+    A4,
+    [
+        (40, 50, "Carpintaria Lopes, Lda.", FB, 14),
+        (40, 66, "Rua de Santa Catarina 310"),
+        (40, 79, "4000-442 Porto"),
+        (40, 92, "NIF: PT503504564"),
+        (330, 130, "Exmo. Sr."),
+        (330, 144, "Miguel Antunes"),
+        (330, 157, "Avenida da Liberdade 88"),
+        (330, 170, "1250-145 Lisboa"),
+        (40, 215, "FATURA N.º FT 2024/219", FB, 13),
+        (40, 232, "Data de emissão: 21 de junho de 2024"),
+        (40, 246, "Data de vencimento: 21/07/2024"),
+        (40, 280, "Descrição", FB, 9),
+        (320, 280, "Qtd.", FB, 9),
+        (380, 280, "Preço unit.", FB, 9),
+        (460, 280, "IVA", FB, 9),
+        (555, 280, "Total", FB, 9, "r"),
+        (40, 298, "Estante em carvalho"),
+        (320, 298, "2"),
+        (380, 298, "340,00"),
+        (460, 298, "23%"),
+        (555, 298, "680,00", F, 10, "r"),
+        (40, 314, "Montagem"),
+        (320, 314, "1"),
+        (380, 314, "90,00"),
+        (460, 314, "23%"),
+        (555, 314, "90,00", F, 10, "r"),
+        (380, 350, "Total ilíquido"),
+        (555, 350, "770,00 €", F, 10, "r"),
+        (380, 364, "IVA 23%"),
+        (555, 364, "177,10 €", F, 10, "r"),
+        (380, 380, "Total a pagar", FB, 11),
+        (555, 380, "947,10 €", FB, 11, "r"),
+        (40, 430, "IBAN: PT50 0002 0123 1234 5678 9015 4"),
+    ],
+)
+HELD_OUT["sv-faktura"] = (
+    A4,
+    [
+        (40, 50, "Nordgren Bygg AB", FB, 14),
+        (40, 66, "Storgatan 14"),
+        (40, 79, "411 38 Göteborg"),
+        (400, 50, "FAKTURA", FB, 16),
+        (400, 74, "Fakturanummer: 30571"),
+        (400, 88, "Fakturadatum: 2024-11-04"),
+        (400, 102, "Förfallodatum: 2024-12-04"),
+        (40, 140, "Kund", FB, 10),
+        (40, 154, "Ekberg Fastigheter AB"),
+        (40, 167, "Box 1120"),
+        (40, 180, "111 91 Stockholm"),
+        (40, 220, "Beskrivning", FB, 9),
+        (330, 220, "Antal", FB, 9),
+        (400, 220, "À-pris", FB, 9),
+        (555, 220, "Belopp", FB, 9, "r"),
+        (40, 238, "Byte av fönster, arbete"),
+        (330, 238, "16"),
+        (400, 238, "650,00"),
+        (555, 238, "10 400,00", F, 10, "r"),
+        (40, 254, "Fönster 12x14"),
+        (330, 254, "4"),
+        (400, 254, "3 200,00"),
+        (555, 254, "12 800,00", F, 10, "r"),
+        (380, 290, "Summa exkl. moms"),
+        (555, 290, "23 200,00", F, 10, "r"),
+        (380, 304, "Moms 25 %"),
+        (555, 304, "5 800,00", F, 10, "r"),
+        (380, 320, "Att betala", FB, 11),
+        (555, 320, "29 000,00 SEK", FB, 11, "r"),
+        (40, 380, "Bankgiro 5051-6905  ·  Momsreg.nr SE556677889901  ·  Innehar F-skattsedel", F, 8),
+    ],
+)
+HELD_OUT["ie-invoice"] = (
+    A4,
+    [
+        (40, 50, "Liffey Web Design Ltd", FB, 14),
+        (40, 66, "14 Ormond Quay Upper, Dublin 7, D07 X2F3"),
+        (40, 79, "VAT: IE6388047V"),
+        (40, 130, "Sold To:", FB, 10),
+        (40, 144, "Atlantic Surf School"),
+        (40, 157, "Main Street, Lahinch"),
+        (40, 170, "Co. Clare V95 T2X8"),
+        (380, 130, "Invoice No: LWD-0932"),
+        (380, 144, "Invoice Date: 18 Nov 2024"),
+        (380, 158, "Payment due: 18 Dec 2024"),
+        (40, 220, "Item", FB, 9),
+        (380, 220, "Hours", FB, 9),
+        (440, 220, "Rate", FB, 9),
+        (555, 220, "Amount", FB, 9, "r"),
+        (40, 238, "Website redesign"),
+        (380, 238, "24"),
+        (440, 238, "€65.00"),
+        (555, 238, "€1,560.00", F, 10, "r"),
+        (40, 254, "Booking system integration"),
+        (380, 254, "10"),
+        (440, 254, "€65.00"),
+        (555, 254, "€650.00", F, 10, "r"),
+        (380, 290, "Net Amount"),
+        (555, 290, "€2,210.00", F, 10, "r"),
+        (380, 304, "VAT @ 23%"),
+        (555, 304, "€508.30", F, 10, "r"),
+        (380, 320, "Total Due", FB, 11),
+        (555, 320, "€2,718.30", FB, 11, "r"),
+        (40, 370, "IBAN: IE29 AIBK 9311 5212 3456 78   BIC: AIBKIE2D"),
     ],
 )
 
@@ -797,6 +909,54 @@ GOLD: dict[str, dict[str, str]] = json.loads(
   "currency": "GBP",
   "telephone": "+441174960123",
   "payment_terms": "30 days from invoice date"
+ },
+ "pt-fatura": {
+  "shop_name": "Carpintaria Lopes, Lda.",
+  "address": "Rua de Santa Catarina 310 4000-442 Porto",
+  "buyer_name": "Miguel Antunes",
+  "buyer_address": "Avenida da Liberdade 88 1250-145 Lisboa",
+  "invoice_number": "FT 2024/219",
+  "date": "2024-06-21",
+  "due_date": "2024-07-21",
+  "vat_info": "PT503504564",
+  "subtotal": "770.00",
+  "vat_included": "177.10",
+  "total": "947.10",
+  "amount_due": "947.10",
+  "currency": "EUR",
+  "iban": "PT50000201231234567890154"
+ },
+ "sv-faktura": {
+  "shop_name": "Nordgren Bygg AB",
+  "address": "Storgatan 14 411 38 Göteborg",
+  "buyer_name": "Ekberg Fastigheter AB",
+  "buyer_address": "Box 1120 111 91 Stockholm",
+  "invoice_number": "30571",
+  "date": "2024-11-04",
+  "due_date": "2024-12-04",
+  "vat_info": "SE556677889901",
+  "subtotal": "23200.00",
+  "vat_included": "5800.00",
+  "total": "29000.00",
+  "amount_due": "29000.00",
+  "currency": "SEK"
+ },
+ "ie-invoice": {
+  "shop_name": "Liffey Web Design Ltd",
+  "address": "14 Ormond Quay Upper, Dublin 7, D07 X2F3",
+  "buyer_name": "Atlantic Surf School",
+  "buyer_address": "Main Street, Lahinch Co. Clare V95 T2X8",
+  "invoice_number": "LWD-0932",
+  "date": "2024-11-18",
+  "due_date": "2024-12-18",
+  "vat_info": "IE6388047V",
+  "subtotal": "2210.00",
+  "vat_included": "508.30",
+  "total": "2718.30",
+  "amount_due": "2718.30",
+  "currency": "EUR",
+  "iban": "IE29AIBK93115212345678",
+  "bic": "AIBKIE2D"
  }
 }"""
 )
@@ -849,7 +1009,7 @@ def score(docs: dict[str, dict[str, Any]], show: bool) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("development", "held_out", "all"), default="all")
+    parser.add_argument("--set", choices=("development", "second_round", "held_out", "all"), default="all")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
     if not (DEJAVU / "DejaVuSans.ttf").is_file():
@@ -862,7 +1022,7 @@ def main() -> None:
 
     pdfmetrics.registerFont(TTFont(F, str(DEJAVU / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(FB, str(DEJAVU / "DejaVuSans-Bold.ttf")))
-    sets = {"development": DEVELOPMENT, "held_out": HELD_OUT}
+    sets = {"development": DEVELOPMENT, "second_round": SECOND_ROUND, "held_out": HELD_OUT}
     chosen = sets if args.set == "all" else {args.set: sets[args.set]}
     pipeline = build_pipeline(PipelineConfig())
     print(describe_machine())
