@@ -115,7 +115,9 @@ def _assign(named: list[tuple[list[str], list[Piece]]]) -> list[Column]:
 def _header_at(lines: Sequence[Line], i: int, lexicon: Lexicon) -> tuple[list[Column], list[int]] | None:
     line = lines[i]
     names = {n for h in line.hits for n in h.names(COLUMN)}
-    if len([h for h in line.hits if h.names(COLUMN)]) < 3 or not (names & {"amount", "unit_price"}):
+    # Three named columns, or just "Description ... Amount" (a service invoice's two columns).
+    need = 2 if {"description", "amount"} <= names else 3
+    if len([h for h in line.hits if h.names(COLUMN)]) < need or not (names & {"amount", "unit_price"}):
         return None
     if any(m for m in find_money(line.text, ".") if "%" not in line.text) and len(line.pieces) > 12:
         return None
@@ -130,7 +132,8 @@ def _header_at(lines: Sequence[Line], i: int, lexicon: Lexicon) -> tuple[list[Co
     zone.sort()
     cols = _assign(_name_groups(_column_groups(lines, zone), lexicon))
     named = [c for c in cols if c.name]
-    if len(named) < 3 or not ({c.name for c in named} & {"amount", "unit_price"}):
+    two = len(named) == 2 and named[0].name == "description" and named[-1].name == "amount" and named[0].x0 < named[-1].x0
+    if (len(named) < 3 and not two) or not ({c.name for c in named} & {"amount", "unit_price"}):
         return None
     return cols, zone
 
