@@ -296,3 +296,14 @@ def test_long_dates_with_de_and_more_month_names() -> None:
         ("12 augusti 2024", "2024-08-12"),
     ]:
         assert [d.iso for d in find_dates(text, day_first=True)] == [iso], text
+
+
+def test_from_in_a_route_further_down_is_not_the_seller() -> None:
+    rows = list(US_SERVICE[:10]) + [
+        row(600, (100, "DESCRIPTION"), (1400, "AMOUNT")),
+        row(650, (100, "Courier delivery"), (1400, "$40.00")),
+        row(1300, (100, "From: Berlin Hbf"), (700, "To: Munich")),
+        row(1400, (1000, "Total"), (1400, "$40.00")),
+    ]
+    doc = read(rows)
+    assert doc.fields["shop_name"].value == "Brightline Analytics, Inc."

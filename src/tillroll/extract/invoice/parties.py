@@ -17,7 +17,7 @@ Salutation lines ("Herr", "Firma", "Mme") are skipped: the name is the next line
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ...document import Page, Word
@@ -259,9 +259,15 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
 def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, skip: set[int]) -> tuple[Party, int] | None:
     """(seller, line index of the sender line, letterhead or seller label) or None."""
     page = pages[0] if pages else None
+
     # A block under a seller label ("Sprzedawca", "Seller:", "Lieferant") says who sells, whatever
     # is printed above it (a title line "Faktura VAT nr ..." is no letterhead).
-    labelled = labelled_blocks(lines, lexicon, ("seller",), skip).get("seller")
+    # Only in the top half of the first page, where parties are printed: further down "From:" is
+    # as likely a route or a period ("From: Berlin  To: Munich").
+    def in_top_half(line: Line) -> bool:
+        return line.page == 0 and (page is None or line.y0 < 0.5 * page.height)
+
+    labelled = labelled_blocks(lines, lexicon, ("seller",), skip, where=in_top_half).get("seller")
     if labelled is not None and labelled.name:
         first = min(labelled.lines)
         return labelled, first
@@ -306,13 +312,22 @@ def find_seller(lines: Sequence[Line], pages: Sequence[Page], lexicon: Lexicon, 
     return None
 
 
-def labelled_blocks(lines: Sequence[Line], lexicon: Lexicon, kinds: Sequence[str], ends: set[int] | frozenset[int] = frozenset()) -> dict[str, Party]:
+def labelled_blocks(
+    lines: Sequence[Line],
+    lexicon: Lexicon,
+    kinds: Sequence[str],
+    ends: set[int] | frozenset[int] = frozenset(),
+    where: Callable[[Line], bool] = lambda line: True,
+) -> dict[str, Party]:
     """The first block each party label of `kinds` opens ("Bill to", "Kunde:", "Sprzedawca"), by kind.
 
-    `ends`: lines that end a block (the item table, page headers and footers).
+    `ends`: lines that end a block (the item table, page headers and footers); `where`: lines a
+    label may stand on.
     """
     labelled: dict[str, Party] = {}
     for line in lines:
+        if not where(line):
+            continue
         for hit in line.hits:
             names = hit.names(FIELD)
             kind = next((k for k in kinds if k in names), None)
