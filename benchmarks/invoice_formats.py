@@ -9,7 +9,7 @@ written after the second round's fixes and is only scored. All are tiny and made
 engineer: they show whether the reader generalises beyond the generator's vocabulary, not how
 it does on real mail.
 
-    .venv/bin/python benchmarks/invoice_formats.py [--set development|held_out|all] [--show-misses]
+    .venv/bin/python benchmarks/invoice_formats.py [--set development|second_round|held_out|all] [--form text|scanned] [--show-misses]
 
 Scoring: a text field is right when its letters and digits equal the gold's (case and
 punctuation ignored), VAT ids also when they end in the gold's digits (a reader may add
@@ -977,6 +977,15 @@ def render(name: str, size: Any, items: list[Any], out: Path) -> Path:
     return path
 
 
+def scan(pdf: Path) -> Path:
+    """The PDF's page as a 200 dpi greyscale PNG: the same invoice, read by OCR instead of its text layer."""
+    import pypdfium2 as pdfium
+
+    png = pdf.with_suffix(".png")
+    pdfium.PdfDocument(str(pdf))[0].render(scale=200 / 72).to_pil().convert("L").save(png)
+    return png
+
+
 def _key(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
@@ -1011,6 +1020,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=("development", "second_round", "held_out", "all"), default="all")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--form", choices=("text", "scanned"), default="text", help="scanned: each page rendered at 200 dpi and read by OCR")
     args = parser.parse_args()
     if not (DEJAVU / "DejaVuSans.ttf").is_file():
         sys.exit("needs the DejaVu fonts (fonts-dejavu-core, installed by scripts/setup.sh)")
@@ -1026,13 +1036,17 @@ def main() -> None:
     chosen = sets if args.set == "all" else {args.set: sets[args.set]}
     pipeline = build_pipeline(PipelineConfig())
     print(describe_machine())
+    print(f"form: {args.form}")
     print("| set | invoices | gold values | precision | recall | field F1 |")
     print("|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for set_name, invoices in chosen.items():
             docs = {}
             for name, (size, items) in invoices.items():
-                doc = pipeline.process(str(render(name, size, items, Path(tmp))), name=f"{name}.pdf")
+                path = render(name, size, items, Path(tmp))
+                if args.form == "scanned":
+                    path = scan(path)
+                doc = pipeline.process(str(path), name=path.name)
                 docs[name] = {k: f.value for k, f in doc.fields.items()}
             s = score(docs, args.show_misses)
             n = sum(len(GOLD[k]) for k in invoices)
