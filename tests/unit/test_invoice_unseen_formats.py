@@ -307,3 +307,13 @@ def test_from_in_a_route_further_down_is_not_the_seller() -> None:
     ]
     doc = read(rows)
     assert doc.fields["shop_name"].value == "Brightline Analytics, Inc."
+
+
+def test_month_name_split_by_ocr_is_put_back_together() -> None:
+    from tillroll.normalize import find_dates
+
+    text = "Dated: 12-M ar-2024"
+    (found,) = find_dates(text, day_first=True)
+    assert found.iso == "2024-03-12"
+    assert text[found.span[0] : found.span[1]] == "12-M ar-2024"  # the span is the printed text's
+    assert find_dates("I am 12 years old", day_first=True) == []

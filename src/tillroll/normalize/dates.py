@@ -110,9 +110,29 @@ def find_dates(text: Any, day_first: bool | None = None, country: str | None = N
     if not isinstance(text, str) or not text:
         return []
     found = _find_dates(text, day_first, country)
+    if not found:
+        rejoined = _rejoin_split_months(text)
+        if rejoined != text:
+            found = _find_dates(rejoined, day_first, country)
     if not found and glued:
         found = _find_glued_dates(text, day_first, country)
     return list(found)
+
+
+# OCR cuts a word at a little air inside it: "12-M ar-2024". Two letter runs a single space
+# apart that together are a month name, followed by the rest of a date.
+_SPLIT_MONTH = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,5}) ([^\W\d_]{1,6})(?=[\s\-/.,']*\d)")
+
+
+def _rejoin_split_months(text: str) -> str:
+    """`text` with a month name OCR split in two put back together, the space moved after it
+    (same length, so spans found in the result are spans of `text`)."""
+
+    def join(m: re.Match[str]) -> str:
+        word = m.group(1) + m.group(2)
+        return word + " " if word.lower() in _MONTH_WORDS and len(word) >= 3 else m.group(0)
+
+    return _SPLIT_MONTH.sub(join, text)
 
 
 @lru_cache(maxsize=1024)
