@@ -317,3 +317,25 @@ def test_month_name_split_by_ocr_is_put_back_together() -> None:
     assert found.iso == "2024-03-12"
     assert text[found.span[0] : found.span[1]] == "12-M ar-2024"  # the span is the printed text's
     assert find_dates("I am 12 years old", day_first=True) == []
+
+
+def test_title_line_is_no_window_address_and_the_right_hand_window_is_found() -> None:
+    rows = [
+        row(100, (100, "Carpintaria Lopes, Lda.")),
+        row(140, (100, "Rua de Santa Catarina 310")),
+        row(180, (100, "4000-442 Porto")),
+        row(220, (100, "NIF: PT503504564")),
+        row(300, (900, "Exmo. Sr.")),
+        row(340, (900, "Miguel Antunes")),
+        row(380, (900, "Avenida da Liberdade 88")),
+        row(420, (900, "1250-145 Lisboa")),
+        row(520, (100, "FATURA N.º FT 2024/219")),
+        row(560, (100, "Data de emissão: 21 de junho de 2024")),
+        row(700, (100, "Descrição"), (900, "Qtd."), (1100, "Preço"), (1400, "Total")),
+        row(750, (100, "Estante em carvalho"), (900, "2"), (1100, "340,00"), (1400, "680,00")),
+        row(850, (950, "Total a pagar"), (1400, "680,00 €")),
+    ]
+    doc = read(rows)
+    assert doc.fields["buyer_name"].value == "Miguel Antunes"
+    assert doc.fields["buyer_address"].value == "Avenida da Liberdade 88 1250-145 Lisboa"
+    assert doc.fields["date"].value == "2024-06-21"

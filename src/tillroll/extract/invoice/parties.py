@@ -399,6 +399,8 @@ def _envelope_side(lines: Sequence[Line], page: Page, lexicon: Lexicon, sender: 
         first = segs[0] if left else next((sg for sg in segs if sg[0].x0 > 0.4 * page.width), segs[0])
         if (left and first[0].x0 > 0.5 * page.width) or (not left and first[0].x0 <= 0.4 * page.width) or _opens_with_label(line, first):
             continue
+        if any(line.pieces[h.start] is first[0] and (h.names(DOCTYPE) or "invoice_number" in h.names(FIELD)) for h in line.hits):
+            continue  # a title ("FATURA N.º FT 2024/219") opens no address block, whatever follows it
         if sum(ch.isalpha() for ch in _text(first)) < 2 or _contact(first):
             continue
         block = _block_below(lines, line.index, first[0].x0, first[-1].x1)
