@@ -339,3 +339,30 @@ def test_title_line_is_no_window_address_and_the_right_hand_window_is_found() ->
     assert doc.fields["buyer_name"].value == "Miguel Antunes"
     assert doc.fields["buyer_address"].value == "Avenida da Liberdade 88 1250-145 Lisboa"
     assert doc.fields["date"].value == "2024-06-21"
+
+
+def test_canadian_business_number_and_a_printed_code_settle_the_dollar() -> None:
+    rows = [
+        row(100, (100, "Northern Lights IT Services Ltd."), (1100, "INVOICE")),
+        row(140, (100, "1800 Barrington St, Halifax, NS B3J 3K1")),
+        row(180, (100, "HST Registration # 812345678 RT0001")),
+        row(260, (100, "Invoice Number: NL-3391")),
+        row(300, (100, "Invoice Date: 2025-01-15")),
+        row(500, (100, "Service"), (1400, "Total")),
+        row(550, (100, "Network maintenance"), (1400, "$570.00")),
+        row(650, (1000, "Subtotal"), (1400, "$570.00")),
+        row(690, (1000, "HST (15%)"), (1400, "$85.50")),
+        row(730, (1000, "Total Due"), (1350, "$655.50 CAD")),
+    ]
+    doc = read(rows)
+    values = {k: f.value for k, f in doc.fields.items()}
+    assert values["vat_info"] == "812345678RT0001"
+    assert values["currency"] == "CAD"
+    assert values["vat_included"] == "85.50"
+    assert values["address"] == "1800 Barrington St, Halifax, NS B3J 3K1"  # the registration line is not address
+
+
+def test_danish_cvr_is_the_vat_id_and_a_bank_reg_nr_is_not() -> None:
+    parsed = parse_vat_number("CVR 87654321", "DK")
+    assert parsed and parsed.value == "87654321"
+    assert not parse_vat_number("Reg.nr. 1234 Kontonr. 0012345678", "DK")  # two numbers with a word between

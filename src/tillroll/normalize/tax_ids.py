@@ -49,7 +49,7 @@ _EU_VAT = re.compile(
 # The rules (`tillroll.rules.patterns`) read the same list.
 TAX_ID_NAMES = (
     r"EIN|NIP|N\.?\s?I\.?\s?F|C\.?\s?I\.?\s?F|P\.?\s?IVA|PARTITA\s+IVA|STEUER\s?-?\s?N(?:R|UMMER)|ST\.?\s?-?\s?NR"
-    r"|UST\.?\s?-?\s?ID\w*|SELLER'?S\s+PERMIT"
+    r"|UST\.?\s?-?\s?ID\w*|SELLER'?S\s+PERMIT|CVR|SE\s?-?\s?NR"
 )
 _VAT_KEYWORD = re.compile(
     r"\b(?:VAT|V\.A\.T\.?|GSTIN|GST|SST|TAX|TIN|EXO|EX0|ABN|BTW|TVA|IVA|UST|MWST|CO\.?\s?REG|REG(?:ISTRATION)?|" + TAX_ID_NAMES + r")\b"
@@ -65,6 +65,8 @@ _MY_SST = re.compile(r"(?<![A-Z0-9])([A-Z]\d{2}-?\d{4}-?\d{8})(?![0-9])", re.IGN
 # digit, "Z" and a check character ("29AAGFS1234K1Z5" style).
 _IN_GSTIN = re.compile(r"(?<![A-Z0-9])(\d{2}[A-Z]{5}\d{4}[A-Z][1-9A-Z]Z[0-9A-Z])(?![A-Z0-9])")
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Canadian business number with its GST/HST program account: "123456789 RT0001".
+_CA_BN = re.compile(r"(?<![A-Z0-9])(\d{9})\s?RT\s?(\d{4})(?![0-9])")
 # Australian Business Number: 11 digits, printed "51 824 753 556" (or after "ABN" in any grouping).
 _AU_ABN_GROUPED = re.compile(r"(?<![\d.,/-])(\d{2} \d{3} \d{3} \d{3})(?![\d.,/-])")
 _AU_ABN_AFTER_KEYWORD = re.compile(r"\bABN\b\s*(?:NO\.?|NUMBER)?\s*:?\s*(\d[\d ]{9,14}\d)(?!\d)")
@@ -80,7 +82,7 @@ def malta_vat_checksum_ok(digits: str) -> bool:
 
 
 # Schemes whose format alone says "a VAT id of this country", with no label needed.
-SELF_EVIDENT_VAT_SCHEMES = frozenset({"eu_vat", "in_gstin", "au_abn"})
+SELF_EVIDENT_VAT_SCHEMES = frozenset({"eu_vat", "in_gstin", "au_abn", "ca_bn"})
 
 
 def gstin_checksum_ok(gstin: str) -> bool:
@@ -114,7 +116,7 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
 
     Recognised: EU VAT numbers with their country prefix (Malta's "MT1234-5678"
     included, with "MI"/"M1" read as "MT"), Malaysian GST (12 digits) and SST
-    (W10-1808-32000112) numbers, Indian GSTINs, Australian ABNs, Maltese EXO numbers, and otherwise any
+    (W10-1808-32000112) numbers, Indian GSTINs, Australian ABNs, Canadian GST/HST numbers, Maltese EXO numbers, and otherwise any
     number of 6+ digits announced by a VAT/GST/TAX/TIN keyword ("generic").
     """
     if not isinstance(text, str) or not text.strip():
@@ -144,6 +146,9 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
             digits = _compact(m.group(1)) if m else ""
             if m and len(digits) == 11 and (rx is _AU_ABN_AFTER_KEYWORD or abn_checksum_ok(digits)):
                 return ParsedVat(digits, "AU", "au_abn", abn_checksum_ok(digits), m.span(1))
+        m = _CA_BN.search(upper)
+        if m:
+            return ParsedVat(m.group(1) + "RT" + m.group(2), "CA", "ca_bn", None, m.span())
         m = _IN_GSTIN.search(upper)
         if m:
             return ParsedVat(m.group(1), "IN", "in_gstin", gstin_checksum_ok(m.group(1)), m.span(1))
@@ -168,7 +173,8 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
                 m = _GENERIC_TAX_ID.search(fixed, kw.end())
             if m:
                 value = _compact(m.group(1))
-                if sum(c.isdigit() for c in value) >= 6:
+                # A word inside the run ("1234 Kontonr. 0012345678") is two numbers, not one id.
+                if sum(c.isdigit() for c in value) >= 6 and not re.search(r"[A-Z]{4,}", value):
                     return ParsedVat(value, (country or "").upper() or None, "generic", None, m.span(1))
     except Exception as exc:  # pragma: no cover
         return _no("vat", text, f"internal error: {exc!r}")

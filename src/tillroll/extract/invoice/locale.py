@@ -177,6 +177,13 @@ def _date_order_evidence(text: str) -> bool | None:
     return None
 
 
+# What a bare "$" or "kr" is read as (without a country), and the currencies that print the same symbol.
+_SHARED_SYMBOL_CODES = {
+    "USD": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"),
+    "SEK": ("SEK", "NOK", "DKK", "ISK"),
+}
+
+
 def _document_currency(lines: Sequence[Line], country: str | None, national: str | None) -> str | None:
     """The currency most lines name, the country's own on a tie (or when none is named).
 
@@ -185,7 +192,10 @@ def _document_currency(lines: Sequence[Line], country: str | None, national: str
     ISO code counts wherever it stands ("Währung: EUR").
     """
     votes: Counter[str] = Counter()
+    printed_codes: Counter[str] = Counter()
     for line in lines:
+        for code in re.findall(r"\b[A-Z]{3}\b", line.text):
+            printed_codes[code] += 1
         cur = detect_currency(line.text, country)
         if not cur:
             continue
@@ -195,6 +205,12 @@ def _document_currency(lines: Sequence[Line], country: str | None, national: str
         votes[cur.code] += 1
     if not votes:
         return national
+    # "$" and "kr" stand for several currencies; a code printed on the document ("$655.50 CAD")
+    # says which, so the symbol's votes go to it.
+    for symbol_code, sharing in _SHARED_SYMBOL_CODES.items():
+        named = [c for c in sharing if c in votes and c != symbol_code and printed_codes.get(c)]
+        if symbol_code in votes and len(named) == 1:
+            votes[named[0]] += votes.pop(symbol_code)
     best = max(votes.values())
     winners = [code for code, n in votes.items() if n == best]
     return national if national in winners else winners[0]

@@ -77,6 +77,8 @@ def label_hits(line: Line, a: int, b: int) -> list[Hit]:
                 if not any(ch.isalnum() for ch in p.text):
                     break
             number = bool(re.match(r"[-–(+#№]?\s?\d", after))
+            if not number and after.strip(":.").lower() in _NUMBER_MARKS and h.end + 1 < b:
+                number = line.pieces[h.end + 1].text[:1].isdigit()  # "HST Registration # 812345678"
             column = h.end == b and b < len(line.pieces)
             if not (colon or number or column):
                 continue
