@@ -40,14 +40,14 @@ _NUMBER = re.compile(
 )
 _MAX_DIGITS = 15
 _IBAN_HEAD = re.compile(r"\b([A-Z]{2})(\d{2})\s?[A-Z0-9]{4}")
-_IBAN_SHAPE = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
+IBAN_SHAPE = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
 _TWO_DECIMALS = {",": re.compile(r"\d,\d{2}(?!\d)"), ".": re.compile(r"\d\.\d{2}(?!\d)")}
 
 
 def iban_ok(iban: str, lengths: dict[str, int] | None = None) -> bool:
     """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1."""
     iban = re.sub(r"\s", "", iban).upper()
-    m = _IBAN_SHAPE.match(iban)
+    m = IBAN_SHAPE.match(iban)
     if not m:
         return False
     if lengths and m.group(1) in lengths and len(iban) != lengths[m.group(1)]:
@@ -177,11 +177,8 @@ def _date_order_evidence(text: str) -> bool | None:
     return None
 
 
-# What a bare "$" or "kr" is read as (without a country), and the currencies that print the same symbol.
-_SHARED_SYMBOL_CODES = {
-    "USD": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"),
-    "SEK": ("SEK", "NOK", "DKK", "ISK"),
-}
+# A bare "$" is read as USD without a country; these currencies print the same symbol.
+_DOLLARS = ("CAD", "AUD", "NZD", "SGD", "HKD", "MXN")
 
 
 def _document_currency(lines: Sequence[Line], country: str | None, national: str | None) -> str | None:
@@ -205,12 +202,11 @@ def _document_currency(lines: Sequence[Line], country: str | None, national: str
         votes[cur.code] += 1
     if not votes:
         return national
-    # "$" and "kr" stand for several currencies; a code printed on the document ("$655.50 CAD")
-    # says which, so the symbol's votes go to it.
-    for symbol_code, sharing in _SHARED_SYMBOL_CODES.items():
-        named = [c for c in sharing if c in votes and c != symbol_code and printed_codes.get(c)]
-        if symbol_code in votes and len(named) == 1:
-            votes[named[0]] += votes.pop(symbol_code)
+    # "$" stands for several currencies; a dollar code printed on the document ("$655.50 CAD")
+    # says which, so the votes of "$" read as USD go to it.
+    named = [c for c in _DOLLARS if c in votes and printed_codes.get(c)]
+    if "USD" in votes and not printed_codes.get("USD") and len(named) == 1:
+        votes[named[0]] += votes.pop("USD")
     best = max(votes.values())
     winners = [code for code, n in votes.items() if n == best]
     return national if national in winners else winners[0]

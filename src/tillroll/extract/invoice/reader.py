@@ -117,7 +117,7 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         # DE..." in the footer) is the seller's before a bare one elsewhere (the buyer's, in the details).
         name = " ".join(w.text for w in seller.name)
         # Then a VAT id (USt-IdNr., BTW-nummer) before a national tax number (Steuernummer) beside it.
-        seller_vats.sort(key=lambda v: (not (v.line in seller.lines or name in lines[v.line].text), not _self_evident_vat(v.value)))
+        seller_vats.sort(key=lambda v: (not (v.line in seller.lines or name in lines[v.line].text), _vat_scheme(v.value) not in SELF_EVIDENT_VAT_SCHEMES))
     seller_vat = seller_vats[0] if seller_vats else None
     if seller_vat is None:
         seller_vat = _unlabelled_vat(
@@ -133,7 +133,7 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     if buyer_vat is None and seller_vat is not None:
         # Two different VAT ids under the same bare label ("NIP:" in the letterhead and again
         # in the invoice's details): the one that is not the seller's is the buyer's.
-        buyer_vat = next((v for v in values.get("vat_id", ()) if v.value != seller_vat.value and _eu_vat(v.value)), None)
+        buyer_vat = next((v for v in values.get("vat_id", ()) if v.value != seller_vat.value and _vat_scheme(v.value) == "eu_vat"), None)
     put("buyer_vat_info", buyer_vat)
 
     for name, slot in AMOUNT_SLOTS.items():
@@ -195,14 +195,10 @@ def _payment_sentence(lines: Sequence[Line], skip: set[int]) -> Value | None:
     return None
 
 
-def _self_evident_vat(value: str) -> bool:
+def _vat_scheme(value: str) -> str:
+    """The scheme `parse_vat_number` reads `value` as ("eu_vat", "in_gstin", "generic"...), "" if none."""
     vat = parse_vat_number(value)
-    return bool(vat) and getattr(vat, "scheme", "") in SELF_EVIDENT_VAT_SCHEMES
-
-
-def _eu_vat(value: str) -> bool:
-    vat = parse_vat_number(value)
-    return bool(vat) and getattr(vat, "scheme", "") == "eu_vat"
+    return str(getattr(vat, "scheme", "")) if vat else ""
 
 
 def _fmt(value: Decimal) -> str:

@@ -18,7 +18,7 @@ from ...document import Word
 from ...normalize import ParsedPhone, parse_phone, parse_vat_number
 from .layout import Hit, Line, Piece, overlap, segment_of, segments, words_of
 from .lexicon import DOCTYPE, FIELD, TAX_COLUMN, Lexicon, norm
-from .locale import InvoiceLocale, find_money, iban_ok, read_date
+from .locale import IBAN_SHAPE, InvoiceLocale, find_money, iban_ok, read_date
 
 # Fields whose value is money, and the rest, in the order a label with several
 # meanings tries them (an id or a date is more specific than an amount).
@@ -36,7 +36,6 @@ _NUMBER_MARKS = frozenset({"#", "nr", "no", "n°", "nº", "no°", "num", "nummer
 _GLUED_TAIL = re.compile(r"^(.*\d)([^\W\d_]{2,})$")
 _TYPE_CODE = re.compile(r"^\(\d{3}\)$")
 _SERIES = re.compile(r"^[A-Z]{1,4}$")
-_IBAN = re.compile(r"^([A-Z]{2})(\d{2})([A-Z0-9]{10,30})$")
 _BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 _HAS_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
 
@@ -400,7 +399,7 @@ def _iban(region: Sequence[Piece], lexicon: Lexicon) -> tuple[str, list[Piece], 
     if not iban_ok(compact, lengths):
         # Printed after an IBAN label in the IBAN's shape, but its check digits (or length)
         # fail: read it as printed; the invoice checks flag it (checks.invoice_checks).
-        if not _IBAN.match(compact):
+        if not IBAN_SHAPE.match(compact):
             return None
     return compact, used, " ".join(p.text for p in used)
 
