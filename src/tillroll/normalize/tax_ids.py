@@ -70,6 +70,10 @@ _CA_BN = re.compile(r"(?<![A-Z0-9])(\d{9})\s?RT\s?(\d{4})(?![0-9])")
 # Australian Business Number: 11 digits, printed "51 824 753 556" (or after "ABN" in any grouping).
 _AU_ABN_GROUPED = re.compile(r"(?<![\d.,/-])(\d{2} \d{3} \d{3} \d{3})(?![\d.,/-])")
 _AU_ABN_AFTER_KEYWORD = re.compile(r"\bABN\b\s*(?:NO\.?|NUMBER)?\s*:?\s*(\d[\d ]{9,14}\d)(?!\d)")
+# Norwegian VAT number: the 9-digit organisation number with "MVA" after it ("NO 987 654 321 MVA").
+_NO_MVA = re.compile(r"(?<![A-Z0-9])(?:NO\s?)?(\d{3}\s?\d{3}\s?\d{3})\s?MVA\b")
+# Swiss VAT number: the UID with its VAT suffix in one of the national languages ("CHE-123.456.788 MWST").
+_CH_UID = re.compile(r"(?<![A-Z0-9])CHE[-\s]?(\d{3})[.\s]?(\d{3})[.\s]?(\d{3})(?:\s?(?:MWST|TVA|IVA|VAT))?(?![0-9])")
 _MT_EXO = re.compile(r"\bEX[O0]\s*(?:NO|N0|NUM(?:BER)?)?\.?\s*:?\s*(\d{3,6})\b", re.IGNORECASE)
 
 
@@ -82,7 +86,20 @@ def malta_vat_checksum_ok(digits: str) -> bool:
 
 
 # Schemes whose format alone says "a VAT id of this country", with no label needed.
-SELF_EVIDENT_VAT_SCHEMES = frozenset({"eu_vat", "in_gstin", "au_abn", "ca_bn"})
+SELF_EVIDENT_VAT_SCHEMES = frozenset({"eu_vat", "in_gstin", "au_abn", "ca_bn", "no_mva", "ch_uid"})
+
+
+def mod11_checksum_ok(digits: str, weights: tuple[int, ...]) -> bool:
+    """The modulus-11 check of Norwegian organisation numbers and Swiss UIDs: the last digit is
+    11 minus the weighted sum of the others mod 11 (11 reads as 0; 10 is never issued)."""
+    if len(digits) != len(weights) + 1 or not digits.isdigit():
+        return False
+    check = 11 - sum(w * int(d) for w, d in zip(weights, digits)) % 11
+    return check != 10 and check % 11 == int(digits[-1])
+
+
+NO_ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+CH_UID_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4)
 
 
 def gstin_checksum_ok(gstin: str) -> bool:
@@ -116,7 +133,8 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
 
     Recognised: EU VAT numbers with their country prefix (Malta's "MT1234-5678"
     included, with "MI"/"M1" read as "MT"), Malaysian GST (12 digits) and SST
-    (W10-1808-32000112) numbers, Indian GSTINs, Australian ABNs, Canadian GST/HST numbers, Maltese EXO numbers, and otherwise any
+    (W10-1808-32000112) numbers, Indian GSTINs, Australian ABNs, Canadian GST/HST numbers, Norwegian
+    MVA and Swiss CHE numbers, Maltese EXO numbers, and otherwise any
     number of 6+ digits announced by a VAT/GST/TAX/TIN keyword ("generic").
     """
     if not isinstance(text, str) or not text.strip():
@@ -149,6 +167,14 @@ def parse_vat_number(text: Any, country: str | None = None) -> ParsedVat | NoMat
         m = _CA_BN.search(upper)
         if m:
             return ParsedVat(m.group(1) + "RT" + m.group(2), "CA", "ca_bn", None, m.span())
+        m = _NO_MVA.search(upper)
+        if m:
+            digits = _compact(m.group(1))
+            return ParsedVat("NO" + digits + "MVA", "NO", "no_mva", mod11_checksum_ok(digits, NO_ORGNR_WEIGHTS), m.span())
+        m = _CH_UID.search(upper)
+        if m:
+            digits = m.group(1) + m.group(2) + m.group(3)
+            return ParsedVat("CHE" + digits, "CH", "ch_uid", mod11_checksum_ok(digits, CH_UID_WEIGHTS), m.span())
         m = _IN_GSTIN.search(upper)
         if m:
             return ParsedVat(m.group(1), "IN", "in_gstin", gstin_checksum_ok(m.group(1)), m.span(1))

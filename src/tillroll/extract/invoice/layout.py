@@ -93,8 +93,12 @@ def build_lines(doc: Document) -> list[Line]:
     return out
 
 
-def find_hits(line: Line, lexicon: Lexicon) -> list[Hit]:
-    """Label phrases on `line`, longest match first, left to right, without overlap."""
+def find_hits(line: Line, lexicon: Lexicon, ocr: bool = False) -> list[Hit]:
+    """Label phrases on `line`, longest match first, left to right, without overlap.
+
+    `ocr`: the line was read by OCR, so a phrase also matches with the letters OCR
+    confuses folded together (`lexicon.ocr_fold`: "TIf." is "Tlf.").
+    """
     hits: list[Hit] = []
     pieces = line.pieces
     i = 0
@@ -110,7 +114,7 @@ def find_hits(line: Line, lexicon: Lexicon) -> list[Hit]:
                 break
             if j > i and pieces[j].x0 - pieces[j - 1].x1 > 1.5 * line.height:
                 break  # a label does not span a column gap
-            found = lexicon.lookup(joined)
+            found = lexicon.lookup(joined) or (lexicon.lookup_ocr(joined) if ocr else ())
             if found and pieces[j].key:
                 best = (j + 1, found)
         if best is None:

@@ -3,7 +3,9 @@
 Each language table maps printed label phrases to what they announce: a field
 (`fields`), a document type (`document_types`), a column of the line-item table
 (`columns`), a column of the VAT summary (`tax_columns`), a salutation that
-opens an address block or a contact person's line in it (`attention`), a party label
+opens an address block or a contact person's line in it (`attention`), a word that
+labels the address inside a party's block and is no part of it (`address_labels`:
+"Adrese:", "Anschrift:"), a party label
 that counts only standing alone over its block (`block_headings`: "To", "From"), or the opening of a payment-terms sentence
 (`payment_sentences`: "Zahlbar innerhalb", "Please pay within"). Adding a language is adding a file; no code changes.
 
@@ -15,6 +17,7 @@ matches consecutive words whose normal forms concatenate to the phrase's, so
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,6 +35,17 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 FIELD, DOCTYPE, COLUMN, TAX_COLUMN, SALUTATION = "field", "doctype", "column", "tax_column", "salutation"
 PAYMENT_SENTENCE = "payment_sentence"  # opens a sentence that states the payment terms
 ATTENTION = "attention"  # a SALUTATION that opens a contact person's line ("Attn:", "z. Hd.")
+ADDRESS_LABEL = "address_label"  # a SALUTATION-like word before an address in its block ("Adrese:", "Anschrift:")
+
+
+# Letters and digits OCR mistakes for one another in print ("TIf." for "Tlf.", "0rg.nr." for
+# "Org.nr."): on scanned pages a label is also looked up with these folded together.
+_OCR_FOLD = str.maketrans({"i": "l", "1": "l", "0": "o"})
+
+
+def ocr_fold(key: str) -> str:
+    """`key` (a normal form) with the characters OCR confuses folded into one."""
+    return key.translate(_OCR_FOLD)
 
 
 def norm(text: str) -> str:
@@ -57,9 +71,15 @@ class Lexicon:
     longest: int  # longest normal form, in characters
     countries: dict[str, dict[str, Any]]  # ISO 3166 alpha-2 -> {decimal, currency, iban, vat}
     language_countries: dict[str, tuple[str, ...]]
+    # ocr_fold(phrase) -> meanings, for phrases of 3+ characters whose folded form no other phrase shares.
+    ocr_phrases: dict[str, tuple[Meaning, ...]] = dataclasses.field(default_factory=dict)
 
     def lookup(self, key: str) -> tuple[Meaning, ...]:
         return self.phrases.get(key, ())
+
+    def lookup_ocr(self, key: str) -> tuple[Meaning, ...]:
+        """Meanings of a phrase as OCR may have misread it (only where the reading is unambiguous)."""
+        return self.ocr_phrases.get(ocr_fold(key), ())
 
 
 def _load_yaml(name: str) -> Any:
@@ -81,11 +101,14 @@ def load_lexicon() -> Lexicon:
             language = str(table["language"])
         except (yaml.YAMLError, KeyError, TypeError) as exc:
             raise ConfigError(f"invoice label table {entry.name} is malformed: {exc}") from exc
-        language_countries[language] = tuple(str(c) for c in table.get("countries", ()))
+        language_countries[language] = _country_codes(table.get("countries", ()), entry.name)
 
-        def add(kind: str, name: str, phrase: Any, language: str = language, heading_only: bool = False) -> None:
+        def add(kind: str, name: str, phrase: Any, language: str = language, heading_only: bool = False, table: str = entry.name) -> None:
+            if not isinstance(phrase, str):
+                # YAML reads a bare no / yes / on / off as a boolean: Norwegian's "NO", English "no".
+                raise ConfigError(f"invoice label table {table}: {phrase!r} under {name!r} is not text; put it in quotes")
             # A phrase of symbols only ("#" heading a position column) is kept as printed.
-            key = norm(str(phrase)) or str(phrase).strip()
+            key = norm(phrase) or phrase.strip()
             if key:
                 phrases.setdefault(key, []).append(Meaning(kind, name, language, len(str(phrase).split()), heading_only))
 
@@ -103,15 +126,32 @@ def load_lexicon() -> Lexicon:
             add(SALUTATION, "salutation", p)
         for p in table.get("attention") or ():
             add(SALUTATION, ATTENTION, p)
+        for p in table.get("address_labels") or ():
+            add(SALUTATION, ADDRESS_LABEL, p)
         for p in table.get("payment_sentences") or ():
             add(PAYMENT_SENTENCE, "payment_terms", p)
-    countries = {str(k): dict(v) for k, v in (_load_yaml("countries.yaml") or {}).items()}
+    country_table = _load_yaml("countries.yaml") or {}
+    countries = dict(zip(_country_codes(list(country_table), "countries.yaml"), (dict(v) for v in country_table.values())))
+    folded: dict[str, set[str]] = {}
+    for key in phrases:
+        if len(key) >= 3:
+            folded.setdefault(ocr_fold(key), set()).add(key)
     return Lexicon(
+        ocr_phrases={f: tuple(phrases[next(iter(keys))]) for f, keys in folded.items() if len(keys) == 1},
         phrases={k: tuple(v) for k, v in phrases.items()},
         longest=max((len(k) for k in phrases), default=0),
         countries=countries,
         language_countries=language_countries,
     )
+
+
+def _country_codes(codes: Any, table: str) -> tuple[str, ...]:
+    """ISO 3166 alpha-2 codes of a table, refusing anything else (a bare NO reads as false)."""
+    out = tuple(codes or ())
+    for code in out:
+        if not (isinstance(code, str) and len(code) == 2 and code.isalpha() and code.isupper()):
+            raise ConfigError(f"invoice table {table}: country {code!r} is not an ISO 3166 alpha-2 code; put it in quotes")
+    return out
 
 
 def languages() -> tuple[str, ...]:

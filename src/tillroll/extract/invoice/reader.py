@@ -9,6 +9,7 @@ total, vat_included the tax total and total the gross total.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -17,11 +18,12 @@ from ...normalize import SELF_EVIDENT_VAT_SCHEMES, ParsedPhone, parse_phone, par
 from .doctype import detect_document_type
 from .layout import Line, build_lines, find_hits, segments, words_of
 from .lexicon import PAYMENT_SENTENCE, Lexicon, load_lexicon
-from .locale import InvoiceLocale, detect_locale, read_date
+from .locale import InvoiceLocale, detect_locale, iban_ok, read_date
 from .parties import Party, find_buyer, find_seller, repeated_lines
 from .tables import find_item_table, find_tax_rows
-from .values import Value, read_labelled_values, sets_off
+from .values import BIC_SHAPE, Value, iban_lengths, read_iban, read_labelled_values, sets_off
 
+_IBAN_START = re.compile(r"^[A-Z]{2}\d{2}")
 AMOUNT_SLOTS = {"net_total": "subtotal", "tax_total": "vat_included", "gross_total": "total", "amount_due": "amount_due"}
 
 
@@ -35,7 +37,8 @@ def prepare(doc: Document, lexicon: Lexicon | None = None) -> list[Line]:
     lexicon = lexicon or load_lexicon()
     lines = build_lines(doc)
     for line in lines:
-        line.hits = find_hits(line, lexicon)
+        page = doc.pages[line.page] if 0 <= line.page < len(doc.pages) else None
+        line.hits = find_hits(line, lexicon, ocr=page is not None and page.text_source == "ocr")
     return lines
 
 
@@ -50,6 +53,7 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     lines = list(lines) if lines is not None else prepare(doc, lexicon)
     doc.document_type = document_type
     loc = detect_locale(lines, lexicon, country_hint)
+    _drop_foreign_short_labels(lines, loc.language)
     doc.meta["country"] = loc.country
     doc.meta["invoice_locale"] = {"language": loc.language, "country": loc.country, "decimal": loc.decimal, "day_first": loc.day_first}
 
@@ -89,8 +93,9 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
     put("invoice_number", best("invoice_number"))
     put("purchase_order", best("purchase_order"))
     put("payment_terms", best("payment_terms") or _payment_sentence(lines, table_lines))
-    put("iban", best("iban"))
-    put("bic", best("bic"))
+    iban = best("iban") or _unlabelled_iban(lines, lexicon, table_lines)
+    put("iban", iban)
+    put("bic", best("bic") or (_unlabelled_bic(lines, iban) if iban is not None else None))
     due = best("due_date")
     if due is None:
         # "Pagamento entro il 23/12/2023.", "Gelieve te betalen vóór 07-04-2023.": the date
@@ -192,6 +197,56 @@ def _payment_sentence(lines: Sequence[Line], skip: set[int]) -> Value | None:
                 words = words_of(line.pieces[a:b])
                 text = " ".join(p.text for p in line.pieces[a:b])
                 return Value("payment_terms", " ".join(text.split()), text, words, 0.7, 0, line.index, [])
+    return None
+
+
+# Label phrases this short are ordinary words or abbreviations in other languages: the
+# Lithuanian bank-account mark "a. s." is the "AS" of every Norwegian company name, English
+# "PST" (a Canadian tax) the Estonian "pst" (puiestee, avenue). On a document in another
+# language they label nothing; longer phrases ("IBAN", "Rechnungsnummer") keep counting.
+FOREIGN_LABEL_MAX_CHARS = 3
+
+
+def _drop_foreign_short_labels(lines: Sequence[Line], language: str | None) -> None:
+    """Remove from `lines` the hits of short labels that only another language's table knows."""
+    if language is None:
+        return
+    for line in lines:
+        line.hits = [
+            h
+            for h in line.hits
+            if any(m.language == language for m in h.meanings) or len("".join(p.key for p in line.pieces[h.start : h.end])) > FOREIGN_LABEL_MAX_CHARS
+        ]
+
+
+def _unlabelled_iban(lines: Sequence[Line], lexicon: Lexicon, skip: set[int]) -> Value | None:
+    """The first IBAN printed without a label ("... kontole EE89 1010 2200 3479 6011, viitenumber ...",
+    "Konta Nr.: LV41HABA..."): its length and check digits say what it is, so no label is needed."""
+    lengths = iban_lengths(lexicon)
+    for line in lines:
+        if line.index in skip:
+            continue
+        for i, piece in enumerate(line.pieces):
+            if not _IBAN_START.match(piece.text):
+                continue
+            got = read_iban(line.pieces[i:], lexicon)
+            if got is not None and iban_ok(got[0], lengths):
+                return Value("iban", got[0], got[2], words_of(got[1]), 0.7, 0, line.index, [])
+    return None
+
+
+def _unlabelled_bic(lines: Sequence[Line], iban: Value, reach: int = 2) -> Value | None:
+    """A BIC printed near the IBAN without a label ("AS SEB banka, UNLALV2X"): a bank code whose
+    country letters are the IBAN's, within `reach` lines of it on its page."""
+    country = iban.value[:2]
+    page = lines[iban.line].page
+    for line in lines[max(0, iban.line - reach) : iban.line + reach + 1]:
+        if line.page != page:
+            continue
+        for piece in line.pieces:
+            code = piece.text.strip(".,;:()[]")
+            if BIC_SHAPE.match(code) and code[4:6] == country and code not in iban.text:
+                return Value("bic", code, piece.text, [piece.word], 0.7, 0, line.index, [])
     return None
 
 

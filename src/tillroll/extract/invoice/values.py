@@ -36,7 +36,12 @@ _NUMBER_MARKS = frozenset({"#", "nr", "no", "n°", "nº", "no°", "num", "nummer
 _GLUED_TAIL = re.compile(r"^(.*\d)([^\W\d_]{2,})$")
 _TYPE_CODE = re.compile(r"^\(\d{3}\)$")
 _SERIES = re.compile(r"^[A-Z]{1,4}$")
-_BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+# Fields whose values open with a country's letters, and how such a value starts.
+_PREFIXED_CODE_FIELDS = frozenset({"vat_id", "buyer_vat_id", "iban"})
+_COUNTRY_CODE_START = re.compile(r"^[A-Z]{2,3}[-\s]?\d{2}")
+# A number of days (or weeks) as short text: what a due-date label announces when it gives a period.
+_PERIOD = re.compile(r"^\D{0,12}\d{1,3}\b\D{1,30}$")
 _HAS_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
 
 
@@ -76,6 +81,9 @@ def label_hits(line: Line, a: int, b: int) -> list[Hit]:
                 if not any(ch.isalnum() for ch in p.text):
                     break
             number = bool(re.match(r"[-–(+#№]?\s?\d", after))
+            if not number and set(h.names(FIELD)) & _PREFIXED_CODE_FIELDS:
+                # VAT ids and IBANs open with their country's letters ("PVM kodas LT100400013").
+                number = bool(_COUNTRY_CODE_START.match(after))
             if not number and after.strip(":.").lower() in _NUMBER_MARKS and h.end + 1 < b:
                 number = line.pieces[h.end + 1].text[:1].isdigit()  # "HST Registration # 812345678"
             column = h.end == b and b < len(line.pieces)
@@ -261,12 +269,12 @@ def _bic(region: Sequence[Piece]) -> tuple[str, list[Piece], str] | None:
         joined, used = "", []
         found: tuple[str, list[Piece], str] | None = None
         for p in region[start:]:
-            t = p.text.strip(".,;:").upper()
+            t = p.text.strip(".,;:()[]").upper()  # "(IBAN NO93 ..., BIC DNBANOKK)"
             if not t.isalnum() or not t.isascii() or len(joined) + len(t) > 11:
                 break
             joined += t
             used.append(p)
-            if not (_BIC.match(joined) and joined[4:6].isalpha()):
+            if not (BIC_SHAPE.match(joined) and joined[4:6].isalpha()):
                 continue
             fragment = any(len(q.text.strip(".,;:")) < 3 for q in used)
             if len(used) == 1 or len(joined) == 8 or joined.endswith("XXX") or fragment:
@@ -309,9 +317,9 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
             if ps:
                 out = (v.value, ps, " ".join(p.text for p in ps))
     elif field == "iban":
-        out = _iban(region, lexicon)
+        out = read_iban(region, lexicon)
         compact = re.sub(r"[^A-Za-z0-9]", "", "".join(p.text for p in region)).upper()
-        want = _iban_lengths(lexicon).get(compact[:2], 0)
+        want = iban_lengths(lexicon).get(compact[:2], 0)
         if len(compact) < want and region[-1] is lines[hit.line].pieces[-1]:
             # Printed in groups of four up to the end of a line of running text, a shorter IBAN
             # than its country's goes on at the start of the next line ("IBAN: ES92 4720 8065
@@ -321,8 +329,8 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
                 if not re.fullmatch(r"[A-Za-z0-9]{1,4}", p.text):
                     break
                 more.append(p)
-            longer = _iban(list(region) + more, lexicon) if more else None
-            if longer is not None and iban_ok(longer[0], _iban_lengths(lexicon)):
+            longer = read_iban(list(region) + more, lexicon) if more else None
+            if longer is not None and iban_ok(longer[0], iban_lengths(lexicon)):
                 out = longer
     elif field == "bic":
         out = _bic(region)
@@ -374,12 +382,13 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     return Value(field, value, printed, words_of(ps), 0.9 if strong else 0.75, strength, hit.line, words_of(label_pieces), ambiguous)
 
 
-def _iban_lengths(lexicon: Lexicon) -> dict[str, int]:
+def iban_lengths(lexicon: Lexicon) -> dict[str, int]:
     return {k: int(v["iban"]) for k, v in lexicon.countries.items() if "iban" in v}
 
 
-def _iban(region: Sequence[Piece], lexicon: Lexicon) -> tuple[str, list[Piece], str] | None:
-    lengths = _iban_lengths(lexicon)
+def read_iban(region: Sequence[Piece], lexicon: Lexicon) -> tuple[str, list[Piece], str] | None:
+    """The IBAN starting at the region's first word in its shape: (compact IBAN, its pieces, printed text)."""
+    lengths = iban_lengths(lexicon)
     start = next((i for i, p in enumerate(region) if re.match(r"^[A-Z]{2}\d{2}", p.text.upper())), None)
     if start is None:
         return None
@@ -424,6 +433,13 @@ def read_labelled_values(lines: Sequence[Line], loc: InvoiceLocale, lexicon: Lex
                 if v is not None:
                     found.setdefault(name, []).append(v)
                     break
+            else:
+                if "due_date" in names:
+                    # A due-date label followed by a period, not a date ("Betalingsfrist: 14 dager",
+                    # "Zahlungsziel: 14 Tage netto", "Due: 30 days"), states the payment terms.
+                    v = read_value("payment_terms", hit, lines, loc, lexicon)
+                    if v is not None and _PERIOD.search(v.value) and read_date(v.value, loc) is None:
+                        found.setdefault("payment_terms", []).append(v)
     for values in found.values():
         values.sort(key=lambda v: -v.strength)
     return found
