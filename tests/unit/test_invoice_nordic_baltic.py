@@ -143,3 +143,49 @@ def test_norwegian_and_swiss_vat_numbers_are_read_and_checked(printed: str, valu
 
 def test_an_organisation_number_without_mva_is_no_vat_number() -> None:
     assert not parse_vat_number("NO 940 544 629")
+
+
+LITHUANIAN_FREELANCER = [
+    row(60, (500, "SĄSKAITA FAKTŪRA")),
+    row(100, (500, "Serija IV Nr. 0042")),
+    row(140, (500, "2025 m. kovo 14 d.")),
+    row(240, (100, "Paslaugų teikėjas:"), (950, "Paslaugų gavėjas:")),
+    row(280, (100, "Tomas Jonaitis"), (950, "UAB Skaitmeninė banga")),
+    row(320, (100, "Individualios veiklos pažymos Nr. 1234567"), (950, "Įmonės kodas: 305555555")),
+    row(360, (100, "Adresas: Gedimino pr. 5-12, LT-01103 Vilnius"), (950, "PVM mokėtojo kodas: LT136490375516")),
+    row(400, (950, "Adresas: Konstitucijos pr. 7, Vilnius")),
+    row(550, (100, "Paslaugos pavadinimas"), (800, "Kiekis"), (1000, "Kaina"), (1400, "Suma")),
+    row(600, (100, "Svetainės dizainas"), (800, "1"), (1000, "850,00"), (1400, "850,00")),
+    row(700, (1000, "Iš viso mokėti:"), (1400, "850,00 EUR")),
+    row(800, (100, "Apmokėti iki 2025-03-28 į sąskaitą LT89 7044 0600 0123 4567, AB SEB bankas")),
+]
+
+
+def test_lithuanian_freelancer_invoice_reads_series_year_first_date_and_labelled_addresses() -> None:
+    v = values(read(LITHUANIAN_FREELANCER))
+    assert v["invoice_number"] == "IV 0042"  # the series is part of the number
+    assert v["date"] == "2025-03-14"  # "2025 m. kovo 14 d."
+    assert (v["shop_name"], v["buyer_name"]) == ("Tomas Jonaitis", "UAB Skaitmeninė banga")
+    # an address under its own label, after registration lines that neither join nor close it
+    assert v["address"] == "Gedimino pr. 5-12, LT-01103 Vilnius"
+    assert v["buyer_address"] == "Konstitucijos pr. 7, Vilnius"
+    assert v["buyer_vat_info"] == "LT136490375516"
+    assert "vat_info" not in v  # the IBAN "LT89 7044 ..." has an LT VAT number's shape, but is an IBAN
+    assert v["iban"] == "LT897044060001234567"
+
+
+@pytest.mark.parametrize(
+    ("printed", "iso"),
+    [
+        ("2025 m. kovo 14 d.", "2025-03-14"),
+        ("2025 m. balandžio 2 d.", "2025-04-02"),
+        ("Datums: 2025. gada 7. martā", "2025-03-07"),
+        ("14. märts 2025", "2025-03-14"),
+        ("10. marts 2025", "2025-03-10"),
+    ],
+)
+def test_baltic_and_nordic_dates_with_month_names(printed: str, iso: str) -> None:
+    from tillroll.normalize import parse_date
+
+    date = parse_date(printed)
+    assert date and date.iso == iso

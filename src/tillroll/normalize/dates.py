@@ -10,8 +10,8 @@ from typing import Any
 from .ocr_fixes import fix_digits
 from .results import NoMatch, ParsedDate, _no
 
-# Month names: English and Maltese, French, Spanish, Italian, German and Polish, full and
-# abbreviated, plus misreadings seen in OCR output (0 for O, missing letters). Keys are lower case.
+# Month names: English and Maltese, French, Spanish, Italian, German, Polish, Portuguese, Dutch,
+# Nordic and Finnish, full and abbreviated (Baltic ones below), plus misreadings seen in OCR output (0 for O, missing letters). Keys are lower case.
 _MONTH_WORDS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
@@ -32,6 +32,28 @@ for _num, _names in enumerate(
 ):
     for _name in _names.split():
         _MONTH_WORDS[_name] = _num
+# Estonian, Latvian (nominative, genitive and locative: "2025. gada 7. martā") and Lithuanian
+# (genitive: "2025 m. kovo 14 d.") month names, and their spellings without diacritics where
+# those are no other word.
+for _num, _names in enumerate(
+    [
+        "jaanuar janvāris janvāra janvārī janvari sausio",
+        "veebruar februāris februāra februārī vasario",
+        "märts martā kovo",
+        "aprill aprīlis aprīļa aprīlī aprili balandžio balandzio",
+        "maijs maija maijā gegužės geguzes",
+        "juuni jūnijs jūnija jūnijā junija birželio birzelio",
+        "juuli jūlijs jūlija jūlijā julija liepos",
+        "augusts augustā rugpjūčio rugpjucio",
+        "septembris septembra septembrī septembri rugsėjo rugsejo",
+        "oktoober oktobris oktobra oktobrī oktobri spalio",
+        "novembris novembra novembrī novembri lapkričio lapkricio",
+        "detsember decembris decembra decembrī decembri gruodžio gruodzio",
+    ],
+    start=1,
+):
+    for _name in _names.split():
+        _MONTH_WORDS.setdefault(_name, _num)
 
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTH_WORDS), key=len, reverse=True))
 _SEP = r"\s*[-/.]\s*"
@@ -66,6 +88,9 @@ _MONTH_DAY_YEAR = re.compile(
     re.IGNORECASE,
 )
 # The C library's layout: "Jun 15 12:47:59 2011", the time between the day and the year.
+# Year first, as Lithuanian ("2025 m. kovo 14 d.") and Latvian ("2025. gada 7. martā") print dates.
+_YEAR_MONTH_DAY = re.compile(rf"(?<![\d.])(?P<y>(?:19|20)\d{{2}})\.?\s*(?:m\.\s*)?(?P<m>{_MONTH_RE})\s+(?P<d>\d{{1,2}})(?:\s*d\.)?(?![\d.,])", re.IGNORECASE)
+_YEAR_DAY_MONTH = re.compile(rf"(?<![\d.])(?P<y>(?:19|20)\d{{2}})\.?\s*gada\s+(?P<d>\d{{1,2}})\.\s*(?P<m>{_MONTH_RE})(?![^\W\d_])", re.IGNORECASE)
 _MONTH_DAY_TIME_YEAR = re.compile(
     rf"(?<![A-Za-z])(?P<m>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?\s+(?P<y>(?:19|20)\d{{2}})(?!\d)",
     re.IGNORECASE,
@@ -173,7 +198,7 @@ def _find_dates(text: str, day_first: bool | None, country: str | None) -> tuple
     # day. Both texts have the same length, so spans agree.
     sources = (text, fixed) if fixed != text else (text,)
     has_month = any(t in _MONTH_WORDS or t.strip("0") in _MONTH_WORDS for src in sources for t in map(str.lower, _LETTER_TOKEN.findall(src)))
-    month_patterns = ((_DAY_MONTH_YEAR, "dmy"), (_MONTH_DAY_YEAR, "mdy"), (_MONTH_DAY_TIME_YEAR, "mdy"))
+    month_patterns = ((_DAY_MONTH_YEAR, "dmy"), (_MONTH_DAY_YEAR, "mdy"), (_MONTH_DAY_TIME_YEAR, "mdy"), (_YEAR_MONTH_DAY, "ymd"), (_YEAR_DAY_MONTH, "ymd"))
     for source in sources if has_month else ():
         for rx, order in month_patterns:
             for m in rx.finditer(source):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ...document import Page, Word
 from .layout import Hit, Line, Piece, segments, words_of
-from .lexicon import ATTENTION, DOCTYPE, FIELD, SALUTATION, Lexicon
+from .lexicon import ADDRESS_LABEL, ATTENTION, DOCTYPE, FIELD, SALUTATION, Lexicon
 from .values import label_hits as _labels
 
 _SEPARATORS = re.compile(r"^(?:[●•·|–\-/,]|\u2022|\u25cf|\u00b7)$")
@@ -147,17 +147,19 @@ def _opens_party_block(line: Line, seg: Sequence[Piece]) -> bool:
     return bool(seg) and any(line.pieces[h.start] is seg[0] and set(h.names(FIELD)) & {"buyer", "ship_to", "seller"} for h in line.hits)
 
 
-def _salutation(pieces: Sequence[Piece], lexicon: Lexicon) -> tuple[int, bool]:
-    """How many leading pieces are a salutation ("Herr", "Firma", "z. Hd."), and whether it is
-    an attention mark ("Attn:", "t.a.v."), which opens a contact person's line."""
+def _salutation(pieces: Sequence[Piece], lexicon: Lexicon) -> tuple[int, str]:
+    """How many leading pieces are a salutation ("Herr", "Firma"), an attention mark ("Attn:",
+    "t.a.v.", which opens a contact person's line) or an address label ("Adresas:"), and which:
+    "salutation", ATTENTION, ADDRESS_LABEL, or "" when none."""
     joined = ""
-    best, attention = 0, False
+    best, kind = 0, ""
     for k, p in enumerate(pieces[:3]):
         joined += p.key
-        found = [m for m in lexicon.lookup(joined) if m.kind == SALUTATION]
-        if found:
-            best, attention = k + 1, any(m.name == ATTENTION for m in found)
-    return best, attention
+        names = {m.name for m in lexicon.lookup(joined) if m.kind == SALUTATION}
+        if names:
+            best = k + 1
+            kind = ATTENTION if ATTENTION in names else ADDRESS_LABEL if ADDRESS_LABEL in names else "salutation"
+    return best, kind
 
 
 def _block_below(lines: Sequence[Line], start: int, x0: float, x1: float, max_lines: int = 6) -> list[tuple[int, list[Piece]]]:
@@ -213,8 +215,13 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
                 continue
             a = next((i for i, p in enumerate(lines[idx].pieces) if p is seg[0]), None)
             line_hits[idx] = _labels(lines[idx], a, a + len(seg)) if a is not None else []
+    # An address set off by its own label ("Adresas: Gedimino pr. 5") may come after registration
+    # lines ("Įmonės kodas: 305555555", "PVM kodas: LT..."): those stay in the block but neither
+    # join nor close the address.
+    labelled_address = next((idx for idx, seg in block[1:] if _salutation(seg, lexicon)[1] == ADDRESS_LABEL), None)
     for idx, seg in block:
-        n, attention = _salutation(seg, lexicon)
+        n, kind = _salutation(seg, lexicon)
+        attention = kind == ATTENTION
         rest = seg[n:]
         if not rest or (attention and name):
             # "Attn: Maria Lopez" under the company's name: whom to write to, not part of the address.
@@ -224,6 +231,9 @@ def _party_from_block(block: list[tuple[int, list[Piece]]], lexicon: Lexicon, li
             if sum(ch.isalpha() for ch in _text(rest)) < 2:
                 return None
             name = list(rest)
+        elif labelled_address is not None and idx < labelled_address:
+            used.add(idx)
+            continue
         else:
             # Contact details and labelled lines (phone, VAT id, "Invoice no.") close the address,
             # also part-way along a line of parts ("Kerkstraat 140 · 7848 JK Eindhoven · Tel: ...").

@@ -17,13 +17,14 @@ from ...document import Document, Field, Word
 from ...normalize import SELF_EVIDENT_VAT_SCHEMES, ParsedPhone, parse_phone, parse_vat_number
 from .doctype import detect_document_type
 from .layout import Line, build_lines, find_hits, segments, words_of
-from .lexicon import PAYMENT_SENTENCE, Lexicon, load_lexicon
+from .lexicon import FIELD, PAYMENT_SENTENCE, Lexicon, load_lexicon
 from .locale import InvoiceLocale, detect_locale, iban_ok, read_date
 from .parties import Party, find_buyer, find_seller, repeated_lines
 from .tables import find_item_table, find_tax_rows
 from .values import BIC_SHAPE, Value, iban_lengths, read_iban, read_labelled_values, sets_off
 
 _IBAN_START = re.compile(r"^[A-Z]{2}\d{2}")
+_SERIES_CODE = re.compile(r"^[A-Z]{1,5}\d{0,2}$")
 AMOUNT_SLOTS = {"net_total": "subtotal", "tax_total": "vat_included", "gross_total": "total", "amount_due": "amount_due"}
 
 
@@ -90,7 +91,8 @@ def read_invoice(doc: Document, document_type: str, lines: Sequence[Line] | None
         if v is not None:
             fields[slot] = _field(v.words, v.value, v.text, v.confidence, currency)
 
-    put("invoice_number", best("invoice_number"))
+    number = best("invoice_number")
+    put("invoice_number", _with_series(number, lines) if number is not None else None)
     put("purchase_order", best("purchase_order"))
     put("payment_terms", best("payment_terms") or _payment_sentence(lines, table_lines))
     iban = best("iban") or _unlabelled_iban(lines, lexicon, table_lines)
@@ -219,6 +221,24 @@ def _drop_foreign_short_labels(lines: Sequence[Line], language: str | None) -> N
         ]
 
 
+def _with_series(number: Value, lines: Sequence[Line]) -> Value:
+    """The invoice number with the series printed before it ("Serija IV Nr. 0042" -> "IV 0042"):
+    in the Baltic states, Portugal and Spain the series is part of the invoice's identifier."""
+    line = lines[number.line]
+    if not number.label_words:
+        return number
+    label_start = next((i for i, p in enumerate(line.pieces) if p.word is number.label_words[0]), None)
+    for hit in line.hits:
+        if "invoice_series" not in hit.names(FIELD) or label_start is None:
+            continue
+        between = line.pieces[hit.end : label_start]
+        if len(between) == 1 and _SERIES_CODE.match(between[0].text):
+            series = between[0]
+            words = [series.word, *number.words]
+            return Value(number.field, f"{series.text} {number.value}", f"{series.text} {number.text}", words, number.confidence, number.strength, number.line, number.label_words)
+    return number
+
+
 def _unlabelled_iban(lines: Sequence[Line], lexicon: Lexicon, skip: set[int]) -> Value | None:
     """The first IBAN printed without a label ("... kontole EE89 1010 2200 3479 6011, viitenumber ...",
     "Konta Nr.: LV41HABA..."): its length and check digits say what it is, so no label is needed."""
@@ -248,6 +268,13 @@ def _unlabelled_bic(lines: Sequence[Line], iban: Value, reach: int = 2) -> Value
             if BIC_SHAPE.match(code) and code[4:6] == country and code not in iban.text:
                 return Value("bic", code, piece.text, [piece.word], 0.7, 0, line.index, [])
     return None
+
+
+def _starts_an_iban(text: str) -> bool:
+    """Whether `text` opens with a valid IBAN (spaces and punctuation between its groups allowed)."""
+    compact = re.sub(r"[^A-Z0-9]", "", text.upper())
+    length = iban_lengths(load_lexicon()).get(compact[:2])
+    return bool(length) and iban_ok(compact[:length])
 
 
 def _vat_scheme(value: str) -> str:
@@ -308,6 +335,8 @@ def _unlabelled_vat(
         v = parse_vat_number(line.text, loc.country)
         if not v or v.scheme not in SELF_EVIDENT_VAT_SCHEMES or v.value == exclude:
             continue
+        if _starts_an_iban(line.text[v.span[0] :]):
+            continue  # "LT89 7044 0600 0123 4567" has an LT VAT number's shape: the check digits say IBAN
         pos, words = 0, []
         for p in line.pieces:
             s, e = pos, pos + len(p.text)
