@@ -235,7 +235,16 @@ def _with_series(number: Value, lines: Sequence[Line]) -> Value:
         if len(between) == 1 and _SERIES_CODE.match(between[0].text):
             series = between[0]
             words = [series.word, *number.words]
-            return Value(number.field, f"{series.text} {number.value}", f"{series.text} {number.text}", words, number.confidence, number.strength, number.line, number.label_words)
+            return Value(
+                number.field,
+                f"{series.text} {number.value}",
+                f"{series.text} {number.text}",
+                words,
+                number.confidence,
+                number.strength,
+                number.line,
+                number.label_words,
+            )
     return number
 
 
