@@ -189,3 +189,74 @@ def test_baltic_and_nordic_dates_with_month_names(printed: str, iso: str) -> Non
 
     date = parse_date(printed)
     assert date and date.iso == iso
+
+
+ICELANDIC = [
+    row(100, (100, "Hraunsmiðjan ehf."), (1000, "Reikningur nr. 2025-88")),
+    row(140, (100, "Dalshraun 9, 220 Hafnarfirði"), (1000, "Útgáfudagur: 3.4.2025")),
+    row(180, (100, "kt. 440199-2119"), (1000, "Eindagi: 18.4.2025")),
+    row(220, (100, "VSK númer: 98765")),
+    row(260, (100, "Sími: 562 1234")),
+    row(360, (100, "Viðskiptavinur:")),
+    row(400, (100, "Byggingafélagið Ás ehf.")),
+    row(440, (100, "Smiðjuvegur 4")),
+    row(480, (100, "200 Kópavogi")),
+    row(600, (100, "Vara"), (800, "Fjöldi"), (1000, "Verð"), (1400, "Alls")),
+    row(650, (100, "Handrið"), (800, "4"), (1000, "12.500"), (1400, "50.000")),
+    row(750, (1000, "Samtals án vsk."), (1400, "50.000")),
+    row(800, (1000, "Virðisaukaskattur 24%"), (1400, "12.000")),
+    row(850, (1000, "Til greiðslu"), (1400, "62.000 kr.")),
+]
+
+SWISS = [
+    row(100, (100, "Rheinknie Elektro AG")),
+    row(140, (100, "Clarastrasse 12, 4058 Basel")),
+    row(180, (100, "MwSt-Nr.: CHE-268.506.590 MWST")),
+    row(300, (900, "An")),
+    row(340, (900, "Peter Keller")),
+    row(380, (900, "Sonnenweg 5")),
+    row(420, (900, "4052 Basel")),
+    row(520, (100, "Rechnung Nr. 7781")),
+    row(560, (100, "Rechnungsdatum 03.03.2025")),
+    row(700, (100, "Beschreibung"), (800, "Anzahl"), (1000, "Preis"), (1400, "Betrag")),
+    row(750, (100, "Sicherungskasten"), (800, "1"), (1000, "1'450.00"), (1400, "1'450.00")),
+    row(850, (900, "Netto"), (1400, "1'450.00")),
+    row(900, (900, "MwSt 8.1%"), (1400, "117.45")),
+    row(950, (900, "Rechnungsbetrag CHF"), (1400, "1'567.45")),
+    row(1050, (100, "Zahlungsfrist: 30 Tage")),
+]
+
+
+def test_icelandic_invoice_reads_whole_kronur_a_five_digit_vat_number_and_stops_at_the_kennitala() -> None:
+    v = values(read(ICELANDIC))
+    assert v["currency"] == "ISK"
+    # krónur have no minor unit: amounts print without decimals
+    assert (v["subtotal"], v["vat_included"], v["total"]) == ("50000.00", "12000.00", "62000.00")
+    assert v["vat_info"] == "98765"  # the label says VAT number; the parser knows no "VSK"
+    assert v["address"] == "Dalshraun 9, 220 Hafnarfirði"  # "kt." (the registration number) closes it
+    assert v["telephone"] == "+3545621234"
+    assert (v["buyer_name"], v["due_date"]) == ("Byggingafélagið Ás ehf.", "2025-04-18")
+
+
+def test_swiss_invoice_reads_apostrophe_thousands_an_as_a_heading_and_a_payment_period() -> None:
+    v = values(read(SWISS))
+    assert v["vat_info"] == "CHE268506590"
+    assert (v["subtotal"], v["vat_included"], v["total"]) == ("1450.00", "117.45", "1567.45")
+    assert v["currency"] == "CHF"
+    assert (v["buyer_name"], v["buyer_address"]) == ("Peter Keller", "Sonnenweg 5 4052 Basel")  # under "An"
+    assert v["payment_terms"] == "30 Tage"
+
+
+def test_an_amount_after_a_vat_label_is_no_vat_number() -> None:
+    rows = [
+        row(100, (100, "Brightline Analytics Ltd"), (1100, "INVOICE")),
+        row(140, (100, "1 Market Street, London EC1A 1BB"), (1100, "Invoice No: 2024-17")),
+        row(700, (100, "Description"), (1000, "Qty"), (1400, "Amount")),
+        row(750, (100, "Consulting"), (1000, "1"), (1400, "62.50")),
+        row(850, (900, "Subtotal"), (1400, "62.50")),
+        row(900, (900, "VAT:"), (1400, "12.50")),
+        row(950, (900, "Total"), (1400, "75.00")),
+    ]
+    v = values(read(rows))
+    assert "vat_info" not in v
+    assert v["vat_included"] == "12.50"

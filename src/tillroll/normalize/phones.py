@@ -47,6 +47,7 @@ _PHONE_RULES: dict[str, tuple[str, str, tuple[int, ...]]] = {
     "EE": ("372", "", (7, 8)),
     "LV": ("371", "", (8,)),
     "LT": ("370", "8", (8,)),
+    "IS": ("354", "", (7,)),
 }
 _CALLING_CODES = sorted({(code, c) for c, (code, _, _) in _PHONE_RULES.items()}, key=lambda x: -len(x[0]))
 # A run of digits with the separators phones are printed with; at least 6 digits.

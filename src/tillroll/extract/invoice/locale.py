@@ -71,6 +71,11 @@ def _iban_country(compact: str, start: int, lexicon: Lexicon) -> str | None:
     return country if len(candidate) == int(length) and iban_ok(candidate) else None
 
 
+# Currencies without a minor unit in use (ISO 4217 exponent 0): "207.576 kr." is a whole
+# amount of Icelandic krónur, and amounts there are printed without decimals.
+WHOLE_UNIT_CURRENCIES = frozenset({"ISK", "JPY", "KRW", "CLP", "PYG", "VND", "XAF", "XOF", "UGX"})
+
+
 @dataclass(frozen=True)
 class InvoiceLocale:
     language: str | None

@@ -18,7 +18,7 @@ from ...document import Word
 from ...normalize import ParsedPhone, parse_phone, parse_vat_number
 from .layout import Hit, Line, Piece, overlap, segment_of, segments, words_of
 from .lexicon import DOCTYPE, FIELD, TAX_COLUMN, Lexicon, norm
-from .locale import IBAN_SHAPE, InvoiceLocale, find_money, iban_ok, read_date
+from .locale import IBAN_SHAPE, WHOLE_UNIT_CURRENCIES, InvoiceLocale, find_money, iban_ok, read_date
 
 # Fields whose value is money, and the rest, in the order a label with several
 # meanings tries them (an id or a date is more specific than an amount).
@@ -26,7 +26,9 @@ AMOUNT_FIELDS = ("net_total", "tax_total", "gross_total", "amount_due", "prepaid
 CODE_FIELDS = ("invoice_number", "purchase_order", "customer_number")
 DATE_FIELDS = ("invoice_date", "due_date", "delivery_date")
 # Fields whose printed value has digits: their label words without a colon or number after them are words.
-VALUED_FIELDS = frozenset(AMOUNT_FIELDS + CODE_FIELDS + DATE_FIELDS + ("iban", "bic", "vat_id", "buyer_vat_id", "telephone"))
+# "company_id" (a registration number: "Registrikood", "Kennitala") is read into no field, but
+# like the others it labels only a value printed after it.
+VALUED_FIELDS = frozenset(AMOUNT_FIELDS + CODE_FIELDS + DATE_FIELDS + ("iban", "bic", "vat_id", "buyer_vat_id", "telephone", "company_id"))
 TRY_ORDER = ("buyer_vat_id", "vat_id", "iban", "bic", "telephone") + DATE_FIELDS + CODE_FIELDS + ("payment_terms",) + AMOUNT_FIELDS
 # Words between a label and its value that belong to neither ("Rechnung Nr. 42", "Invoice # 7").
 _FILLER = frozenset({"", "nr", "no", "n", "nro", "number", "nummer", "numero", "num", "nb", "of", "vom", "du", "de"})
@@ -37,6 +39,19 @@ _GLUED_TAIL = re.compile(r"^(.*\d)([^\W\d_]{2,})$")
 _TYPE_CODE = re.compile(r"^\(\d{3}\)$")
 _SERIES = re.compile(r"^[A-Z]{1,4}$")
 BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
+
+
+def _national_vat_number(text: str, loc: InvoiceLocale, lexicon: Lexicon) -> str | None:
+    """`text`, printed right after a VAT label, as a VAT number of the document's country when
+    that country's national format (countries.yaml `vat`, for countries outside the EU scheme)
+    takes it: Iceland's "VSK númer: 98765" has no keyword or prefix the parser could go by."""
+    pattern = lexicon.countries.get(loc.country or "", {}).get("vat")
+    compact = re.sub(r"[\s\-./]", "", text).upper()
+    if pattern and compact.startswith(loc.country or "\0"):
+        compact = compact[2:]
+    return compact if pattern and re.fullmatch(str(pattern), compact) else None
+
+
 # Fields whose values open with a country's letters, and how such a value starts.
 _PREFIXED_CODE_FIELDS = frozenset({"vat_id", "buyer_vat_id", "iban"})
 _COUNTRY_CODE_START = re.compile(r"^[A-Z]{2,3}[-\s]?\d{2}")
@@ -316,6 +331,10 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
             ps = _pieces_in(region, spans, span)
             if ps:
                 out = (v.value, ps, " ".join(p.text for p in ps))
+        elif not v and region:
+            national = _national_vat_number(region[0].text.strip(".,;:"), loc, lexicon)
+            if national is not None:
+                out = (national, [region[0]], region[0].text)
     elif field == "iban":
         out = read_iban(region, lexicon)
         compact = re.sub(r"[^A-Za-z0-9]", "", "".join(p.text for p in region)).upper()
@@ -358,8 +377,8 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
             if m.percent:
                 continue
             printed = text[m.span[0] : m.span[1]]
-            if not _HAS_DECIMALS.search(printed):
-                continue
+            if not _HAS_DECIMALS.search(printed) and loc.currency not in WHOLE_UNIT_CURRENCIES:
+                continue  # a count or a reference, not money (whole-unit currencies print no decimals)
             ps = _pieces_in(region, spans, m.span)
             out = (m.text, ps, printed)
             break
