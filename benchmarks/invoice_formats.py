@@ -14,12 +14,13 @@ session 13) was written before the reader ran on it and scored once without look
 keep it unseen too; ROUND_SEVEN (4, the same languages, other wording) and ROUND_EIGHT (4: Swedish,
 Danish, Lithuanian, Latvian, other layouts) are its development rounds. ROUND_NINE (4: Swiss German,
 Swiss French, Austrian, Icelandic) was written and scored once the same way: unseen; ROUND_TEN (Swiss
-German and Italian, Austrian, Icelandic) is its development round.
+German and Italian, Austrian, Icelandic) and ROUND_ELEVEN (a Swiss QR-bill, Swiss French, Austrian,
+Icelandic) are its development rounds.
 All are tiny and made by one
 engineer: they show whether the reader generalises beyond the generator's vocabulary, not how
 it does on real mail.
 
-    .venv/bin/python benchmarks/invoice_formats.py [--set development|second_round|held_out|round_four|fifth_round|round_six|round_seven|round_eight|round_nine|round_ten|all] [--form text|scanned] [--show-misses]
+    .venv/bin/python benchmarks/invoice_formats.py [--set development|second_round|held_out|round_four|fifth_round|round_six|round_seven|round_eight|round_nine|round_ten|round_eleven|all] [--form text|scanned] [--show-misses]
 
 Scoring: a text field is right when its letters and digits equal the gold's (case and
 punctuation ignored), VAT ids also when they end in the gold's digits (a reader may add
@@ -51,6 +52,7 @@ ROUND_SEVEN: dict[str, tuple[Any, list[Any]]] = {}
 ROUND_EIGHT: dict[str, tuple[Any, list[Any]]] = {}
 ROUND_NINE: dict[str, tuple[Any, list[Any]]] = {}
 ROUND_TEN: dict[str, tuple[Any, list[Any]]] = {}
+ROUND_ELEVEN: dict[str, tuple[Any, list[Any]]] = {}
 A4 = (595.2755905511812, 841.8897637795277)
 LETTER = (612.0, 792.0)
 
@@ -1736,6 +1738,166 @@ ROUND_TEN["is-dev"] = (
     ],
 )
 
+# Round eleven (session 13): development again for round nine's countries: a Swiss QR-bill payment
+# part, Swiss French, an Austrian invoice with a cash discount, Icelandic with a reduced rate.
+ROUND_ELEVEN["ch-qr-dev"] = (
+    A4,
+    [
+        (40, 50, "Velo Zentrum Bern GmbH", FB, 14),
+        (40, 66, "Effingerstrasse 30, 3008 Bern"),
+        (40, 79, "Tel. 031 381 22 10"),
+        (40, 92, "UID: CHE-834.219.173 MWST"),
+        (330, 130, "Schulhaus Kirchenfeld"),
+        (330, 143, "Hausmeisterei"),
+        (330, 156, "Aegertenstrasse 12"),
+        (330, 169, "3005 Bern"),
+        (40, 220, "Rechnung", FB, 15),
+        (40, 240, "Rechnungs-Nr.: 25-0611"),
+        (40, 254, "Rechnungsdatum: 11.06.2025"),
+        (40, 268, "Zahlbar bis: 11.07.2025"),
+        (40, 300, "Artikel", FB, 9),
+        (330, 300, "Menge", FB, 9),
+        (400, 300, "Preis", FB, 9),
+        (555, 300, "Total", FB, 9, "r"),
+        (40, 318, "Service Schulvelos"),
+        (330, 318, "14"),
+        (400, 318, "65.00"),
+        (555, 318, "910.00", F, 10, "r"),
+        (40, 332, "Ersatzteile gemäss Liste"),
+        (330, 332, "1"),
+        (400, 332, "284.50"),
+        (555, 332, "284.50", F, 10, "r"),
+        (360, 365, "Zwischentotal"),
+        (555, 365, "1'194.50", F, 10, "r"),
+        (360, 379, "MWST 8.1% von 1'194.50"),
+        (555, 379, "96.75", F, 10, "r"),
+        (360, 395, "Rechnungstotal CHF", FB, 11),
+        (555, 395, "1'291.25", FB, 11, "r"),
+        (40, 560, "Empfangsschein", FB, 11),
+        (40, 578, "Konto / Zahlbar an", FB, 7),
+        (40, 588, "CH57 0070 0111 1222 2333 4", F, 8),
+        (40, 598, "Velo Zentrum Bern GmbH", F, 8),
+        (40, 608, "Effingerstrasse 30", F, 8),
+        (40, 618, "3008 Bern", F, 8),
+        (40, 634, "Zahlbar durch", FB, 7),
+        (40, 644, "Schulhaus Kirchenfeld", F, 8),
+        (40, 654, "Aegertenstrasse 12", F, 8),
+        (40, 664, "3005 Bern", F, 8),
+        (40, 690, "Währung", FB, 7),
+        (100, 690, "Betrag", FB, 7),
+        (40, 700, "CHF", F, 8),
+        (100, 700, "1 291.25", F, 8),
+        (200, 560, "Zahlteil", FB, 11),
+    ],
+)
+ROUND_ELEVEN["ch-fr-dev"] = (
+    A4,
+    [
+        (40, 50, "Boulangerie du Lac SA", FB, 14),
+        (40, 66, "Grand-Rue 4, 1820 Montreux"),
+        (40, 79, "No TVA : CHE-147.837.431 TVA"),
+        (40, 92, "Tél. 021 963 44 10"),
+        (330, 130, "Madame"),
+        (330, 143, "Claire Dubois"),
+        (330, 156, "Avenue des Alpes 22"),
+        (330, 169, "1820 Montreux"),
+        (40, 220, "Facture N° 2025-0193", FB, 13),
+        (40, 238, "Date de facturation : 12.06.2025"),
+        (40, 252, "Délai de paiement : 30 jours net"),
+        (40, 290, "Article", FB, 9),
+        (330, 290, "Quantité", FB, 9),
+        (400, 290, "Prix", FB, 9),
+        (555, 290, "Total", FB, 9, "r"),
+        (40, 308, "Pièce montée (mariage, 80 parts)"),
+        (330, 308, "1"),
+        (400, 308, "640.00"),
+        (555, 308, "640.00", F, 10, "r"),
+        (40, 322, "Livraison et montage"),
+        (330, 322, "1"),
+        (400, 322, "60.00"),
+        (555, 322, "60.00", F, 10, "r"),
+        (360, 360, "Total HT"),
+        (555, 360, "700.00", F, 10, "r"),
+        (360, 374, "TVA 2,6 %"),
+        (555, 374, "18.20", F, 10, "r"),
+        (360, 390, "Total TTC CHF", FB, 11),
+        (555, 390, "718.20", FB, 11, "r"),
+        (40, 430, "Merci de votre confiance. IBAN : CH88 0023 5012 3456 7890 1"),
+    ],
+)
+ROUND_ELEVEN["at-dev2"] = (
+    A4,
+    [
+        (40, 50, "Alpen Solar GmbH", FB, 14),
+        (40, 66, "Innrain 25, 6020 Innsbruck"),
+        (40, 79, "UID-Nummer: ATU48980410"),
+        (40, 92, "Firmenbuch: FN 412345 x, LG Innsbruck"),
+        (40, 105, "Tel. +43 512 58 44 70"),
+        (40, 145, "Rechnungsempfänger:", FB, 10),
+        (40, 159, "Pension Bergblick"),
+        (40, 172, "Dorfstraße 8"),
+        (40, 185, "6561 Ischgl"),
+        (340, 145, "Rechnungsnummer: R-2025-311"),
+        (340, 159, "Datum: 15. Jänner 2025"),
+        (340, 173, "Ihre Bestellung: 4711"),
+        (40, 225, "Pos.", FB, 9),
+        (75, 225, "Bezeichnung", FB, 9),
+        (320, 225, "Menge", FB, 9),
+        (390, 225, "Einzelpreis", FB, 9),
+        (555, 225, "Gesamt", FB, 9, "r"),
+        (40, 243, "1"),
+        (75, 243, "PV-Modul 420 Wp"),
+        (320, 243, "12"),
+        (390, 243, "189,00"),
+        (555, 243, "2.268,00", F, 10, "r"),
+        (40, 257, "2"),
+        (75, 257, "Wechselrichter 5 kW"),
+        (320, 257, "1"),
+        (390, 257, "1.150,00"),
+        (555, 257, "1.150,00", F, 10, "r"),
+        (360, 295, "Summe exkl. USt"),
+        (555, 295, "3.418,00", F, 10, "r"),
+        (360, 309, "USt 20 %"),
+        (555, 309, "683,60", F, 10, "r"),
+        (360, 325, "Summe inkl. USt", FB, 11),
+        (555, 325, "4.101,60 €", FB, 11, "r"),
+        (40, 365, "Zahlungsbedingungen: 14 Tage 2 % Skonto, 30 Tage netto"),
+        (40, 379, "Bankverbindung: Hypo Tirol Bank, IBAN AT30 1200 0123 4567 8901"),
+    ],
+)
+ROUND_ELEVEN["is-dev2"] = (
+    A4,
+    [
+        (380, 50, "REIKNINGUR", FB, 16),
+        (40, 50, "Kaffihúsið Bláa ehf.", FB, 14),
+        (40, 66, "Skólavörðustígur 10, 101 Reykjavík"),
+        (40, 79, "Kennitala: 5901694329"),
+        (40, 92, "VSK-númer: 12345"),
+        (380, 72, "Reikningur nr: 4471"),
+        (380, 86, "Dags.: 2.6.2025"),
+        (380, 100, "Gjalddagi: 16.6.2025"),
+        (40, 135, "Greiðandi:", FB, 10),
+        (40, 149, "Ferðafélagið Norðan ehf."),
+        (40, 162, "Glerárgata 36"),
+        (40, 175, "600 Akureyri"),
+        (40, 215, "Lýsing", FB, 9),
+        (320, 215, "Magn", FB, 9),
+        (390, 215, "Verð", FB, 9),
+        (555, 215, "Upphæð", FB, 9, "r"),
+        (40, 233, "Nestispakkar fyrir hóp"),
+        (320, 233, "25"),
+        (390, 233, "1.590"),
+        (555, 233, "39.750", F, 10, "r"),
+        (380, 270, "Upphæð án VSK"),
+        (555, 270, "39.750", F, 10, "r"),
+        (380, 284, "VSK 11%"),
+        (555, 284, "4.373", F, 10, "r"),
+        (352, 300, "Samtals til greiðslu", FB, 11),
+        (555, 300, "kr. 44.123", FB, 11, "r"),
+        (40, 340, "Bankareikningur: IS81 0301 2600 0123 5901 6943 29"),
+    ],
+)
+
 GOLD: dict[str, dict[str, str]] = json.loads(
     """{
  "us-saas": {
@@ -2462,6 +2624,74 @@ GOLD: dict[str, dict[str, str]] = json.loads(
   "amount_due": "62000.00",
   "currency": "ISK",
   "iban": "IS200133260123450501998769"
+ },
+ "ch-qr-dev": {
+  "shop_name": "Velo Zentrum Bern GmbH",
+  "address": "Effingerstrasse 30, 3008 Bern",
+  "telephone": "+41313812210",
+  "vat_info": "CHE834219173",
+  "buyer_name": "Schulhaus Kirchenfeld",
+  "buyer_address": "Hausmeisterei Aegertenstrasse 12 3005 Bern",
+  "invoice_number": "25-0611",
+  "date": "2025-06-11",
+  "due_date": "2025-07-11",
+  "subtotal": "1194.50",
+  "vat_included": "96.75",
+  "total": "1291.25",
+  "amount_due": "1291.25",
+  "currency": "CHF",
+  "iban": "CH5700700111122223334"
+ },
+ "ch-fr-dev": {
+  "shop_name": "Boulangerie du Lac SA",
+  "address": "Grand-Rue 4, 1820 Montreux",
+  "telephone": "+41219634410",
+  "vat_info": "CHE147837431",
+  "buyer_name": "Claire Dubois",
+  "buyer_address": "Avenue des Alpes 22 1820 Montreux",
+  "invoice_number": "2025-0193",
+  "date": "2025-06-12",
+  "payment_terms": "30 jours net",
+  "subtotal": "700.00",
+  "vat_included": "18.20",
+  "total": "718.20",
+  "amount_due": "718.20",
+  "currency": "CHF",
+  "iban": "CH8800235012345678901"
+ },
+ "at-dev2": {
+  "shop_name": "Alpen Solar GmbH",
+  "address": "Innrain 25, 6020 Innsbruck",
+  "telephone": "+43512584470",
+  "vat_info": "ATU48980410",
+  "buyer_name": "Pension Bergblick",
+  "buyer_address": "Dorfstraße 8 6561 Ischgl",
+  "invoice_number": "R-2025-311",
+  "purchase_order": "4711",
+  "date": "2025-01-15",
+  "payment_terms": "14 Tage 2 % Skonto, 30 Tage netto",
+  "subtotal": "3418.00",
+  "vat_included": "683.60",
+  "total": "4101.60",
+  "amount_due": "4101.60",
+  "currency": "EUR",
+  "iban": "AT301200012345678901"
+ },
+ "is-dev2": {
+  "shop_name": "Kaffihúsið Bláa ehf.",
+  "address": "Skólavörðustígur 10, 101 Reykjavík",
+  "vat_info": "12345",
+  "buyer_name": "Ferðafélagið Norðan ehf.",
+  "buyer_address": "Glerárgata 36 600 Akureyri",
+  "invoice_number": "4471",
+  "date": "2025-06-02",
+  "due_date": "2025-06-16",
+  "subtotal": "39750.00",
+  "vat_included": "4373.00",
+  "total": "44123.00",
+  "amount_due": "44123.00",
+  "currency": "ISK",
+  "iban": "IS810301260001235901694329"
  }
 }"""
 )
@@ -2536,6 +2766,7 @@ def main() -> None:
             "round_eight",
             "round_nine",
             "round_ten",
+            "round_eleven",
             "all",
         ),
         default="all",
@@ -2564,6 +2795,7 @@ def main() -> None:
         "round_eight": ROUND_EIGHT,
         "round_nine": ROUND_NINE,
         "round_ten": ROUND_TEN,
+        "round_eleven": ROUND_ELEVEN,
     }
     chosen = sets if args.set == "all" else {args.set: sets[args.set]}
     pipeline = build_pipeline(PipelineConfig())

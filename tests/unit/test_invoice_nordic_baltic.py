@@ -260,3 +260,28 @@ def test_an_amount_after_a_vat_label_is_no_vat_number() -> None:
     v = values(read(rows))
     assert "vat_info" not in v
     assert v["vat_included"] == "12.50"
+
+
+AUSTRIAN = [
+    row(100, (100, "Alpen Solar GmbH")),
+    row(140, (100, "Innrain 25, 6020 Innsbruck")),
+    row(180, (100, "UID-Nummer: ATU48980410")),
+    row(220, (100, "Firmenbuch: FN 412345 x, LG Innsbruck")),
+    row(320, (100, "Rechnungsempfänger:"), (900, "Rechnungsnummer: R-2025-311")),
+    row(360, (100, "Pension Bergblick"), (900, "Datum: 15. Jänner 2025")),
+    row(400, (100, "Dorfstraße 8")),
+    row(440, (100, "6561 Ischgl")),
+    row(600, (100, "Bezeichnung"), (800, "Menge"), (1000, "Einzelpreis"), (1400, "Gesamt")),
+    row(650, (100, "PV-Modul 420 Wp"), (800, "12"), (1000, "189,00"), (1400, "2.268,00")),
+    row(750, (900, "Summe exkl. USt"), (1400, "2.268,00")),
+    row(800, (900, "USt 20 %"), (1400, "453,60")),
+    row(850, (900, "Summe inkl. USt"), (1400, "2.721,60 €")),
+]
+
+
+def test_austrian_invoice_reads_jaenner_its_uid_and_stops_the_address_at_the_company_register() -> None:
+    v = values(read(AUSTRIAN))
+    assert v["date"] == "2025-01-15"  # "Jänner", Austrian January
+    assert v["vat_info"] == "ATU48980410"
+    assert v["address"] == "Innrain 25, 6020 Innsbruck"  # neither the UID nor "Firmenbuch: FN ..." is address
+    assert (v["subtotal"], v["vat_included"], v["total"]) == ("2268.00", "453.60", "2721.60")

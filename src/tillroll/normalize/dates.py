@@ -15,8 +15,8 @@ from .results import NoMatch, ParsedDate, _no
 _MONTH_WORDS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
-        "january janeiro januari tammikuuta jan jannar jann janu jauary januray janvier janv enero ene gennaio genn gen januar stycznia styczeń sty",
-        "february fevereiro februari helmikuuta feb febr frar fra febuary feburary février fevrier févr fevr fév fev febrero febbraio februar lutego luty lut",
+        "january janeiro januari tammikuuta jan jannar jann janu jauary januray janvier janv enero ene gennaio genn gen januar jänner jaenner stycznia styczeń sty",
+        "february fevereiro februari helmikuuta feb febr frar fra febuary feburary février fevrier févr fevr fév fev febrero febbraio februar feber lutego luty lut",
         "march março marco maart marts maaliskuuta mar marzu mrz mars marzo märz marz marca marzec",
         "april huhtikuuta apr aprile apl avril avr abril abr kwietnia kwiecień kwi",
         "may maio mei toukokuuta mejju mej mai mayo maggio mag maja maj",
