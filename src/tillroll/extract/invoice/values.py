@@ -52,9 +52,9 @@ def _national_vat_number(text: str, loc: InvoiceLocale, lexicon: Lexicon) -> str
     return compact if pattern and re.fullmatch(str(pattern), compact) else None
 
 
-# Fields whose values open with a country's letters, and how such a value starts.
+# Fields whose values open with letters (a country's, or a Spanish NIF's), and how such a value starts.
 _PREFIXED_CODE_FIELDS = frozenset({"vat_id", "buyer_vat_id", "iban"})
-_COUNTRY_CODE_START = re.compile(r"^[A-Z]{2,3}[-\s]?\d{2}")
+_COUNTRY_CODE_START = re.compile(r"^[A-Z]{1,3}[-\s]?\d{2}")  # one letter: a Spanish NIF/CIF "B83106666"
 # A number of days (or weeks) as short text: what a due-date label announces when it gives a period.
 _PERIOD = re.compile(r"^\D{0,12}\d{1,3}\b\D{1,30}$")
 _HAS_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
@@ -262,6 +262,15 @@ def _unglue(code: str, lexicon: Lexicon) -> str:
 _GLUED_HEAD = re.compile(r"^(#|[^\W\d_]{1,7}[°º.]?)(\d.*)$")
 
 
+def _after_number_mark(line: Line, first: Piece) -> bool:
+    """Whether the piece before `first` on `line` is a number mark ("nr", "No.", "#", "Rechnungs-Nr.:")."""
+    k = next((i for i, p in enumerate(line.pieces) if p is first), 0)
+    if k == 0:
+        return False
+    before = line.pieces[k - 1].text.strip(":.").lower()
+    return before in _NUMBER_MARKS or line.pieces[k - 1].key.endswith(("nr", "no"))
+
+
 def _unglue_head(code: str) -> str:
     """A code without the number mark OCR (or the printer) glued before it ("nº2025/6365" -> "2025/6365")."""
     m = _GLUED_HEAD.match(code)
@@ -311,7 +320,9 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     ambiguous = False
     if field in CODE_FIELDS:
         got = _code(region)
-        if got and not _is_date(got[-1].text, loc):
+        # A date-shaped code is a number only right after a number mark ("FAKTURA nr 7/05/2025",
+        # Polish numbering by month); after a bare label it is the date printed beside it.
+        if got and (not _is_date(got[-1].text, loc) or _after_number_mark(lines[hit.line], got[0])):
             parts = [p.text for p in got[:-1]] + [_unglue(got[-1].text.strip(".,;:"), lexicon)]
             parts[0] = _unglue_head(parts[0])
             value = " ".join(parts)
