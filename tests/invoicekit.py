@@ -43,3 +43,14 @@ def make_doc(pages: list[list[Row]], size: tuple[int, int] = A4, text_layer: boo
                 doc.words.append(Word(len(doc.words), index, text, (x, y, x + CHAR_W * len(text), y + LINE_H), line=line_id))
             line_id += 1
     return doc
+
+
+def read_rows(rows: list[Row], text_layer: bool = True) -> Document:
+    """One page of `rows` read as an invoice, as the pipeline's invoice stage reads it (it must be taken for one)."""
+    from tillroll.extract.invoice import classify, prepare, read_invoice
+
+    doc = make_doc([rows], text_layer=text_layer)
+    lines = prepare(doc)
+    kind, _, evidence = classify(doc, lines)
+    assert kind == "invoice", evidence
+    return read_invoice(doc, kind, lines)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from invoicekit import make_doc, row
+from invoicekit import read_rows, row
 from tillroll.document import Document
 from tillroll.errors import ConfigError
-from tillroll.extract.invoice import classify, prepare, read_invoice
 from tillroll.extract.invoice.lexicon import _country_codes, load_lexicon
 from tillroll.normalize import parse_vat_number
 
@@ -66,11 +65,7 @@ LATVIAN = [
 
 
 def read(rows: list, text_layer: bool = True) -> Document:
-    doc = make_doc([rows], text_layer=text_layer)
-    lines = prepare(doc)
-    kind, _, evidence = classify(doc, lines)
-    assert kind == "invoice", evidence
-    return read_invoice(doc, kind, lines)
+    return read_rows(rows, text_layer)
 
 
 def values(doc: Document) -> dict[str, str]:

@@ -3,7 +3,7 @@ invoices, two columns sharing lines. Built as words with boxes (tests/invoicekit
 
 from __future__ import annotations
 
-from invoicekit import make_doc, row
+from invoicekit import make_doc, read_rows, row
 from tillroll.document import Document, Field
 from tillroll.extract.invoice import classify, prepare, read_invoice
 from tillroll.extract.invoice.checks import vat_id_ok
@@ -29,12 +29,8 @@ US_SERVICE = [
 ]
 
 
-def read(rows: list) -> Document:
-    doc = make_doc([rows])
-    lines = prepare(doc)
-    kind, _, evidence = classify(doc, lines)
-    assert kind == "invoice", evidence
-    return read_invoice(doc, kind, lines)
+def read(rows: list, text_layer: bool = True) -> Document:
+    return read_rows(rows, text_layer)
 
 
 def test_us_state_code_is_no_country_and_dollars_stay_us_dollars() -> None:
