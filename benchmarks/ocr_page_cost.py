@@ -10,7 +10,11 @@ unless --engine), no OCR cache, one warm-up read first:
 - receipts: the first N SROIE dev receipts (the fixed id-hash split), as
   scanned;
 - receipts at page size: the same receipts scaled (Lanczos) to the pixel count
-  of an A4 page at 200 dpi (1654 x 2339).
+  of an A4 page at 200 dpi (1654 x 2339);
+- page-shaped receipt photos: WildReceipt dev photos whose width/height is a
+  portrait page's (0.65-0.8), scaled to the same pixel count: RapidOCR's
+  longest-side cap treats them as it treats a page, where it shrinks the tall
+  SROIE receipts more.
 
 For each image: CPU seconds of `engine.read` (process time: every thread), the
 pixels the text detector's network ran on (a count that, unlike CPU time on a
@@ -145,8 +149,30 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def page_vs_receipts(einvoices: Path, sroie: Path, n_pages: int, n_receipts: int, engine_name: str | None = None, runs: int = 1) -> dict[str, Any]:
-    """The three sets of the module docstring, measured with one engine."""
+def page_shaped_photos(folder: Path, n: int, pixels: int) -> list[tuple[str, Any]]:
+    """(id, image) of the first `n` WildReceipt dev photos shaped like a portrait page (width/height
+    0.65-0.8, as A4's 0.71), scaled to `pixels` pixels: receipts the longest-side cap treats as it treats a page."""
+    from PIL import Image
+
+    from tillroll.io.splits import split_of
+
+    out: list[tuple[str, Any]] = []
+    for path in sorted(p for p in folder.rglob("*.jpeg") if split_of(p.stem) == "dev"):
+        with Image.open(path) as img:
+            if not 0.65 <= img.width / img.height <= 0.8:
+                continue
+            image = img.convert("RGB")
+        f = (pixels / (image.width * image.height)) ** 0.5
+        out.append((path.stem, image.resize((round(image.width * f), round(image.height * f)), Image.LANCZOS)))
+        if len(out) >= n:
+            break
+    return out
+
+
+def page_vs_receipts(
+    einvoices: Path, sroie: Path, n_pages: int, n_receipts: int, engine_name: str | None = None, runs: int = 1, wildreceipt: Path | None = None
+) -> dict[str, Any]:
+    """The sets of the module docstring, measured with one engine."""
     from tillroll.config import DEFAULT_ENGINE
     from tillroll.ocr.base import get_engine
 
@@ -157,6 +183,8 @@ def page_vs_receipts(einvoices: Path, sroie: Path, n_pages: int, n_receipts: int
         "SROIE dev receipts": sroie_receipts(sroie, n_receipts),
         "the same receipts at A4 pixel count": sroie_receipts(sroie, n_receipts, pixels=A4_200DPI[0] * A4_200DPI[1]),
     }
+    if wildreceipt is not None and wildreceipt.is_dir():
+        sets["WildReceipt photos shaped like a page, at A4 pixel count"] = page_shaped_photos(wildreceipt, n_receipts, A4_200DPI[0] * A4_200DPI[1])
     engine.read(sets["SROIE dev receipts"][0][1])  # warm-up: sessions and thread pools start lazily
     out: dict[str, Any] = {"engine": name, "runs": runs, "sets": {}}
     for label, images in sets.items():
@@ -193,6 +221,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--einvoices", type=Path, default=DATASETS / "einvoices")
     ap.add_argument("--sroie", type=Path, default=DATASETS / "sroie" / "train")
+    ap.add_argument("--wildreceipt", type=Path, default=DATASETS / "wildreceipt", help="page-shaped receipt photos for a fourth set")
     ap.add_argument("--pages", type=int, default=4)
     ap.add_argument("--receipts", type=int, default=4)
     ap.add_argument("--engine", default=None, help="an OCR engine name; default: tillroll.config.DEFAULT_ENGINE")
@@ -200,7 +229,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=REPO / "build" / "benchmarks" / "ocr_page_cost.json")
     args = ap.parse_args()
     load_before = round(os.getloadavg()[0], 2)
-    res = page_vs_receipts(args.einvoices, args.sroie, args.pages, args.receipts, args.engine, args.runs)
+    res = page_vs_receipts(args.einvoices, args.sroie, args.pages, args.receipts, args.engine, args.runs, args.wildreceipt)
     res.update(
         command=" ".join(["python", *sys.argv]),
         date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
