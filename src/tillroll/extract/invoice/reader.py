@@ -9,6 +9,7 @@ total, vat_included the tax total and total the gross total.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -234,17 +235,7 @@ def _with_series(number: Value, lines: Sequence[Line]) -> Value:
         between = line.pieces[hit.end : label_start]
         if len(between) == 1 and _SERIES_CODE.match(between[0].text):
             series = between[0]
-            words = [series.word, *number.words]
-            return Value(
-                number.field,
-                f"{series.text} {number.value}",
-                f"{series.text} {number.text}",
-                words,
-                number.confidence,
-                number.strength,
-                number.line,
-                number.label_words,
-            )
+            return dataclasses.replace(number, value=f"{series.text} {number.value}", text=f"{series.text} {number.text}", words=[series.word, *number.words])
     return number
 
 
