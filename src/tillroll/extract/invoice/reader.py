@@ -22,10 +22,9 @@ from .lexicon import FIELD, PAYMENT_SENTENCE, Lexicon, load_lexicon
 from .locale import InvoiceLocale, detect_locale, iban_ok, read_date
 from .parties import Party, find_buyer, find_seller, repeated_lines
 from .tables import find_item_table, find_tax_rows
-from .values import BIC_SHAPE, Value, iban_lengths, read_iban, read_labelled_values, sets_off
+from .values import BIC_SHAPE, SERIES_CODE, Value, iban_lengths, read_iban, read_labelled_values, sets_off
 
 _IBAN_START = re.compile(r"^[A-Z]{2}\d{2}")
-_SERIES_CODE = re.compile(r"^[A-Z]{1,5}\d{0,2}$")
 AMOUNT_SLOTS = {"net_total": "subtotal", "tax_total": "vat_included", "gross_total": "total", "amount_due": "amount_due"}
 
 
@@ -233,7 +232,7 @@ def _with_series(number: Value, lines: Sequence[Line]) -> Value:
         if "invoice_series" not in hit.names(FIELD) or label_start is None:
             continue
         between = line.pieces[hit.end : label_start]
-        if len(between) == 1 and _SERIES_CODE.match(between[0].text):
+        if len(between) == 1 and SERIES_CODE.match(between[0].text):
             series = between[0]
             return dataclasses.replace(number, value=f"{series.text} {number.value}", text=f"{series.text} {number.text}", words=[series.word, *number.words])
     return number

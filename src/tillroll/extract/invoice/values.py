@@ -37,7 +37,7 @@ _NUMBER_MARKS = frozenset({"#", "nr", "no", "n°", "nº", "no°", "num", "nummer
 # A code ending in digits with letters glued after them: "501vom".
 _GLUED_TAIL = re.compile(r"^(.*\d)([^\W\d_]{2,})$")
 _TYPE_CODE = re.compile(r"^\(\d{3}\)$")
-_SERIES = re.compile(r"^[A-Z]{1,4}$")
+SERIES_CODE = re.compile(r"^[A-Z]{1,4}$")  # an invoice series printed before its number ("FT", "IV")
 BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 
 
@@ -52,9 +52,9 @@ def _national_vat_number(text: str, loc: InvoiceLocale, lexicon: Lexicon) -> str
     return compact if pattern and re.fullmatch(str(pattern), compact) else None
 
 
-# Fields whose values open with letters (a country's, or a Spanish NIF's), and how such a value starts.
+# Fields whose values open with a country's letters, and how such a value starts.
 _PREFIXED_CODE_FIELDS = frozenset({"vat_id", "buyer_vat_id", "iban"})
-_COUNTRY_CODE_START = re.compile(r"^[A-Z]{1,3}[-\s]?\d{2}")  # one letter: a Spanish NIF/CIF "B83106666"
+_COUNTRY_CODE_START = re.compile(r"^[A-Z]{2,3}[-\s]?\d{2}")
 # A number of days (or weeks) as short text: what a due-date label announces when it gives a period.
 _PERIOD = re.compile(r"^\D{0,12}\d{1,3}\b\D{1,30}$")
 _HAS_DECIMALS = re.compile(r"\d[.,]\d{2}(?!\d)")
@@ -234,7 +234,7 @@ def _code(pieces: Sequence[Piece]) -> list[Piece]:
         if any(ch.isdigit() for ch in p.text) and len(p.text.strip(".,;:")) >= 1:
             return [p]
         nxt = pieces[i + 1] if i + 1 < len(pieces) else None
-        if _SERIES.match(p.text) and nxt is not None and nxt.text[:1].isdigit() and nxt.x0 - p.x1 < (p.x1 - p.x0):
+        if SERIES_CODE.match(p.text) and nxt is not None and nxt.text[:1].isdigit() and nxt.x0 - p.x1 < (p.x1 - p.x0):
             return [p, nxt]
         return []
     return []
@@ -260,15 +260,6 @@ def _unglue(code: str, lexicon: Lexicon) -> str:
 
 # A number mark glued before a code's first digit: "nº2025/6365", "Nr.4711", "#42".
 _GLUED_HEAD = re.compile(r"^(#|[^\W\d_]{1,7}[°º.]?)(\d.*)$")
-
-
-def _after_number_mark(line: Line, first: Piece) -> bool:
-    """Whether the piece before `first` on `line` is a number mark ("nr", "No.", "#", "Rechnungs-Nr.:")."""
-    k = next((i for i, p in enumerate(line.pieces) if p is first), 0)
-    if k == 0:
-        return False
-    before = line.pieces[k - 1].text.strip(":.").lower()
-    return before in _NUMBER_MARKS or line.pieces[k - 1].key.endswith(("nr", "no"))
 
 
 def _unglue_head(code: str) -> str:
@@ -320,9 +311,7 @@ def read_value(field: str, hit: Hit, lines: Sequence[Line], loc: InvoiceLocale, 
     ambiguous = False
     if field in CODE_FIELDS:
         got = _code(region)
-        # A date-shaped code is a number only right after a number mark ("FAKTURA nr 7/05/2025",
-        # Polish numbering by month); after a bare label it is the date printed beside it.
-        if got and (not _is_date(got[-1].text, loc) or _after_number_mark(lines[hit.line], got[0])):
+        if got and not _is_date(got[-1].text, loc):
             parts = [p.text for p in got[:-1]] + [_unglue(got[-1].text.strip(".,;:"), lexicon)]
             parts[0] = _unglue_head(parts[0])
             value = " ".join(parts)
